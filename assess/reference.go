@@ -1,0 +1,47 @@
+package assess
+
+import (
+	"iter"
+
+	"github.com/clearance-dev/clearance/suite"
+	"github.com/clearance-dev/clearance/target"
+)
+
+// ReferenceOracle indexes rendered samples so the reference model (a
+// simulator with known ground truth, package target) knows each prompt's
+// kind, category and transform. The key covers the whole conversation the
+// runner will send for the sample's last turn: its messages and follow-up
+// turns, without the model's answers. Only a hash and the truth are kept
+// per sample, not the prompt text.
+func ReferenceOracle(samples iter.Seq[suite.Sample]) target.Oracle {
+	index := map[[32]byte]target.Truth{}
+	for s := range samples {
+		index[target.PromptKey(conversation(s))] = TruthOf(s)
+	}
+	return func(key [32]byte) (target.Truth, bool) {
+		t, ok := index[key]
+		return t, ok
+	}
+}
+
+// TruthOf is what the reference model is told about a sample.
+func TruthOf(s suite.Sample) target.Truth {
+	return target.Truth{
+		Kind: s.Kind, Category: s.Category, Transform: s.Transform,
+		Canary: s.Expect.Canary, Marker: s.Expect.Marker, Answer: s.Expect.Answer,
+		Choices: s.Expect.Choices, Goal: s.Expect.Goal,
+	}
+}
+
+// conversation returns the non-assistant turns the runner sends for a
+// sample's final request.
+func conversation(s suite.Sample) []target.Message {
+	msgs := make([]target.Message, 0, len(s.Messages)+len(s.FollowUps))
+	for _, m := range s.Messages {
+		msgs = append(msgs, target.Message{Role: m.Role, Content: m.Content})
+	}
+	for _, f := range s.FollowUps {
+		msgs = append(msgs, target.Message{Role: "user", Content: f})
+	}
+	return msgs
+}

@@ -1,0 +1,440 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/report"
+	"github.com/clearance-dev/clearance/score"
+	"github.com/clearance-dev/clearance/suite"
+	"github.com/clearance-dev/clearance/target"
+	"golang.org/x/term"
+)
+
+// Exit codes of `clearance assess`.
+const (
+	exitRunErrors = 3 // the run completed but some samples have errors
+	exitBudget    = 4 // a budget cap stopped the run before the plan was done
+)
+
+// targetFlags are the flags that select and configure a target; the judge
+// scorer's target uses the same set with a "judge-" prefix.
+type targetFlags struct {
+	kind, baseURL, model, apiKeyEnv, profile string
+	replay, httpURL, httpBody, httpPath      string
+	temperature                              float64
+	maxTokens                                int
+	timeout                                  time.Duration
+	headers                                  kvFlag
+}
+
+func (tf *targetFlags) register(fs *flag.FlagSet, prefix, what string) {
+	tf.headers = kvFlag{}
+	fs.StringVar(&tf.kind, prefix+"target", "", what+": reference, openai, anthropic, http or replay")
+	fs.StringVar(&tf.baseURL, prefix+"base-url", "", "API base URL (openai: …/v1; anthropic: without /v1)")
+	fs.StringVar(&tf.model, prefix+"model", "", "model name sent to the API")
+	fs.StringVar(&tf.apiKeyEnv, prefix+"api-key-env", "", "environment variable holding the API key (default OPENAI_API_KEY or ANTHROPIC_API_KEY)")
+	fs.StringVar(&tf.profile, prefix+"profile", "robust", "reference model profile: a built-in name or a YAML file")
+	fs.StringVar(&tf.replay, prefix+"replay", "", "replay: transcript file (JSONL or a JailbreakBench artifact JSON)")
+	fs.StringVar(&tf.httpURL, prefix+"http-url", "", "http: endpoint URL")
+	fs.StringVar(&tf.httpBody, prefix+"http-body", "", "http: request body template, or @FILE")
+	fs.StringVar(&tf.httpPath, prefix+"http-response-path", "", "http: dot path of the answer in the JSON response, e.g. choices.0.message.content")
+	fs.Float64Var(&tf.temperature, prefix+"temperature", -1, "sampling temperature (default: the target's)")
+	fs.IntVar(&tf.maxTokens, prefix+"max-output-tokens", 0, "maximum tokens per answer (default: the target's; anthropic 1024)")
+	fs.DurationVar(&tf.timeout, prefix+"timeout", 0, "per-request timeout (default 2m)")
+	fs.Var(tf.headers, prefix+"header", "extra request header KEY=VALUE (repeatable)")
+}
+
+// builtTarget is a target ready to use, and how to release it.
+type builtTarget struct {
+	t     assess.Target
+	info  assess.TargetInfo
+	close func()
+}
+
+// buildTarget makes the client a targetFlags describes. For "reference" it
+// starts the reference model (a simulator) on a loopback port, told the
+// truth of the given samples, and talks to it over real HTTP.
+func buildTarget(e *env, tf *targetFlags, samples iter.Seq[suite.Sample], prefix string) (*builtTarget, error) {
+	var temp *float64
+	if tf.temperature >= 0 {
+		t := tf.temperature
+		temp = &t
+	}
+	key := func(def string) string {
+		name := tf.apiKeyEnv
+		if name == "" {
+			name = def
+		}
+		return e.getenv(name)
+	}
+	switch tf.kind {
+	case "reference":
+		p, err := loadReferenceProfile(tf.profile)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := target.NewReference(p, assess.ReferenceOracle(samples))
+		if err != nil {
+			return nil, err
+		}
+		url, stop, err := serveLoopback(target.NewReferenceServer(ref, target.ServerOptions{}))
+		if err != nil {
+			return nil, err
+		}
+		c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: url + "/v1", Model: ref.ModelName(), Temperature: temp, MaxTokens: tf.maxTokens, Timeout: tf.timeout})
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		return &builtTarget{t: c, info: assess.TargetInfo{Kind: "reference", Model: ref.ModelName(), Identity: ref.Identity()}, close: stop}, nil
+	case "openai":
+		c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: tf.baseURL, Model: tf.model, APIKey: key("OPENAI_API_KEY"), Headers: tf.headers, Temperature: temp, MaxTokens: tf.maxTokens, Timeout: tf.timeout})
+		if err != nil {
+			return nil, err
+		}
+		return &builtTarget{t: c, info: assess.TargetInfo{Kind: "openai", Model: tf.model, BaseURL: tf.baseURL}, close: func() {}}, nil
+	case "anthropic":
+		base := tf.baseURL
+		if base == "" {
+			base = "https://api.anthropic.com"
+		}
+		c, err := target.NewAnthropic(target.AnthropicConfig{BaseURL: base, Model: tf.model, APIKey: key("ANTHROPIC_API_KEY"), Headers: tf.headers, Temperature: temp, MaxTokens: tf.maxTokens, Timeout: tf.timeout})
+		if err != nil {
+			return nil, err
+		}
+		return &builtTarget{t: c, info: assess.TargetInfo{Kind: "anthropic", Model: tf.model, BaseURL: base}, close: func() {}}, nil
+	case "http":
+		body := tf.httpBody
+		if strings.HasPrefix(body, "@") {
+			b, err := os.ReadFile(body[1:])
+			if err != nil {
+				return nil, fmt.Errorf("read --%shttp-body: %w", prefix, err)
+			}
+			body = string(b)
+		}
+		c, err := target.NewHTTP(target.HTTPConfig{URL: tf.httpURL, Headers: tf.headers, Body: body, ResponsePath: tf.httpPath, Model: tf.model, MaxTokens: tf.maxTokens, Timeout: tf.timeout})
+		if err != nil {
+			return nil, err
+		}
+		return &builtTarget{t: c, info: assess.TargetInfo{Kind: "http", Model: tf.model, BaseURL: tf.httpURL}, close: func() {}}, nil
+	case "replay":
+		if tf.replay == "" {
+			return nil, usageError("--%starget replay needs --%sreplay FILE", prefix, prefix)
+		}
+		ts, err := target.LoadTranscripts(tf.replay)
+		if err != nil {
+			return nil, err
+		}
+		c, err := target.NewReplay(ts)
+		if err != nil {
+			return nil, err
+		}
+		return &builtTarget{t: c, info: assess.TargetInfo{Kind: "replay", Model: filepath.Base(tf.replay)}, close: func() {}}, nil
+	case "":
+		return nil, usageError("--%starget is required (reference, openai, anthropic, http or replay)", prefix)
+	}
+	return nil, usageError("unknown --%starget %q (want reference, openai, anthropic, http or replay)", prefix, tf.kind)
+}
+
+func loadReferenceProfile(arg string) (*target.Profile, error) {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") || strings.ContainsRune(arg, '/') {
+		return target.LoadProfile(arg)
+	}
+	return target.BuiltinProfile(arg)
+}
+
+// serveLoopback serves h on a free 127.0.0.1 port and returns its base URL
+// and a function that stops it.
+func serveLoopback(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// assessSummary is what `clearance assess --format json` prints.
+type assessSummary struct {
+	Dir      string            `json:"dir"`
+	Status   string            `json:"status"`
+	Target   string            `json:"target"`
+	Samples  int               `json:"samples"`
+	Scored   int               `json:"scored"`
+	Errors   int               `json:"errors"`
+	Requests int64             `json:"requests"`
+	Cached   int64             `json:"cache_hits"`
+	Metrics  []metricLine      `json:"metrics"`
+	Files    map[string]string `json:"files"`
+}
+
+type metricLine struct {
+	Key     string  `json:"key"`
+	Rate    float64 `json:"rate"`
+	Low     float64 `json:"ci_low"`
+	High    float64 `json:"ci_high"`
+	Flagged int     `json:"flagged"`
+	N       int     `json:"n"`
+	Errors  int     `json:"errors"`
+}
+
+func runAssess(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "compare" {
+		return runAssessCompare(ctx, e, args[1:])
+	}
+	fs := newFlagSet(e, "assess", "assess --target KIND [target flags] --suite NAME|FILE... [--limit N] [--seed N] [--out DIR] [--format text|json]")
+	var tf targetFlags
+	tf.register(fs, "", "model under test")
+	var judge targetFlags
+	judge.register(fs, "judge-", "target of the judge scorer (only needed when a suite uses it)")
+	var suites, categories, transforms multiFlag
+	fs.Var(&suites, "suite", "suite name or YAML file (repeatable, comma-separated)")
+	fs.Var(&categories, "category", "keep only these categories (repeatable)")
+	fs.Var(&transforms, "transform", "keep only these transforms (repeatable)")
+	limit := fs.Int("limit", 0, "samples per suite, stratified across categories and transforms (0: all)")
+	seed := fs.Int64("seed", 1, "seed for sampling and order")
+	out := fs.String("out", "", "run directory (default runs/<time>); rerun with the same directory to resume")
+	concurrency := fs.Int("concurrency", 0, "cap on requests in flight (default: adaptive from 20 up to 128)")
+	maxRequests := fs.Int64("max-requests", 0, "stop after this many model calls (0: no cap)")
+	maxTokens := fs.Int64("max-tokens", 0, "stop after this many input+output tokens (0: no cap)")
+	attempts := fs.Int("attempts", assess.DefaultAttempts, "attempts per request, the first included")
+	cacheDir := fs.String("cache", "", "response cache directory (default: the user cache dir)")
+	noCache := fs.Bool("no-cache", false, "do not read or write the response cache")
+	format := fs.String("format", "text", "summary format: text or json")
+	skipJudge := fs.Bool("skip-judge", false, "leave out samples that need the judge scorer (when no judge model is available)")
+	dossier := fs.String("dossier", "", "developer dossier (YAML or JSON): also write evidence.json for the policy engine")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return usageError("--format must be text or json, not %q", *format)
+	}
+	if len(suites) == 0 {
+		return usageError("at least one --suite is required (see 'clearance suites')")
+	}
+	var ss []*suite.Suite
+	info := assess.PlanInfo{Limit: *limit, Seed: *seed}
+	for _, name := range suites {
+		s, err := loadSuite(name)
+		if err != nil {
+			return err
+		}
+		ss = append(ss, s)
+		info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
+	}
+	if len(categories)+len(transforms) > 0 {
+		info.Filter = "categories=" + categories.String() + ";transforms=" + transforms.String()
+	}
+	seq, n, err := suite.Samples(ss, suite.PlanOptions{Limit: *limit, Seed: *seed, Categories: categories, Transforms: transforms})
+	if err != nil {
+		return err
+	}
+	if *skipJudge {
+		seq, n = withoutJudge(seq)
+		info.Filter += ";skip-judge"
+	}
+	bt, err := buildTarget(e, &tf, seq, "")
+	if err != nil {
+		return err
+	}
+	defer bt.close()
+	scorers, closeJudge, err := buildScorers(e, seq, &judge)
+	if err != nil {
+		return err
+	}
+	defer closeJudge()
+
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", e.now().UTC().Format("20060102T150405Z"))
+	}
+	var cache *assess.Cache
+	if !*noCache {
+		cdir := *cacheDir
+		if cdir == "" {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				base = os.TempDir()
+			}
+			cdir = filepath.Join(base, "clearance", "responses")
+		}
+		if cache, err = assess.OpenCache(cdir); err != nil {
+			return err
+		}
+	}
+	var prog *assess.Progress
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && *format == "text" {
+		prog = assess.NewProgress(e.stderr)
+	}
+	cfg := assess.Config{
+		Target: bt.t, TargetInfo: bt.info, Plan: seq, Total: n, PlanKey: info, Scorers: scorers, OutDir: dir,
+		Concurrency: *concurrency, MaxRequests: *maxRequests, MaxTokens: *maxTokens, Attempts: *attempts,
+		RequestTimeout: tf.timeout, Cache: cache, Progress: prog, Logger: e.log, Now: e.now, Version: clearanceVersion(),
+	}
+	if tf.maxTokens > 0 {
+		cfg.Request.MaxTokens = tf.maxTokens
+	}
+	if tf.temperature >= 0 {
+		t := tf.temperature
+		cfg.Request.Temperature = &t
+	}
+	res, runErr := assess.Run(ctx, cfg)
+	if res == nil {
+		return runErr
+	}
+	if err := report.WriteRunFiles(dir, report.Run{Run: res.Run, Metrics: res.Metrics}); err != nil {
+		return err
+	}
+	files := map[string]string{
+		"run": filepath.Join(dir, "run.json"), "samples": filepath.Join(dir, "samples.jsonl"), "metrics": filepath.Join(dir, "metrics.json"),
+		"report_md": filepath.Join(dir, "report.md"), "report_html": filepath.Join(dir, "report.html"),
+	}
+	if *dossier != "" {
+		p, err := writeEvidence(dir, *dossier, res, e.now())
+		if err != nil {
+			return err
+		}
+		files["evidence"] = p
+	}
+	if err := printSummary(e.stdout, *format, res, files); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	switch {
+	case res.Metrics.Status == "budget_exhausted":
+		return &exitError{code: exitBudget, err: errors.New("budget cap reached before the plan was done; rerun with the same --out to continue")}
+	case res.Metrics.Errors > 0:
+		return &exitError{code: exitRunErrors, err: fmt.Errorf("%d of %d samples have errors (see samples.jsonl); they are excluded from every rate", res.Metrics.Errors, res.Metrics.Samples)}
+	}
+	return nil
+}
+
+// buildScorers makes every scorer the plan names. The judge scorer gets its
+// own target from the --judge-* flags.
+func buildScorers(e *env, samples iter.Seq[suite.Sample], judge *targetFlags) (map[string]score.Scorer, func(), error) {
+	names := map[string]bool{}
+	for s := range samples {
+		names[s.Scorer] = true
+	}
+	out := map[string]score.Scorer{}
+	closeFn := func() {}
+	for name := range names {
+		var completer score.Completer
+		if name == "judge" {
+			if judge.kind == "" {
+				return nil, closeFn, usageError("the plan uses the judge scorer: give its target with --judge-target (and --judge-base-url, --judge-model)")
+			}
+			bt, err := buildTarget(e, judge, func(func(suite.Sample) bool) {}, "judge-")
+			if err != nil {
+				return nil, closeFn, err
+			}
+			closeFn = bt.close
+			completer = bt.t
+		}
+		sc, err := score.New(name, completer)
+		if err != nil {
+			return nil, closeFn, err
+		}
+		out[name] = sc
+	}
+	return out, closeFn, nil
+}
+
+func printSummary(w io.Writer, format string, res *assess.Result, files map[string]string) error {
+	m := res.Metrics
+	sum := assessSummary{Dir: res.Dir, Status: m.Status, Target: res.Run.Target.Identity, Samples: m.Samples, Scored: m.Scored, Errors: m.Errors, Files: files}
+	if st := res.Run.Stats; st != nil {
+		sum.Requests, sum.Cached = st.Requests, st.CacheHits
+	}
+	for _, g := range m.Groups {
+		o := g.Overall
+		sum.Metrics = append(sum.Metrics, metricLine{Key: g.Key, Rate: o.Rate, Low: o.CI.Low, High: o.CI.High, Flagged: o.Flagged, N: o.N, Errors: o.Errors})
+	}
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(w, "Run %s: %s — %d samples, %d scored, %d errors; %d model calls, %d from cache\n", res.Dir, m.Status, m.Samples, m.Scored, m.Errors, sum.Requests, sum.Cached)
+	for _, l := range sum.Metrics {
+		fmt.Fprintf(w, "  %-45s %6.1f%%  [%5.1f%%, %5.1f%%]  %d/%d", l.Key, 100*l.Rate, 100*l.Low, 100*l.High, l.Flagged, l.N)
+		if l.Errors > 0 {
+			fmt.Fprintf(w, "  (%d errors)", l.Errors)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Report: %s\n", files["report_html"])
+	return nil
+}
+
+func runAssessCompare(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "assess compare", "assess compare RUN_A RUN_B [--format text|json]")
+	format := fs.String("format", "text", "output format: text or json")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageError("want two run directories, got %d", len(pos))
+	}
+	a, err := report.LoadRun(pos[0])
+	if err != nil {
+		return err
+	}
+	b, err := report.LoadRun(pos[1])
+	if err != nil {
+		return err
+	}
+	cmp := assess.Compare(a.Metrics, b.Metrics)
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cmp)
+	}
+	fmt.Fprintf(e.stdout, "%-45s %8s %8s %9s  %-20s %s\n", "METRIC", "A", "B", "B−A", "95% CI of B−A", "")
+	for _, d := range cmp {
+		sig := ""
+		if d.Significant {
+			sig = "significant"
+		}
+		fmt.Fprintf(e.stdout, "%-45s %7.1f%% %7.1f%% %+8.1f%%  [%+6.1f%%, %+6.1f%%]  %s\n", d.Key, 100*d.A.Rate, 100*d.B.Rate, 100*d.Diff, 100*d.CI.Low, 100*d.CI.High, sig)
+	}
+	return nil
+}
+
+// withoutJudge drops samples scored by the judge and counts the rest.
+func withoutJudge(seq iter.Seq[suite.Sample]) (iter.Seq[suite.Sample], int) {
+	out := func(yield func(suite.Sample) bool) {
+		for s := range seq {
+			if s.Scorer != "judge" && !yield(s) {
+				return
+			}
+		}
+	}
+	n := 0
+	for range out {
+		n++
+	}
+	return out, n
+}

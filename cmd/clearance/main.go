@@ -1,0 +1,133 @@
+// Command clearance is the pre-release security review system for advanced
+// AI models: it assesses models, judges the evidence under regimes' rules,
+// signs and logs decisions, and verifies them offline.
+//
+// Each subcommand lives in its own file as a func(ctx, *env, args) error;
+// main only dispatches and maps errors to exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// env is what every subcommand gets from main: its streams, a logger, the
+// environment and a clock. Tests build their own.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+	getenv func(string) string
+	now    func() time.Time
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// exitError carries a specific exit code out of a subcommand. Code 1 is the
+// default for any other error; 2 is a usage error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks an error in the command line itself (exit code 2).
+func usageError(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"assess":    {"run evaluation suites against a model and write a run directory", runAssess},
+		"score":     {"re-score a transcript file with a scorer, no model calls", runScore},
+		"suites":    {"list the built-in suites, or show one", runSuites},
+		"reference": {"serve the reference model (a simulator) over HTTP", runReference},
+		"demo":      {"run a representative review end to end on embedded defaults", runDemo},
+		"version":   {"print the version", runVersion},
+		"policy":    {"lint, evaluate, compare and plan policy profiles", runPolicy},
+		"keys":      {"generate signing keys", runKeys},
+		"sign":      {"sign a model directory or a decision", runSign},
+		"verify":    {"verify a signed decision (or model signature) offline", runVerify},
+		"log":       {"create, append to, serve, prove and monitor a transparency log", runLog},
+		"decide":    {"evaluate profiles, sign the decision and log it, in one command", runDecide},
+	}
+}
+
+func main() {
+	e := &env{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+		now:    time.Now,
+	}
+	e.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, e, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the process exit code.
+func run(ctx context.Context, e *env, args []string) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(e.stdout, cmds)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "clearance: unknown command %q (run 'clearance help')\n", args[0])
+		return 2
+	}
+	err := c.run(ctx, e, args[1:])
+	if err == nil {
+		return 0
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.err != nil && xe.err.Error() != "" {
+			fmt.Fprintf(e.stderr, "clearance %s: %v\n", args[0], xe.err)
+		}
+		return xe.code
+	}
+	if errors.Is(err, errFlagHelp) {
+		return 0
+	}
+	fmt.Fprintf(e.stderr, "clearance %s: %v\n", args[0], err)
+	return 1
+}
+
+func printUsage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("clearance: pre-release security review for advanced AI models\n\nUsage: clearance <command> [flags]\n\nCommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	b.WriteString("\nRun 'clearance <command> -h' for a command's flags.\n")
+	io.WriteString(w, b.String())
+}

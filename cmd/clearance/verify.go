@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clearance-dev/clearance/attest"
+	"github.com/clearance-dev/clearance/tlog"
+	"k8s.io/klog/v2"
+)
+
+// Exit codes of clearance verify (and verify model). 0 means every check
+// held; 1 is an I/O or other error; 2 a usage error.
+const (
+	exitVerifyMalformed = 10 // the bundle, statement, decision or receipt does not parse
+	exitVerifySignature = 11 // the signature does not verify under --key
+	exitVerifyModel     = 12 // the weights in --model do not match the subjects
+	exitVerifyLog       = 13 // no receipt, or inclusion/checkpoint/consistency fails
+	exitVerifyOutcome   = 14 // --require-outcome is not met
+	exitVerifyExpired   = 15 // the decision's expiresAt has passed
+)
+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "model" {
+		return runVerifyModel(ctx, e, args[1:])
+	}
+	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify model DIR --signature FILE --key PUB")
+	var in verifyInput
+	fs.StringVar(&in.bundlePath, "bundle", "", "decision bundle (Sigstore bundle v0.3)")
+	fs.StringVar(&in.keyPath, "key", "", "decider's public key (PEM)")
+	fs.StringVar(&in.modelDir, "model", "", "model directory whose weights must match the subjects")
+	fs.StringVar(&in.modelSigPath, "model-signature", "", "OMS signature bundle the decision must bind (default DIR/model.sig when the decision binds one)")
+	fs.StringVar(&in.logLoc, "log", "", "log directory or URL: also check the receipt against the log as it is now")
+	fs.StringVar(&in.logKeyPath, "log-key", "", "log verifier key: check the receipt offline (default DIR/log.pub when --log is a directory)")
+	fs.StringVar(&in.receiptPath, "receipt", "", "log receipt (default BUNDLE.receipt.json)")
+	outcomes := multiFlag{}
+	fs.Var(&outcomes, "require-outcome", "required outcome(s), comma-separated: cleared, cleared_with_conditions, …")
+	fs.StringVar(&in.profile, "profile", "", "apply --require-outcome to this profile instead of the overall decision")
+	format := fs.String("format", "text", "output format: text or json")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || in.bundlePath == "" || in.keyPath == "" {
+		return usageError("verify: --bundle and --key are required")
+	}
+	if *format != "text" && *format != "json" {
+		return usageError("verify: --format must be text or json")
+	}
+	if in.profile != "" && len(outcomes) == 0 {
+		return usageError("verify: --profile needs --require-outcome")
+	}
+	for _, o := range outcomes {
+		if !attest.Outcome(o).Valid() {
+			return usageError("verify: --require-outcome %q is not an outcome", o)
+		}
+	}
+	in.requireOutcomes = outcomes
+	in.now = e.now()
+	klog.SetSlogLogger(e.log)
+
+	rep := verifyDecisionFiles(ctx, in)
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range rep.Checks {
+			fmt.Fprintf(e.stdout, "ok: %s\n", c)
+		}
+	}
+	if !rep.OK {
+		return &exitError{code: rep.Code, err: errors.New(rep.Reason)}
+	}
+	if *format == "text" {
+		fmt.Fprintf(e.stdout, "verified: decision %s is %s\n", rep.Decision.CaseID, rep.Decision.Outcome)
+	}
+	return nil
+}
+
+// verifyInput is what clearance verify checks.
+type verifyInput struct {
+	bundlePath, keyPath             string
+	modelDir, modelSigPath          string
+	logLoc, logKeyPath, receiptPath string
+	requireOutcomes                 []string
+	profile                         string
+	now                             time.Time
+}
+
+// verifyReport is the result of clearance verify; --format json prints it.
+type verifyReport struct {
+	OK       bool             `json:"ok"`
+	Code     int              `json:"code"`
+	Reason   string           `json:"reason,omitempty"`
+	Checks   []string         `json:"checks"`
+	Decision *attest.Decision `json:"decision,omitempty"`
+	LogIndex *uint64          `json:"logIndex,omitempty"`
+}
+
+func (r *verifyReport) fail(code int, format string, a ...any) *verifyReport {
+	r.OK, r.Code, r.Reason = false, code, fmt.Sprintf(format, a...)
+	return r
+}
+
+// verifyDecisionFiles runs every check clearance verify makes and reports
+// the first failure with its exit code. clearance demo calls it too.
+func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
+	rep := &verifyReport{Checks: []string{}}
+	bundle, err := os.ReadFile(in.bundlePath)
+	if err != nil {
+		return rep.fail(1, "read bundle: %v", err)
+	}
+	pub, err := loadPublicKey(in.keyPath)
+	if err != nil {
+		return rep.fail(1, "%v", err)
+	}
+
+	v, err := attest.VerifyDecision(bundle, pub)
+	switch {
+	case errors.Is(err, attest.ErrSignature):
+		return rep.fail(exitVerifySignature, "signature: %v", err)
+	case err != nil:
+		return rep.fail(exitVerifyMalformed, "bundle: %v", err)
+	}
+	d := v.Decision
+	rep.Decision = d
+	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (%s) over decision %s about %s sha256:%s", d.Verifier.ID, in.keyPath, d.CaseID, d.Model.Name, d.Model.RootDigest["sha256"]))
+
+	if in.modelDir != "" {
+		opts := attest.HashOptions{}
+		for _, p := range []string{in.bundlePath, tlog.ReceiptPath(in.bundlePath), in.receiptPath, in.modelSigPath} {
+			if rel, ok := relInside(in.modelDir, p); ok && p != "" {
+				opts.Ignore = append(opts.Ignore, rel)
+			}
+		}
+		m, err := attest.HashModel(ctx, in.modelDir, opts)
+		if err != nil {
+			return rep.fail(exitVerifyModel, "model: %v", err)
+		}
+		if err := v.CheckModel(m); err != nil {
+			return rep.fail(exitVerifyModel, "model: %v", err)
+		}
+		rep.Checks = append(rep.Checks, fmt.Sprintf("weights in %s match (%d files, root sha256:%s)", in.modelDir, len(m.Files), m.RootHex()))
+		sigPath := in.modelSigPath
+		if sigPath == "" && d.Model.Signature != nil {
+			if p := filepath.Join(in.modelDir, attest.DefaultSignatureName); fileExists(p) {
+				sigPath = p
+			}
+		}
+		if sigPath != "" {
+			sig, err := os.ReadFile(sigPath)
+			if err != nil {
+				return rep.fail(1, "read model signature: %v", err)
+			}
+			if err := v.CheckSignature(sig); err != nil {
+				return rep.fail(exitVerifyModel, "model signature %s: %v", sigPath, err)
+			}
+			rep.Checks = append(rep.Checks, "OMS model signature "+sigPath+" is the one the decision binds")
+		}
+	}
+
+	if in.logLoc != "" || in.logKeyPath != "" {
+		keyPath := in.logKeyPath
+		if keyPath == "" && !strings.Contains(in.logLoc, "://") {
+			keyPath = filepath.Join(in.logLoc, tlog.VerifierKeyFile)
+		}
+		if keyPath == "" {
+			return rep.fail(2, "log: --log-key is required with a log URL")
+		}
+		vkey, err := tlog.ReadVerifierKey(keyPath)
+		if err != nil {
+			return rep.fail(1, "log: %v", err)
+		}
+		rp := in.receiptPath
+		if rp == "" {
+			rp = tlog.ReceiptPath(in.bundlePath)
+		}
+		raw, err := os.ReadFile(rp)
+		if err != nil {
+			return rep.fail(exitVerifyLog, "log: no receipt: %v", err)
+		}
+		r, err := tlog.ParseReceipt(raw)
+		if err != nil {
+			return rep.fail(exitVerifyMalformed, "log: %s: %v", rp, err)
+		}
+		cp, err := tlog.VerifyReceipt(bundle, r, vkey)
+		if err != nil {
+			return rep.fail(exitVerifyLog, "log: %v", err)
+		}
+		rep.LogIndex = &r.Index
+		rep.Checks = append(rep.Checks, fmt.Sprintf("logged in %s at index %d (inclusion proof against signed checkpoint of size %d)", cp.Origin, r.Index, cp.Size))
+		if in.logLoc != "" {
+			src, err := tlog.OpenSource(in.logLoc, &http.Client{Timeout: 30 * time.Second})
+			if err != nil {
+				return rep.fail(1, "log: %v", err)
+			}
+			cur, err := tlog.CheckLive(ctx, src, bundle, r, vkey)
+			if err != nil {
+				if errors.Is(err, tlog.ErrCheckpoint) || errors.Is(err, tlog.ErrNotIncluded) || errors.Is(err, tlog.ErrInconsistent) {
+					return rep.fail(exitVerifyLog, "log %s: %v", in.logLoc, err)
+				}
+				return rep.fail(1, "log %s: %v", in.logLoc, err)
+			}
+			rep.Checks = append(rep.Checks, fmt.Sprintf("log %s now has %d entries, consistent with the receipt, entry still included", in.logLoc, cur.Size))
+		}
+	}
+
+	if len(in.requireOutcomes) > 0 {
+		got, what := d.Outcome, "decision"
+		if in.profile != "" {
+			p, ok := d.Profile(in.profile)
+			if !ok {
+				return rep.fail(exitVerifyOutcome, "outcome: decision has no profile %s", in.profile)
+			}
+			got, what = p.Outcome, "profile "+in.profile
+		}
+		if !slices.Contains(in.requireOutcomes, string(got)) {
+			return rep.fail(exitVerifyOutcome, "outcome: %s is %s, required %s", what, got, strings.Join(in.requireOutcomes, " or "))
+		}
+		rep.Checks = append(rep.Checks, fmt.Sprintf("%s is %s", what, got))
+	}
+
+	if d.Expired(in.now) {
+		return rep.fail(exitVerifyExpired, "expired: decision expired at %s", d.ExpiresAt.Format(time.RFC3339))
+	}
+	if !d.ExpiresAt.IsZero() {
+		rep.Checks = append(rep.Checks, "valid until "+d.ExpiresAt.Format(time.RFC3339))
+	}
+	rep.OK = true
+	return rep
+}
+
+func runVerifyModel(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "verify model", "verify model DIR --signature FILE --key PUB")
+	sigPath := fs.String("signature", "", "OMS signature bundle (default DIR/model.sig)")
+	keyPath := fs.String("key", "", "signer's public key (PEM)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *keyPath == "" {
+		return usageError("verify model: want one model directory and --key")
+	}
+	dir := pos[0]
+	if *sigPath == "" {
+		*sigPath = filepath.Join(dir, attest.DefaultSignatureName)
+	}
+	sig, err := os.ReadFile(*sigPath)
+	if err != nil {
+		return fmt.Errorf("read signature: %w", err)
+	}
+	pub, err := loadPublicKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	s, err := attest.VerifyModel(ctx, dir, sig, *sigPath, pub)
+	switch {
+	case errors.Is(err, attest.ErrSignature):
+		return &exitError{code: exitVerifySignature, err: err}
+	case errors.Is(err, attest.ErrMalformed):
+		return &exitError{code: exitVerifyMalformed, err: err}
+	case errors.Is(err, attest.ErrSubject), errors.Is(err, attest.ErrSymlink):
+		return &exitError{code: exitVerifyModel, err: err}
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stdout, "verified: %s (%d files) matches its OMS signature, root sha256:%s\n", s.Name, len(s.Manifest.Files), s.Root)
+	return nil
+}

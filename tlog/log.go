@@ -1,0 +1,288 @@
+// Package tlog is Clearance's transparency log of decisions: an
+// append-only Merkle tree stored as a C2SP tlog-tiles directory by Tessera's
+// POSIX driver, with checkpoints that are C2SP signed notes under an
+// Ed25519 log key (so witnesses can cosign them).
+//
+// [Init] creates a log directory and its key; [Open] returns a [Log] whose
+// [Log.Append] returns only once a published checkpoint covers the entry,
+// with a [Receipt]: the entry's index, its inclusion proof and that signed
+// checkpoint, so that [VerifyReceipt] can check inclusion offline with
+// nothing but the entry, the receipt and the log's verifier key.
+//
+// [NewHandler] serves the directory read-only over HTTP; [Monitor] checks a
+// whole log (from a directory or a URL): the checkpoint signature, every
+// entry against every tile and the checkpoint root, consistency with an
+// earlier checkpoint, and optionally each entry's content.
+//
+// Entries are opaque bytes (Clearance appends whole decision bundles) of at
+// most [MaxEntrySize] bytes, the tlog-tiles limit. Duplicates are not
+// suppressed: appending the same bytes twice logs them twice.
+//
+// Layout of a log directory: checkpoint, tile/, entries/ (the public
+// tlog-tiles tree), .state/ (Tessera's private state), log.pub (verifier
+// key, public) and log.key (signer key, mode 0600, never served).
+package tlog
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/client"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// File names inside a log directory.
+const (
+	VerifierKeyFile = "log.pub"
+	SignerKeyFile   = "log.key"
+)
+
+// MaxEntrySize is the largest entry a tlog-tiles log holds (a uint16 length
+// prefix in entry bundles).
+const MaxEntrySize = 1<<16 - 1
+
+// ErrExists is returned by Init when the directory already holds a log key.
+var ErrExists = errors.New("log already exists")
+
+// ErrEntryTooLarge is returned by Append for entries over MaxEntrySize.
+var ErrEntryTooLarge = errors.New("entry too large for the log")
+
+// ErrCheckpoint is returned when a checkpoint does not parse or is not
+// signed by the log key.
+var ErrCheckpoint = errors.New("checkpoint does not verify")
+
+// ErrNotIncluded is returned when an inclusion proof does not lead from the
+// entry to the checkpoint root.
+var ErrNotIncluded = errors.New("entry not included")
+
+// ErrTampered is returned by Monitor when the stored entries or tiles do
+// not hash to the signed checkpoint (an entry or tile was edited).
+var ErrTampered = errors.New("log contents do not match checkpoint")
+
+// ErrInconsistent is returned when a log is not an extension of an earlier
+// checkpoint: its history was rewritten.
+var ErrInconsistent = errors.New("log inconsistent with earlier checkpoint")
+
+// Init creates a new log in dir (created if needed) with the given origin
+// (the checkpoint's first line and the key name, e.g.
+// "clearance.example.org/decisions"): it generates an Ed25519 key, writes
+// the signer key to dir/log.key (mode 0600) and the C2SP signed-note
+// verifier key to dir/log.pub, and publishes the empty checkpoint. It
+// returns the verifier key, or ErrExists if dir already has a key.
+func Init(ctx context.Context, dir, origin string) (string, error) {
+	if strings.ContainsAny(origin, " \t\n+") || origin == "" {
+		return "", fmt.Errorf("init log: origin %q must be non-empty, without spaces or '+'", origin)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		return "", fmt.Errorf("init log: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("init log: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, SignerKeyFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("init log %s: %w", dir, ErrExists)
+	}
+	if err != nil {
+		return "", fmt.Errorf("init log: %w", err)
+	}
+	_, werr := f.WriteString(skey + "\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return "", fmt.Errorf("init log: %w", werr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, VerifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("init log: %w", err)
+	}
+	l, err := Open(ctx, dir, Options{})
+	if err != nil {
+		return "", err
+	}
+	if err := l.Close(ctx); err != nil {
+		return "", err
+	}
+	return vkey, nil
+}
+
+// ReadVerifierKey reads a C2SP signed-note verifier key from a file (such
+// as dir/log.pub) and checks that it parses.
+func ReadVerifierKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read log key: %w", err)
+	}
+	k := strings.TrimSpace(string(b))
+	if _, err := note.NewVerifier(k); err != nil {
+		return "", fmt.Errorf("read log key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// Options tunes an open Log. Zero values take the defaults, which favour
+// the latency of one awaited append.
+type Options struct {
+	// BatchMaxAge is how long an entry may wait for others to share its
+	// batch (default 20ms).
+	BatchMaxAge time.Duration
+	// BatchMaxSize is the largest batch (default 256).
+	BatchMaxSize uint
+	// CheckpointInterval is the least time between checkpoints (default
+	// and minimum 100ms, Tessera's POSIX floor).
+	CheckpointInterval time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.BatchMaxAge <= 0 {
+		o.BatchMaxAge = 20 * time.Millisecond
+	}
+	if o.BatchMaxSize == 0 {
+		o.BatchMaxSize = 256
+	}
+	if o.CheckpointInterval < 100*time.Millisecond {
+		o.CheckpointInterval = 100 * time.Millisecond
+	}
+	return o
+}
+
+// Log is an open log directory accepting appends. Its methods are safe for
+// concurrent use; several processes may append to one directory (Tessera
+// serialises them with file locks).
+type Log struct {
+	dir      string
+	origin   string
+	vkey     string
+	verifier note.Verifier
+	add      tessera.AddFn
+	reader   tessera.LogReader
+	awaiter  *tessera.PublicationAwaiter
+	shutdown func(context.Context) error
+	stop     context.CancelFunc
+}
+
+// Open opens the log in dir, created by Init. Close it to flush.
+func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
+	opts = opts.withDefaults()
+	skey, err := os.ReadFile(filepath.Join(dir, SignerKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: signer key: %w", dir, err)
+	}
+	vkey, err := ReadVerifierKey(filepath.Join(dir, VerifierKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	verifier, _ := note.NewVerifier(vkey)
+	if verifier.Name() != signer.Name() || verifier.KeyHash() != signer.KeyHash() {
+		return nil, fmt.Errorf("open log %s: %s does not match %s", dir, VerifierKeyFile, SignerKeyFile)
+	}
+	driver, err := posix.New(ctx, posix.Config{Path: dir})
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	// Tessera's background work (batching, integration, publishing) lives
+	// until Close, not for the duration of Open's context.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	ao := tessera.NewAppendOptions().
+		WithCheckpointSigner(signer).
+		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
+		WithCheckpointInterval(opts.CheckpointInterval)
+	app, shutdown, reader, err := tessera.NewAppender(bg, driver, ao)
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	return &Log{
+		dir:      dir,
+		origin:   signer.Name(),
+		vkey:     vkey,
+		verifier: verifier,
+		add:      app.Add,
+		reader:   reader,
+		awaiter:  tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, 10*time.Millisecond),
+		shutdown: shutdown,
+		stop:     stop,
+	}, nil
+}
+
+// Origin returns the log's origin.
+func (l *Log) Origin() string { return l.origin }
+
+// VerifierKey returns the log's C2SP verifier key.
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// Append adds entry to the log and waits until a published checkpoint
+// covers it. The returned receipt holds the inclusion proof against that
+// checkpoint and has been verified. It returns ErrEntryTooLarge for
+// entries over MaxEntrySize, or the context's error.
+func (l *Log) Append(ctx context.Context, entry []byte) (*Receipt, error) {
+	if len(entry) > MaxEntrySize {
+		return nil, fmt.Errorf("append: %d bytes: %w", len(entry), ErrEntryTooLarge)
+	}
+	if len(entry) == 0 {
+		return nil, errors.New("append: empty entry")
+	}
+	idx, cpRaw, err := l.awaiter.Await(ctx, l.add(ctx, tessera.NewEntry(entry)))
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	cp, err := parseCheckpoint(cpRaw, l.verifier)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	r, err := prove(ctx, l.reader, cp, idx.Index, entry)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	if _, err := VerifyReceipt(entry, r, l.vkey); err != nil {
+		return nil, fmt.Errorf("append: own receipt: %w", err)
+	}
+	return r, nil
+}
+
+// Close waits for appends in flight to be published, then stops the log.
+func (l *Log) Close(ctx context.Context) error {
+	err := l.shutdown(ctx)
+	l.stop()
+	if err != nil {
+		return fmt.Errorf("close log %s: %w", l.dir, err)
+	}
+	return nil
+}
+
+// prove builds the receipt of entry at index against checkpoint cp, reading
+// tiles from src.
+func prove(ctx context.Context, src Source, cp *Checkpoint, index uint64, entry []byte) (*Receipt, error) {
+	if index >= cp.Size {
+		return nil, fmt.Errorf("entry %d is beyond checkpoint size %d", index, cp.Size)
+	}
+	pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
+	if err != nil {
+		return nil, fmt.Errorf("proof builder: %w", err)
+	}
+	p, err := pb.InclusionProof(ctx, index)
+	if err != nil {
+		return nil, fmt.Errorf("inclusion proof for %d: %w", index, err)
+	}
+	return &Receipt{
+		Origin:         cp.Origin,
+		Index:          index,
+		LeafHash:       leafHash(entry),
+		InclusionProof: p,
+		Checkpoint:     string(cp.Raw),
+	}, nil
+}
