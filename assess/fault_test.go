@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"hash/fnv"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,9 @@ func deterministicAnswer(prompt string) string {
 
 func openAI(t testing.TB, url string) *target.OpenAI {
 	t.Helper()
-	c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: url, Model: "fake-model"})
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: url, Model: "fake-model", HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -357,7 +357,7 @@ type runner struct {
 	began time.Time
 
 	requests, retries, cacheHits, inTokens, outTokens, written, reserved atomic.Int64
-	budgetHit                                                  atomic.Bool
+	budgetHit                                                            atomic.Bool
 }
 
 func (r *runner) run(ctx context.Context, out *os.File, workers int) (string, error) {
