@@ -1,0 +1,63 @@
+package assess
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/clearance-dev/clearance/target"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// TestMetricsMatchSchema checks a real run's metrics.json against the
+// published schema, so the two cannot drift.
+func TestMetricsMatchSchema(t *testing.T) {
+	p, err := target.BuiltinProfile("vulnerable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, n, info := plan(t, []string{"misuse", "over-refusal", "leakage", "cyber-compliance"}, 40, 5)
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), Config{Target: referenceTarget(t, p, seq), Plan: seq, Total: n, PlanKey: info, Scorers: scorersFor(t, seq), OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(MetricsJSONSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("metrics.schema.json", schemaDoc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("metrics.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(doc); err != nil {
+		t.Fatalf("metrics.json does not match its schema: %v", err)
+	}
+	var m Metrics
+	json.Unmarshal(b, &m)
+	if len(m.Groups) < 4 {
+		t.Fatalf("only %d groups measured", len(m.Groups))
+	}
+	// A document with a rate outside [0, 1] must be rejected: the schema
+	// constrains, it does not merely describe.
+	m.Groups[0].Overall.Rate = 1.5
+	bad, _ := json.Marshal(m)
+	doc, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
+	if err := sch.Validate(doc); err == nil {
+		t.Fatal("schema accepted a rate of 1.5")
+	}
+}
