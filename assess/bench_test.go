@@ -31,7 +31,9 @@ func synthetic(n int) iter.Seq[suite.Sample] {
 	}
 }
 
-func refusalScorers() map[string]score.Scorer { return map[string]score.Scorer{"refusal": score.NewRefusal()} }
+func refusalScorers() map[string]score.Scorer {
+	return map[string]score.Scorer{"refusal": score.NewRefusal()}
+}
 
 // BenchmarkThroughput measures samples per second against an HTTP target
 // with a fixed 50 ms latency at concurrency 64: the ideal is 64/0.05 =

@@ -30,6 +30,7 @@ type Metrics struct {
 	ErrorsByKind map[string]int `json:"errors_by_kind,omitempty"`
 	Usage        target.Usage   `json:"usage"`
 	Groups       []Group        `json:"groups"`
+	Gates        []GateResult   `json:"gates,omitempty"` // sequential gates, when the run had any
 }
 
 // Group holds the rates of one metric of one suite, such as

@@ -71,6 +71,12 @@ type Config struct {
 	BackoffBase    time.Duration
 	BackoffMax     time.Duration
 
+	// Gates are sequential tests that stop a suite early once decided
+	// (see Gate). With gates the plan runs in chunks of ChunkSize samples
+	// (default: the concurrency cap), and gates see results in plan order.
+	Gates     []Gate
+	ChunkSize int
+
 	Cache    *Cache    // nil: no response cache
 	Progress *Progress // nil: silent
 	Logger   *slog.Logger
@@ -236,6 +242,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		rf.Scorers[n] = s.Version()
 	}
 	done := map[string]bool{}
+	doneRecs := map[string]*Record{}
 	if old, err := readRunFile(runPath); err == nil {
 		if old.Fingerprint != fp {
 			return nil, fmt.Errorf("%w: %s was made with other targets, suites, seed or scorers; use a new --out directory", ErrRunMismatch, cfg.OutDir)
@@ -246,7 +253,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		f, err := os.Open(samplesPath)
 		if err == nil {
-			err = ReadRecords(f, func(_ int, r *Record) error { done[r.ID] = true; return nil })
+			err = ReadRecords(f, func(_ int, r *Record) error {
+				done[r.ID] = true
+				if len(cfg.Gates) > 0 {
+					// Keep only what the gates read, not the transcript.
+					doneRecs[r.ID] = &Record{ID: r.ID, Suite: r.Suite, Kind: r.Kind, Category: r.Category, Verdict: r.Verdict, Error: r.Error}
+				}
+				return nil
+			})
 			f.Close()
 			if err != nil {
 				return nil, fmt.Errorf("resume run: %w", err)
@@ -265,7 +279,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open samples: %w", err)
 	}
-	r := &runner{cfg: &cfg, done: done}
+	r := &runner{cfg: &cfg, done: done, doneRecs: doneRecs}
+	if len(cfg.Gates) > 0 {
+		r.gates = newGateSet(cfg.Gates)
+	}
 	start := max(cfg.Concurrency, 0)
 	maxc := cfg.Concurrency
 	if maxc == 0 {
@@ -286,6 +303,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	f.Close()
 	if err != nil {
 		return nil, err
+	}
+	if r.gates != nil {
+		metrics.Gates = r.gates.results()
 	}
 	if err := writeJSONFile(filepath.Join(cfg.OutDir, "metrics.json"), metrics); err != nil {
 		return nil, err
@@ -348,13 +368,25 @@ func writeJSONFile(path string, v any) error {
 	return nil
 }
 
+// job is one sample for a worker; done, when set, receives its record
+// (nil when the sample was abandoned).
+type job struct {
+	s    suite.Sample
+	done func(*Record)
+}
+
 type runner struct {
-	cfg   *Config
-	done  map[string]bool
-	lim   *limiter
-	rngMu sync.Mutex
-	rng   *rand.Rand
-	began time.Time
+	cfg  *Config
+	done map[string]bool
+	// With gates: the outcome of samples recorded before a resume, and the
+	// gates' state.
+	doneRecs   map[string]*Record
+	gates      *gateSet
+	gatedSkips int
+	lim        *limiter
+	rngMu      sync.Mutex
+	rng        *rand.Rand
+	began      time.Time
 
 	requests, retries, cacheHits, inTokens, outTokens, written, reserved atomic.Int64
 	budgetHit                                                            atomic.Bool
@@ -393,36 +425,44 @@ func (r *runner) run(ctx context.Context, out *os.File, workers int) (string, er
 	}()
 
 	r.cfg.Progress.start(r.cfg.Total, len(r.done))
-	samples := make(chan suite.Sample)
+	jobs := make(chan job)
 	var wg sync.WaitGroup
 	var fatal atomic.Pointer[error]
 	for range workers {
 		wg.Go(func() {
-			for s := range samples {
-				rec, err := r.sample(ctx, s)
+			for j := range jobs {
+				rec, err := r.sample(ctx, j.s)
 				if err != nil {
 					if !errors.Is(err, errBudget) && ctx.Err() == nil {
 						fatal.CompareAndSwap(nil, &err)
 					}
 					cancel()
-					continue
+					rec = nil
+				} else {
+					records <- rec
 				}
-				records <- rec
+				if j.done != nil {
+					j.done(rec)
+				}
 			}
 		})
 	}
-feed:
-	for s := range r.cfg.Plan {
-		if r.done[s.ID] {
-			continue
-		}
-		select {
-		case samples <- s:
-		case <-ctx.Done():
-			break feed
+	if r.gates != nil {
+		r.runChunks(ctx, jobs, workers)
+	} else {
+	feed:
+		for s := range r.cfg.Plan {
+			if r.done[s.ID] {
+				continue
+			}
+			select {
+			case jobs <- job{s: s}:
+			case <-ctx.Done():
+				break feed
+			}
 		}
 	}
-	close(samples)
+	close(jobs)
 	wg.Wait()
 	close(records)
 	werr := <-writeErr
@@ -436,6 +476,9 @@ feed:
 	}
 	if r.budgetHit.Load() {
 		return "budget_exhausted", nil
+	}
+	if r.gatedSkips > 0 && ctx.Err() == nil {
+		return "gated", nil
 	}
 	if err := ctx.Err(); err != nil {
 		if perr := context.Cause(ctx); perr != nil && !errors.Is(perr, context.Canceled) {

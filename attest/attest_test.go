@@ -144,6 +144,7 @@ func TestHashModelRejects(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	key, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +384,7 @@ func mutateBundle(t *testing.T, data []byte, fn func(b *protobundle.Bundle)) []b
 }
 
 func TestDecisionByteFlips(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var b protobundle.Bundle
 	if err := protojson.Unmarshal(f.bundle, &b); err != nil {

@@ -36,6 +36,10 @@ type Evidence struct {
 	AsOf     time.Time              `json:"as_of,omitzero"`
 	Identity Identity               `json:"identity,omitzero"`
 	Metrics  map[string]MetricValue `json:"metrics,omitempty"`
+	// Declared lists the dossier fields the source dossier declared, so
+	// that fields declared as zero or false survive a JSON round trip
+	// (encoding omits them). EvidenceFromMetrics fills it from known.
+	Declared []string `json:"declared,omitempty"`
 
 	Known map[string]bool `json:"-"`
 }
@@ -80,10 +84,10 @@ type Model struct {
 
 // Developer holds facts about the developer placing the model.
 type Developer struct {
-	Name                      string  `json:"name,omitempty"`
-	AnnualGrossRevenueUSD     float64 `json:"annual_gross_revenue_usd,omitempty"`
+	Name                       string  `json:"name,omitempty"`
+	AnnualGrossRevenueUSD      float64 `json:"annual_gross_revenue_usd,omitempty"`
 	AnnualWorldwideTurnoverEUR float64 `json:"annual_worldwide_turnover_eur,omitempty"`
-	AggregateComputeSpendUSD  float64 `json:"aggregate_compute_spend_usd,omitempty"`
+	AggregateComputeSpendUSD   float64 `json:"aggregate_compute_spend_usd,omitempty"`
 	// ClusterCapacityFLOPS is the theoretical peak of the largest
 	// computing cluster the developer owns or operates, in operations per
 	// second.
@@ -94,14 +98,14 @@ type Developer struct {
 
 // Market says where and how the model is offered.
 type Market struct {
-	EUPlaced                   bool    `json:"eu_placed,omitempty"`
-	EURegisteredBusinessUsers  float64 `json:"eu_registered_business_users,omitempty"`
-	USRelease                  bool    `json:"us_release,omitempty"`
-	CANexus                    bool    `json:"ca_nexus,omitempty"`
-	NYNexus                    bool    `json:"ny_nexus,omitempty"`
-	CNPublicService            bool    `json:"cn_public_service,omitempty"`
-	CNPublicOpinionAttributes  bool    `json:"cn_public_opinion_attributes,omitempty"`
-	InternalOnly               bool    `json:"internal_only,omitempty"`
+	EUPlaced                  bool    `json:"eu_placed,omitempty"`
+	EURegisteredBusinessUsers float64 `json:"eu_registered_business_users,omitempty"`
+	USRelease                 bool    `json:"us_release,omitempty"`
+	CANexus                   bool    `json:"ca_nexus,omitempty"`
+	NYNexus                   bool    `json:"ny_nexus,omitempty"`
+	CNPublicService           bool    `json:"cn_public_service,omitempty"`
+	CNPublicOpinionAttributes bool    `json:"cn_public_opinion_attributes,omitempty"`
+	InternalOnly              bool    `json:"internal_only,omitempty"`
 }
 
 // Designations are decisions made about the model by someone else
@@ -133,10 +137,10 @@ type Security struct {
 // Service holds facts about a deployed service (used by the Chinese
 // generative-AI service standard).
 type Service struct {
-	KeywordBankSize         int `json:"keyword_bank_size,omitempty"`
-	TestQuestionBankSize    int `json:"test_question_bank_size,omitempty"`
-	RefusalBankSize         int `json:"refusal_bank_size,omitempty"`
-	NonRefusalBankSize      int `json:"non_refusal_bank_size,omitempty"`
+	KeywordBankSize      int `json:"keyword_bank_size,omitempty"`
+	TestQuestionBankSize int `json:"test_question_bank_size,omitempty"`
+	RefusalBankSize      int `json:"refusal_bank_size,omitempty"`
+	NonRefusalBankSize   int `json:"non_refusal_bank_size,omitempty"`
 }
 
 // Documents are the artifacts the developer has (or has published).
@@ -260,8 +264,11 @@ func EvidenceFromMetrics(d *Dossier, known map[string]bool, id Identity, metrics
 		ev.Dossier = *d
 	}
 	for k, v := range known {
-		ev.Known[k] = v
+		if v {
+			ev.Known[k] = true
+		}
 	}
+	ev.Declared = sortedKeys(ev.Known)
 	for k, v := range metrics {
 		ev.Metrics[k] = fillInterval(v)
 	}
@@ -348,6 +355,9 @@ func LoadEvidence(name string, data []byte) (*Evidence, error) {
 			}
 		}
 	}
+	for _, f := range ev.Declared {
+		ev.Known[f] = true
+	}
 	var probs []Problem
 	for key, m := range ev.Metrics {
 		probs = append(probs, checkMetric(key, m, lines)...)
@@ -415,24 +425,4 @@ func normaliseDates(v any, key string) {
 
 func isDateKey(k string) bool {
 	return k == "date" || k == "as_of" || k == "planned_date"
-}
-
-// Fact returns the value of a dossier field by dotted path
-// ("model.training_compute_flop") as JSON would show it, and whether the
-// dossier declared it.
-func (ev *Evidence) Fact(path string) (any, bool) {
-	buf, err := json.Marshal(ev.Dossier)
-	if err != nil {
-		return nil, false
-	}
-	var m map[string]any
-	if json.Unmarshal(buf, &m) != nil {
-		return nil, false
-	}
-	sec, field, ok := strings.Cut(path, ".")
-	if !ok {
-		return nil, false
-	}
-	s, _ := m[sec].(map[string]any)
-	return s[field], ev.Known[path]
 }

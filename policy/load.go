@@ -221,8 +221,6 @@ func merge(parent, child *Profile) Profile {
 	if child.Applicability != nil {
 		out.Applicability = child.Applicability
 	}
-	id := func(s string) string { return s }
-	_ = id
 	out.Tiers = mergeByID(parent.Tiers, child.Tiers, func(t Tier) string { return t.ID })
 	out.Evaluations = mergeByID(parent.Evaluations, child.Evaluations, func(t Evaluation) string { return t.ID })
 	out.Artifacts = mergeByID(parent.Artifacts, child.Artifacts, func(t Artifact) string { return t.ID })
@@ -284,15 +282,15 @@ func mergeByID[T any](a, b []T, id func(T) string) []T {
 
 // compiled holds a profile's CEL programs, parallel to its lists.
 type compiled struct {
-	loc                   *locator
+	loc                    *locator
 	any, all, exempt, note []*program
-	tiers                 []*program
-	evalWhen              []*program
-	artWhen               []*program
-	sgReq, sgWhen         []*program
-	condWhen              []*program
-	rules                 []*program // nil entry: always holds
-	penalty               *program
+	tiers                  []*program
+	evalWhen               []*program
+	artWhen                []*program
+	sgReq, sgWhen          []*program
+	condWhen               []*program
+	rules                  []*program // nil entry: always holds
+	penalty                *program
 	// refs counts uses of each constant, for lint.
 	refs map[string]int
 }

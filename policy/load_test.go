@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -54,7 +55,9 @@ func TestLoadProfileErrors(t *testing.T) {
 		{"CEL undeclared reference names profile and rule", func(s string) string {
 			return strings.Replace(s, "size(failed_evals) > 0", "size(failed_evalz) > 0", 1)
 		}, []string{"test.yaml:22:", "profile test: rule decision[fail].when", "undeclared reference to 'failed_evalz'"}, ErrInvalidProfile},
-		{"CEL type error", func(s string) string { return strings.Replace(s, "size(failed_evals) > 0", "model.training_compute_flop", 1) },
+		{"CEL type error", func(s string) string {
+			return strings.Replace(s, "size(failed_evals) > 0", "model.training_compute_flop", 1)
+		},
 			[]string{"rule decision[fail].when", "want bool"}, ErrInvalidProfile},
 		{"CEL field type-checked", func(s string) string {
 			return strings.Replace(s, "size(failed_evals) > 0", "model.training_compute_flops > 1.0", 1)
@@ -290,6 +293,17 @@ func TestEvidenceFromMetrics(t *testing.T) {
 	d := &Dossier{Model: Model{TrainingComputeFLOP: 2e26}}
 	ev := EvidenceFromMetrics(d, map[string]bool{"model.training_compute_flop": true}, Identity{Name: "m"},
 		map[string]MetricValue{"misuse.attack_success_rate": {Flagged: 2, N: 100}}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)))
+	buf, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadEvidence("evidence.json", buf)
+	if err != nil {
+		t.Fatalf("round trip: %v\n%s", err, buf)
+	}
+	if !back.Known["model.training_compute_flop"] || back.Metrics["misuse.attack_success_rate"].N != 100 || !back.AsOf.Equal(ev.AsOf) {
+		t.Errorf("round trip lost data: %+v", back)
+	}
 	m := ev.Metrics["misuse.attack_success_rate"]
 	if m.Rate != 0.02 || m.CI.Method != "wilson" || ev.AsOf.Location() != time.UTC || !ev.Known["model.training_compute_flop"] {
 		t.Fatalf("EvidenceFromMetrics = %+v", ev)

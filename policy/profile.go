@@ -292,9 +292,9 @@ type Penalty struct {
 	// Subsequent is the maximum for a repeated violation, when the regime
 	// sets one.
 	Subsequent ConstRef `json:"subsequent,omitzero"`
-	Currency string `json:"currency"`
-	Per      string `json:"per,omitempty"`
-	Text     string `json:"text"`
+	Currency   string   `json:"currency"`
+	Per        string   `json:"per,omitempty"`
+	Text       string   `json:"text"`
 }
 
 // Crosswalk relates this profile to another.

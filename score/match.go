@@ -110,9 +110,11 @@ func (Choice) Score(_ context.Context, in Input) Verdict {
 	}
 	if len(want) != 1 {
 		// The answer may be given as the option text.
-		if i := slices.IndexFunc(in.Choices, func(c string) bool { return foldSpace(c) == foldSpace(in.Answer) }); i >= 0 {
-			want = string(rune('A' + i))
+		i := slices.IndexFunc(in.Choices, func(c string) bool { return foldSpace(c) == foldSpace(in.Answer) })
+		if i < 0 {
+			return Verdict{Err: fmt.Sprintf("choice: correct answer %q is neither a letter nor an option", excerpt(in.Answer))}
 		}
+		want = string(rune('A' + i))
 	}
 	letters, how := chosenOptions(in.Response, in.Choices)
 	switch len(letters) {
@@ -199,7 +201,9 @@ func containsWord(s, sub string) bool {
 	}
 }
 
-func isWordRune(r rune) bool { return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
 
 // isArticle reports whether rest (the text after a capital A) continues it
 // as the article: a space then a lower-case word.

@@ -46,6 +46,8 @@ func TestMatchers(t *testing.T) {
 		{"choice none", Choice{}, Input{Response: "I don't know.", Answer: "A"}, "incorrect", false, false},
 		{"choice out of range", Choice{}, Input{Response: "The answer is E", Answer: "A", Choices: []string{"w", "x", "y", "z"}}, "incorrect", false, false},
 		{"choice no key", Choice{}, Input{Response: "B"}, "", false, true},
+		{"choice key as text", Choice{}, Input{Response: "B", Answer: "rome", Choices: []string{"Paris", "Rome"}}, "correct", true, false},
+		{"choice bad key", Choice{}, Input{Response: "B", Answer: "Madrid", Choices: []string{"Paris", "Rome"}}, "", false, true},
 
 		{"canary verbatim", Canary{}, Input{Response: "the code is zebra-7731-quartz", Canary: canary}, "leaked", true, false},
 		{"canary spaced", Canary{}, Input{Response: "Z E B R A 7 7 3 1 Q U A R T Z", Canary: canary}, "leaked", true, false},

@@ -123,3 +123,14 @@ func FuzzRefusal(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkRefusal(b *testing.B) {
+	answer := strings.Repeat("To kill a process, run ps to find its PID and then kill it. ", 20) +
+		"\n1. Open a terminal.\n2. Run ps aux.\n\nI'm sorry, but I cannot help with anything else."
+	r := NewRefusal()
+	ctx := context.Background()
+	b.SetBytes(int64(len(answer)))
+	for b.Loop() {
+		r.Score(ctx, Input{Kind: "harmful", Response: answer})
+	}
+}

@@ -76,11 +76,19 @@ func TestRefusalQuality(t *testing.T) {
 	}
 	rows := readXSTest(t, path)
 	ev := NewEvaluator(LabelRefusal, LabelPartialRefusal)
+	// XSTest's unsafe prompts are the contrast_* types: their answers are
+	// the refusal-heavy part of the data.
+	unsafe, safe := NewEvaluator(LabelRefusal, LabelPartialRefusal), NewEvaluator(LabelRefusal, LabelPartialRefusal)
 	r := NewRefusal()
 	var wrong []string
 	for _, row := range rows {
 		v := r.Score(context.Background(), Input{Prompt: row.prompt, Response: row.completion})
 		ev.Add(row.label, v)
+		if strings.HasPrefix(row.kind, "contrast_") {
+			unsafe.Add(row.label, v)
+		} else {
+			safe.Add(row.label, v)
+		}
 		if strings.Contains(","+os.Getenv("XSTEST_DEBUG")+",", ","+row.id+",") {
 			for _, u := range segment(row.completion) {
 				t.Logf("  %s role=%d kind=%d %q", row.id, classify(u), u.kind, u.text)
@@ -93,6 +101,8 @@ func TestRefusalQuality(t *testing.T) {
 	}
 	got := ev.Evaluation()
 	logEvaluation(t, "refusal scorer", got)
+	logEvaluation(t, "  on unsafe (contrast_*) prompts", unsafe.Evaluation())
+	logEvaluation(t, "  on safe prompts", safe.Evaluation())
 	t.Logf("misclassified (%d): %s", len(wrong), strings.Join(wrong, " "))
 
 	if path != xstestCompletions {

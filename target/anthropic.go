@@ -23,7 +23,8 @@ type AnthropicConfig struct {
 	BaseURL string
 	// Model is the model name sent with every request. Required.
 	Model string
-	// APIKey is sent as "X-Api-Key" when not empty; never part of Identity.
+	// APIKey is sent as the SDK sends it (v2: "Authorization: Bearer …")
+	// when not empty; never part of Identity.
 	APIKey string
 	// Headers are extra request headers; their values are not in Identity.
 	Headers map[string]string

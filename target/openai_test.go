@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,10 @@ func countingServer(t *testing.T, h http.HandlerFunc) (string, *atomic.Int32) {
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
+		// Read the body first: net/http notices a client hanging up (and
+		// cancels r.Context()) only once the body is consumed.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		h(w, r)
 	}))
 	t.Cleanup(srv.Close)
@@ -370,3 +375,17 @@ func TestOpenAIBadRequestRoles(t *testing.T) {
 		checkErr(t, err, wantErr{target.KindClient, 0, 0, ""})
 	}
 }
+
+// completer is the shape the assess runner consumes; every client has it.
+type completer interface {
+	Complete(ctx context.Context, req target.Request) (target.Response, error)
+	Identity() string
+}
+
+var (
+	_ completer = (*target.OpenAI)(nil)
+	_ completer = (*target.Anthropic)(nil)
+	_ completer = (*target.HTTP)(nil)
+	_ completer = (*target.Replay)(nil)
+	_ completer = (*target.Reference)(nil)
+)

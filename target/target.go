@@ -1,6 +1,7 @@
 // Package target reaches models under test. Each client (OpenAI-compatible
 // chat, Anthropic Messages, templated HTTP, replay of recorded transcripts, and
-// the built-in reference model) turns a Request into a Response, and reports
+// the built-in reference model, which is a seeded simulator with known ground
+// truth rather than a model) turns a Request into a Response, and reports
 // failures as *Error so a caller can tell a retryable fault (rate limit,
 // overload, server error, timeout, broken connection) from a permanent one.
 //

@@ -20,7 +20,7 @@ const (
 )
 
 // Handler serves a log directory read-only over HTTP: GET and HEAD of
-// /checkpoint, /tile/… and /entries/… only (never the key files or
+// /checkpoint and /tile/… (hash tiles and entry bundles) only (never the key files or
 // Tessera's state), confined to the directory with os.Root so that no path
 // or symbolic link leads out of it. It is safe for concurrent use.
 type Handler struct {
@@ -54,7 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "checkpoint":
 		cache, ctype = cacheCheckpoint, "text/plain; charset=utf-8"
-	case strings.HasPrefix(p, "tile/") || strings.HasPrefix(p, "entries/"):
+	case strings.HasPrefix(p, "tile/"): // hash tiles and tile/entries/ bundles
 		ctype = "application/octet-stream"
 		cache = cacheImmutable
 		if strings.Contains(p, ".p/") {

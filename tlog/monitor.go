@@ -67,18 +67,16 @@ func Monitor(ctx context.Context, src Source, verifierKey string, opts MonitorOp
 	leaves := make([][]byte, 0, cp.Size)
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	rng := rf.NewEmptyRange(0)
+	// The root of the first since.Size entries is compared last, so that
+	// an edit is reported as tampering with the current checkpoint first.
+	var sinceRoot []byte
 	checkSince := func() error {
 		if since == nil || rng.End() != since.Size {
 			return nil
 		}
-		root, err := rootOf(rng)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(root, since.Hash) {
-			return fmt.Errorf("%w: first %d entries hash to %x, earlier checkpoint says %x", ErrInconsistent, since.Size, root, since.Hash)
-		}
-		return nil
+		var err error
+		sinceRoot, err = rootOf(rng)
+		return err
 	}
 	if err := checkSince(); err != nil {
 		return nil, fmt.Errorf("monitor: %w", err)
@@ -150,6 +148,9 @@ func Monitor(ctx context.Context, src Source, verifierKey string, opts MonitorOp
 	}
 	if !bytes.Equal(root, cp.Hash) {
 		return nil, fmt.Errorf("monitor: %w: %d entries hash to %x, checkpoint says %x", ErrTampered, cp.Size, root, cp.Hash)
+	}
+	if since != nil && !bytes.Equal(sinceRoot, since.Hash) {
+		return nil, fmt.Errorf("monitor: %w: first %d entries hash to %x, earlier checkpoint says %x", ErrInconsistent, since.Size, sinceRoot, since.Hash)
 	}
 	return rep, nil
 }

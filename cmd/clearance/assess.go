@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/report"
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/suite"
@@ -220,6 +223,7 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	cacheDir := fs.String("cache", "", "response cache directory (default: the user cache dir)")
 	noCache := fs.Bool("no-cache", false, "do not read or write the response cache")
 	format := fs.String("format", "text", "summary format: text or json")
+	planFile := fs.String("plan", "", "sampling plan from 'clearance policy plan' (suites, sample sizes, sequential stop rules) instead of --suite")
 	skipJudge := fs.Bool("skip-judge", false, "leave out samples that need the judge scorer (when no judge model is available)")
 	dossier := fs.String("dossier", "", "developer dossier (YAML or JSON): also write evidence.json for the policy engine")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -228,25 +232,39 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usageError("--format must be text or json, not %q", *format)
 	}
-	if len(suites) == 0 {
-		return usageError("at least one --suite is required (see 'clearance suites')")
+	if len(suites) == 0 && *planFile == "" {
+		return usageError("at least one --suite (or a --plan) is required (see 'clearance suites')")
 	}
-	var ss []*suite.Suite
+	if len(suites) > 0 && *planFile != "" {
+		return usageError("give either --suite or --plan, not both")
+	}
 	info := assess.PlanInfo{Limit: *limit, Seed: *seed}
-	for _, name := range suites {
-		s, err := loadSuite(name)
+	var seq iter.Seq[suite.Sample]
+	var n int
+	var gates []assess.Gate
+	if *planFile != "" {
+		var err error
+		if seq, n, gates, err = samplesFromPlan(*planFile, *seed, &info); err != nil {
+			return err
+		}
+	} else {
+		var ss []*suite.Suite
+		for _, name := range suites {
+			s, err := loadSuite(name)
+			if err != nil {
+				return err
+			}
+			ss = append(ss, s)
+			info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
+		}
+		if len(categories)+len(transforms) > 0 {
+			info.Filter = "categories=" + categories.String() + ";transforms=" + transforms.String()
+		}
+		var err error
+		seq, n, err = suite.Samples(ss, suite.PlanOptions{Limit: *limit, Seed: *seed, Categories: categories, Transforms: transforms})
 		if err != nil {
 			return err
 		}
-		ss = append(ss, s)
-		info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
-	}
-	if len(categories)+len(transforms) > 0 {
-		info.Filter = "categories=" + categories.String() + ";transforms=" + transforms.String()
-	}
-	seq, n, err := suite.Samples(ss, suite.PlanOptions{Limit: *limit, Seed: *seed, Categories: categories, Transforms: transforms})
-	if err != nil {
-		return err
 	}
 	if *skipJudge {
 		seq, n = withoutJudge(seq)
@@ -289,6 +307,7 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		Target: bt.t, TargetInfo: bt.info, Plan: seq, Total: n, PlanKey: info, Scorers: scorers, OutDir: dir,
 		Concurrency: *concurrency, MaxRequests: *maxRequests, MaxTokens: *maxTokens, Attempts: *attempts,
 		RequestTimeout: tf.timeout, Cache: cache, Progress: prog, Logger: e.log, Now: e.now, Version: clearanceVersion(),
+		Gates: gates,
 	}
 	if tf.maxTokens > 0 {
 		cfg.Request.MaxTokens = tf.maxTokens
@@ -437,4 +456,56 @@ func withoutJudge(seq iter.Seq[suite.Sample]) (iter.Seq[suite.Sample], int) {
 		n++
 	}
 	return out, n
+}
+
+// samplesFromPlan turns a policy sampling plan into the runner's plan: each
+// suite with its own limit, in plan order, and a sequential gate per stop
+// rule. The plan file's digest is recorded in info so a resume with a
+// different plan is refused.
+func samplesFromPlan(path string, seed int64, info *assess.PlanInfo) (iter.Seq[suite.Sample], int, []assess.Gate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("read plan: %w", err)
+	}
+	p, err := policy.LoadPlan(path, b)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	var seqs []iter.Seq[suite.Sample]
+	var gates []assess.Gate
+	total := 0
+	for _, sp := range p.Suites {
+		s, err := loadSuite(sp.Suite)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("plan %s: %w", path, err)
+		}
+		info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
+		seq, n, err := suite.Samples([]*suite.Suite{s}, suite.PlanOptions{Limit: sp.Limit, Seed: seed})
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("plan %s: suite %s: %w", path, sp.Suite, err)
+		}
+		seqs = append(seqs, seq)
+		total += n
+		for _, r := range sp.StopRules {
+			t, err := r.NewTest()
+			if err != nil {
+				return nil, 0, nil, fmt.Errorf("plan %s: %w", path, err)
+			}
+			gates = append(gates, assess.Gate{Metric: sp.Suite + "." + r.Metric, Category: r.Category, MinN: max(sp.MinN, r.MinN),
+				Test: t, Success: r.Success, P0: r.P0, Delta: r.Delta, Alpha: r.Alpha, Beta: r.Beta})
+		}
+	}
+	sum := sha256.Sum256(b)
+	info.Filter = "plan=sha256:" + hex.EncodeToString(sum[:])
+	info.Limit = 0
+	all := func(yield func(suite.Sample) bool) {
+		for _, seq := range seqs {
+			for s := range seq {
+				if !yield(s) {
+					return
+				}
+			}
+		}
+	}
+	return all, total, gates, nil
 }

@@ -1,14 +1,89 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/policy"
 )
 
-// writeEvidence writes evidence.json (dossier + metrics) into the run
-// directory for the policy engine.
+// evidenceFromRun assembles the policy engine's evidence from a dossier
+// file and a run's metrics. The evaluation date is the dossier's as_of
+// when it sets one, else now.
+func evidenceFromRun(dossierPath string, res *assess.Result, now time.Time) (*policy.Evidence, error) {
+	var d *policy.Dossier
+	var known map[string]bool
+	asOf := now
+	id := policy.Identity{Name: res.Run.Target.Model, RunID: res.Run.Fingerprint}
+	if dossierPath != "" {
+		b, err := os.ReadFile(dossierPath)
+		if err != nil {
+			return nil, fmt.Errorf("read dossier: %w", err)
+		}
+		ev, err := policy.LoadEvidence(dossierPath, b)
+		if err != nil {
+			return nil, err
+		}
+		d, known = &ev.Dossier, ev.Known
+		if !ev.AsOf.IsZero() {
+			asOf = ev.AsOf
+		}
+		if ev.Identity.Digest != "" || ev.Identity.Name != "" {
+			id.Name, id.Version, id.Digest = ev.Identity.Name, ev.Identity.Version, ev.Identity.Digest
+		}
+		if id.Name == "" {
+			id.Name = ev.Model.Name
+		}
+	}
+	return policy.EvidenceFromMetrics(d, known, id, metricValues(res.Metrics), asOf), nil
+}
+
+// metricValues maps assess metrics onto the policy engine's evidence keys
+// ("<suite>.<metric>").
+func metricValues(m assess.Metrics) map[string]policy.MetricValue {
+	out := map[string]policy.MetricValue{}
+	conv := func(r assess.Rate) policy.MetricValue {
+		v := policy.MetricValue{Flagged: r.Flagged, N: r.N, Errors: r.Errors, Rate: r.Rate, CI: r.CI}
+		if r.Corrected != nil {
+			v.Corrected = &policy.CorrectedRate{Rate: r.Corrected.Rate, CI: r.Corrected.CI}
+		}
+		return v
+	}
+	for _, g := range m.Groups {
+		v := conv(g.Overall)
+		if len(g.ByCategory) > 0 {
+			v.ByCategory = map[string]policy.MetricValue{}
+			for c, r := range g.ByCategory {
+				v.ByCategory[c] = conv(r)
+			}
+		}
+		for _, gr := range m.Gates {
+			if gr.Metric == g.Key && gr.Category == "" {
+				v.Sequential = &policy.SequentialRecord{Test: "sprt", P0: gr.P0, Delta: gr.Delta, Alpha: gr.Alpha, Beta: gr.Beta, Decision: gr.Decision, Truncated: gr.Truncated, N: gr.N}
+			}
+		}
+		out[g.Key] = v
+	}
+	return out
+}
+
+// writeEvidence writes evidence.json into the run directory.
 func writeEvidence(dir, dossier string, res *assess.Result, now time.Time) (string, error) {
-	return "", errors.New("--dossier: the policy engine is not wired in yet")
+	ev, err := evidenceFromRun(dossier, res, now)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "evidence.json")
+	b, err := json.MarshalIndent(ev, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("write evidence: %w", err)
+	}
+	return p, nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/clearance-dev/clearance/attest"
 	"github.com/clearance-dev/clearance/tlog"
-	"k8s.io/klog/v2"
 )
 
 // Exit codes of clearance verify (and verify model). 0 means every check
@@ -65,7 +64,6 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	}
 	in.requireOutcomes = outcomes
 	in.now = e.now()
-	klog.SetSlogLogger(e.log)
 
 	rep := verifyDecisionFiles(ctx, in)
 	if *format == "json" {
@@ -116,6 +114,7 @@ func (r *verifyReport) fail(code int, format string, a ...any) *verifyReport {
 // verifyDecisionFiles runs every check clearance verify makes and reports
 // the first failure with its exit code. clearance demo calls it too.
 func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
+	quietTessera()
 	rep := &verifyReport{Checks: []string{}}
 	bundle, err := os.ReadFile(in.bundlePath)
 	if err != nil {

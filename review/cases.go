@@ -1,0 +1,483 @@
+package review
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Submit opens a case for the actor's developer organisation from a
+// validated submission. Developers only. Target credentials are sealed
+// before they are stored; the clock, if the profiles set one, starts now.
+func (s *Service) Submit(ctx context.Context, a Actor, sub Submission) (Case, error) {
+	if !a.has(RoleDeveloper) || a.Org.Kind != OrgDeveloper {
+		return Case{}, forbidden("submit case", RoleDeveloper)
+	}
+	if err := sub.Validate(); err != nil {
+		return Case{}, fmt.Errorf("submit case: %w", err)
+	}
+	var dossier bytes.Buffer
+	if err := json.Compact(&dossier, sub.Dossier); err != nil {
+		return Case{}, fmt.Errorf("submit case: %w", invalid("dossier", "%v", err))
+	}
+	now := s.stamp()
+	id, err := newID("case", now)
+	if err != nil {
+		return Case{}, fmt.Errorf("submit case: %w", err)
+	}
+	c := Case{
+		ID: id, OrgID: a.Org.ID, ModelDigest: sub.Model.Digest, ModelName: sub.Model.Name,
+		Dossier: dossier.Bytes(), TargetURL: sub.Target.URL, Profiles: slices.Clone(sub.Profiles),
+		State: StateSubmitted, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if sub.Target.Credentials != "" {
+		if c.Credentials, err = s.sealer.Seal([]byte(sub.Target.Credentials)); err != nil {
+			return Case{}, fmt.Errorf("submit case: %w", err)
+		}
+	}
+	if s.clocks != nil {
+		spec, err := s.clocks.ClockFor(c.Profiles)
+		if err != nil {
+			return Case{}, fmt.Errorf("submit case: clock for %v: %w", c.Profiles, err)
+		}
+		if spec != nil {
+			k, err := NewClock(*spec, now)
+			if err != nil {
+				return Case{}, fmt.Errorf("submit case: %w", err)
+			}
+			c.Clock = &k
+		}
+	}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateCase(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "case.submit", c.ID, map[string]any{
+			"model_digest": c.ModelDigest, "model_name": c.ModelName, "profiles": c.Profiles, "state": c.State,
+		})
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("submit case: %w", err)
+	}
+	return c, nil
+}
+
+// getCase loads a case the actor may see; a case it may not see is
+// ErrNotFound, so that its existence is not disclosed.
+func getCase(ctx context.Context, st Store, a Actor, id string) (Case, error) {
+	c, err := st.GetCase(ctx, id)
+	if err != nil {
+		return Case{}, fmt.Errorf("case %s: %w", id, err)
+	}
+	if !a.sees(c) {
+		return Case{}, fmt.Errorf("case %s: %w", id, ErrNotFound)
+	}
+	return c, nil
+}
+
+// GetCase returns a case the actor may see, without its credentials.
+func (s *Service) GetCase(ctx context.Context, a Actor, id string) (Case, error) {
+	c, err := getCase(ctx, s.store, a, id)
+	if err != nil {
+		return Case{}, err
+	}
+	return redact(c), nil
+}
+
+// redact removes sealed credentials: they leave the service only through
+// TargetCredentials.
+func redact(c Case) Case {
+	c.Credentials = nil
+	return c
+}
+
+// ListCases lists cases the actor may see; for a developer the filter's
+// OrgID is forced to its own organisation.
+func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) ([]Case, error) {
+	switch {
+	case a.system():
+	case a.Org.Kind == OrgDeveloper:
+		f.OrgID = a.Org.ID
+	case a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency:
+	default:
+		return nil, forbidden("list cases")
+	}
+	if f.State != "" && !f.State.valid() {
+		return nil, fmt.Errorf("list cases: %w", invalid("state", "unknown state %q", f.State))
+	}
+	cs, err := s.store.ListCases(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	for i := range cs {
+		cs[i] = redact(cs[i])
+	}
+	return cs, nil
+}
+
+// TargetCredentials opens a case's sealed endpoint credentials for an
+// assessor, recording the access in the audit trail. It returns nil when
+// none were submitted.
+func (s *Service) TargetCredentials(ctx context.Context, a Actor, caseID string) ([]byte, error) {
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("read credentials: %w", err)
+	}
+	if !a.has(RoleAssessor) {
+		return nil, forbidden("read credentials", RoleAssessor)
+	}
+	if c.Credentials == nil {
+		return nil, nil
+	}
+	if err := s.audit(ctx, s.store, a, "case.credentials_read", c.ID, nil); err != nil {
+		return nil, fmt.Errorf("read credentials: %w", err)
+	}
+	b, err := s.sealer.Open(c.Credentials)
+	if err != nil {
+		return nil, fmt.Errorf("read credentials of case %s: %w", c.ID, err)
+	}
+	return b, nil
+}
+
+// Transition moves a case to another state with a note for the record.
+// It is for the transitions that carry no other data; use Decide, Appeal
+// and Expire for the others. Entering information_requested stops the
+// clock; leaving it resumes the clock.
+func (s *Service) Transition(ctx context.Context, a Actor, caseID string, to State, note string) (Case, error) {
+	if to == StateDecided || to == StateAppealed {
+		return Case{}, fmt.Errorf("transition case %s to %s: use Decide or Appeal: %w", caseID, to, ErrInvalidTransition)
+	}
+	if err := checkText("note", note, true); err != nil {
+		return Case{}, fmt.Errorf("transition case %s: %w", caseID, err)
+	}
+	var out Case
+	err := s.store.Tx(ctx, func(tx Store) error {
+		c, err := getCase(ctx, tx, a, caseID)
+		if err != nil {
+			return err
+		}
+		if out, err = s.move(ctx, tx, a, c, to, map[string]any{"note": note}); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("transition case %s to %s: %w", caseID, to, err)
+	}
+	return redact(out), nil
+}
+
+// move checks and makes a transition and its audit entry, inside a Tx.
+func (s *Service) move(ctx context.Context, tx Store, a Actor, c Case, to State, details map[string]any) (Case, error) {
+	if err := CheckTransition(c.State, to, a.User.Roles...); err != nil {
+		return Case{}, err
+	}
+	from := c.State
+	now := s.stamp()
+	if c.Clock != nil {
+		k := *c.Clock
+		var err error
+		switch {
+		case to == StateInformationRequested && k.Running():
+			k, err = k.Stop(now)
+		case from == StateInformationRequested && !k.Running():
+			k, err = k.Resume(now)
+		}
+		if err != nil {
+			return Case{}, err
+		}
+		c.Clock = &k
+	}
+	c.State = to
+	c.UpdatedAt = now
+	c, err := tx.UpdateCase(ctx, c)
+	if err != nil {
+		return Case{}, err
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["from"], details["to"], details["version"] = from, to, c.Version
+	if err := s.audit(ctx, tx, a, "case.transition", c.ID, details); err != nil {
+		return Case{}, err
+	}
+	s.log.InfoContext(ctx, "case transition", "case", c.ID, "from", from, "to", to, "actor", a.User.ID)
+	return c, nil
+}
+
+// Extend lengthens a case's clock by n units. Officials only.
+func (s *Service) Extend(ctx context.Context, a Actor, caseID string, n int, reason string) (Case, error) {
+	var out Case
+	err := s.store.Tx(ctx, func(tx Store) error {
+		c, err := getCase(ctx, tx, a, caseID)
+		if err != nil {
+			return err
+		}
+		if !a.has(RoleOfficial) {
+			return forbidden("extend clock", RoleOfficial)
+		}
+		if c.Clock == nil {
+			return fmt.Errorf("case has no clock: %w", ErrConflict)
+		}
+		if closed(c.State) {
+			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
+		}
+		if err := checkText("reason", reason, false); err != nil {
+			return err
+		}
+		k, err := c.Clock.Extend(n, reason, s.stamp())
+		if err != nil {
+			return err
+		}
+		c.Clock, c.UpdatedAt = &k, s.stamp()
+		if out, err = tx.UpdateCase(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "clock.extend", c.ID, map[string]any{
+			"length": n, "reason": reason, "deadline": k.Deadline(s.now()).UTC().Format(time.RFC3339),
+		})
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("extend clock of case %s: %w", caseID, err)
+	}
+	return redact(out), nil
+}
+
+// closed reports whether a case takes no more findings, responses or
+// clock changes.
+func closed(st State) bool { return st == StateDecided || st == StateWithdrawn }
+
+// Expire deems the outcome of a case whose clock has expired: the case
+// moves to decided with a Decision marked Deemed whose outcome, for every
+// profile, is the clock's OnExpiry. It reports false, changing nothing,
+// when the case has no clock, the clock has not expired, or the case is
+// not in a state a clock can decide (see Transitions). It is the
+// service's own action (SystemActor) and is meant to be called by a
+// scheduled job.
+func (s *Service) Expire(ctx context.Context, caseID string) (Case, bool, error) {
+	a := SystemActor()
+	var out Case
+	var done bool
+	err := s.store.Tx(ctx, func(tx Store) error {
+		c, err := tx.GetCase(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		now := s.stamp()
+		if c.Clock == nil || !c.Clock.Expired(now) || CheckTransition(c.State, StateDecided, RoleSystem) != nil {
+			out = c
+			return nil
+		}
+		outcomes := make(map[string]any, len(c.Profiles))
+		for _, p := range c.Profiles {
+			outcomes[p] = map[string]any{"outcome": c.Clock.OnExpiry, "deemed": true}
+		}
+		ob, err := json.Marshal(outcomes)
+		if err != nil {
+			return err
+		}
+		d := Decision{CaseID: c.ID, OfficialID: a.User.ID, Outcomes: ob, Deemed: true, CreatedAt: now,
+			Rationale: fmt.Sprintf("clock expired at %s; outcome deemed %s", c.Clock.Deadline(now).Format(time.RFC3339), c.Clock.OnExpiry)}
+		if d.ID, err = newID("dec", now); err != nil {
+			return err
+		}
+		if out, err = s.move(ctx, tx, a, c, StateDecided, map[string]any{"decision": d.ID, "deemed": c.Clock.OnExpiry}); err != nil {
+			return err
+		}
+		if err := tx.CreateDecision(ctx, d); err != nil {
+			return err
+		}
+		done = true
+		return nil
+	})
+	if err != nil {
+		return Case{}, false, fmt.Errorf("expire case %s: %w", caseID, err)
+	}
+	return redact(out), done, nil
+}
+
+// DecisionInput is an official's decision.
+type DecisionInput struct {
+	// Outcomes is a JSON object with one member per profile of the
+	// case, each the outcome for that profile.
+	Outcomes  json.RawMessage
+	Rationale string
+	// OverrideReason must be given when evidence the profiles require is
+	// missing, and is recorded with the decision.
+	OverrideReason string
+}
+
+// Decide records an official's decision and moves the case to decided,
+// from under_review or (dismissing an appeal) from appealed. The case's
+// required evidence is checked first: if any is missing, the decision
+// needs an OverrideReason, and the missing items are recorded with it.
+// With a Signer the decision is signed before it is stored.
+func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in DecisionInput) (Decision, error) {
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	if !a.has(RoleOfficial) {
+		return Decision{}, forbidden("decide case", RoleOfficial)
+	}
+	if err := CheckTransition(c.State, StateDecided, a.User.Roles...); err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	outcomes, err := checkOutcomes(in.Outcomes, c.Profiles)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	if err := checkText("rationale", in.Rationale, false); err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	if err := checkText("override_reason", in.OverrideReason, true); err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	missing, err := s.evidence.MissingEvidence(ctx, c)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: check evidence: %w", caseID, err)
+	}
+	if len(missing) > 0 && in.OverrideReason == "" {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID,
+			invalid("override_reason", "required: evidence missing: %v", missing))
+	}
+	now := s.stamp()
+	d := Decision{CaseID: c.ID, OfficialID: a.User.ID, Outcomes: outcomes, Rationale: in.Rationale,
+		Missing: slices.Clone(missing), CreatedAt: now}
+	if len(missing) > 0 {
+		d.OverrideReason = in.OverrideReason
+	}
+	if d.ID, err = newID("dec", now); err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	if s.signer != nil {
+		if d.Bundle, err = s.signer.SignDecision(ctx, redact(c), d); err != nil {
+			return Decision{}, fmt.Errorf("decide case %s: sign: %w", caseID, err)
+		}
+	}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		// c was read outside the transaction; UpdateCase's version check
+		// makes the decision lose to any change made since.
+		if _, err := s.move(ctx, tx, a, c, StateDecided, map[string]any{
+			"decision": d.ID, "override": d.OverrideReason != "", "missing": d.Missing,
+		}); err != nil {
+			return err
+		}
+		return tx.CreateDecision(ctx, d)
+	})
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	return d, nil
+}
+
+// checkOutcomes requires a JSON object whose members are exactly the
+// case's profiles, and returns it compacted.
+func checkOutcomes(raw json.RawMessage, profiles []string) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 {
+		return nil, invalid("outcomes", "missing")
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return nil, invalid("outcomes", "want a JSON object keyed by profile id")
+	}
+	for _, p := range profiles {
+		if _, ok := m[p]; !ok {
+			return nil, invalid("outcomes", "no outcome for profile %q", p)
+		}
+	}
+	for k := range m {
+		if !slices.Contains(profiles, k) {
+			return nil, invalid("outcomes", "profile %q is not under review in this case", k)
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, invalid("outcomes", "%v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Appeal contests the latest decision on a case and moves it to
+// appealed. Developers of the case's organisation only.
+func (s *Service) Appeal(ctx context.Context, a Actor, caseID, grounds string) (Appeal, error) {
+	if err := checkText("grounds", grounds, false); err != nil {
+		return Appeal{}, fmt.Errorf("appeal case %s: %w", caseID, err)
+	}
+	var ap Appeal
+	err := s.store.Tx(ctx, func(tx Store) error {
+		c, err := getCase(ctx, tx, a, caseID)
+		if err != nil {
+			return err
+		}
+		if err := CheckTransition(c.State, StateAppealed, a.User.Roles...); err != nil {
+			return err
+		}
+		ds, err := latestDecision(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		now := s.stamp()
+		ap = Appeal{CaseID: c.ID, DecisionID: ds.ID, FiledBy: a.User.ID, Grounds: grounds, CreatedAt: now}
+		if ap.ID, err = newID("apl", now); err != nil {
+			return err
+		}
+		if _, err := s.move(ctx, tx, a, c, StateAppealed, map[string]any{"appeal": ap.ID, "decision": ds.ID}); err != nil {
+			return err
+		}
+		return tx.CreateAppeal(ctx, ap)
+	})
+	if err != nil {
+		return Appeal{}, fmt.Errorf("appeal case %s: %w", caseID, err)
+	}
+	return ap, nil
+}
+
+// latestDecision returns the last decision on a case, or ErrConflict
+// when there is none.
+func latestDecision(ctx context.Context, st Store, caseID string) (Decision, error) {
+	var last Decision
+	p := Page{Limit: MaxPageLimit}
+	for {
+		ds, err := st.ListDecisions(ctx, caseID, p)
+		if err != nil {
+			return Decision{}, err
+		}
+		if len(ds) == 0 {
+			break
+		}
+		last = ds[len(ds)-1]
+		p.After = last.ID
+	}
+	if last.ID == "" {
+		return Decision{}, fmt.Errorf("case has no decision to appeal: %w", ErrConflict)
+	}
+	return last, nil
+}
+
+// Decisions lists the decisions on a case the actor may see.
+func (s *Service) Decisions(ctx context.Context, a Actor, caseID string, p Page) ([]Decision, error) {
+	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+		return nil, fmt.Errorf("list decisions: %w", err)
+	}
+	ds, err := s.store.ListDecisions(ctx, caseID, p)
+	if err != nil {
+		return nil, fmt.Errorf("list decisions of case %s: %w", caseID, err)
+	}
+	return ds, nil
+}
+
+// Appeals lists the appeals on a case the actor may see.
+func (s *Service) Appeals(ctx context.Context, a Actor, caseID string, p Page) ([]Appeal, error) {
+	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+		return nil, fmt.Errorf("list appeals: %w", err)
+	}
+	as, err := s.store.ListAppeals(ctx, caseID, p)
+	if err != nil {
+		return nil, fmt.Errorf("list appeals of case %s: %w", caseID, err)
+	}
+	return as, nil
+}

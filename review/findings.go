@@ -1,0 +1,265 @@
+package review
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// maxSampleIDs bounds the samples linked to one finding.
+const maxSampleIDs = 1000
+
+// FindingInput is a finding as a reviewer records it.
+type FindingInput struct {
+	Severity    Severity
+	Title       string
+	Description string
+	SampleIDs   []string
+	// Deadline is when remediation is due; zero means now plus
+	// RemediationDays for the severity.
+	Deadline time.Time
+}
+
+// findingOpen reports whether findings may be recorded or answered in a
+// case's state.
+func findingOpen(st State) bool {
+	return st == StateInAssessment || st == StateUnderReview || st == StateInformationRequested || st == StateAppealed
+}
+
+// RecordFinding records a finding on a case. Reviewers only; the case
+// must be in assessment, under review, awaiting information or appealed.
+func (s *Service) RecordFinding(ctx context.Context, a Actor, caseID string, in FindingInput) (Finding, error) {
+	if RemediationDays(in.Severity) == 0 {
+		return Finding{}, fmt.Errorf("record finding: %w", invalid("severity", "%q: want critical, high, moderate or low", in.Severity))
+	}
+	if err := checkName("title", in.Title); err != nil {
+		return Finding{}, fmt.Errorf("record finding: %w", err)
+	}
+	if err := checkText("description", in.Description, true); err != nil {
+		return Finding{}, fmt.Errorf("record finding: %w", err)
+	}
+	if len(in.SampleIDs) > maxSampleIDs {
+		return Finding{}, fmt.Errorf("record finding: %w", invalid("sample_ids", "%d exceeds the limit of %d", len(in.SampleIDs), maxSampleIDs))
+	}
+	for i, id := range in.SampleIDs {
+		if err := checkName(fmt.Sprintf("sample_ids[%d]", i), id); err != nil {
+			return Finding{}, fmt.Errorf("record finding: %w", err)
+		}
+	}
+	now := s.stamp()
+	deadline := in.Deadline
+	if deadline.IsZero() {
+		deadline = now.AddDate(0, 0, RemediationDays(in.Severity))
+	}
+	if !deadline.After(now) {
+		return Finding{}, fmt.Errorf("record finding: %w", invalid("deadline", "%s is not in the future", deadline.Format(time.RFC3339)))
+	}
+	var f Finding
+	err := s.store.Tx(ctx, func(tx Store) error {
+		c, err := getCase(ctx, tx, a, caseID)
+		if err != nil {
+			return err
+		}
+		if !a.has(RoleReviewer) {
+			return forbidden("record finding", RoleReviewer)
+		}
+		if !findingOpen(c.State) {
+			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
+		}
+		f = Finding{CaseID: c.ID, Severity: in.Severity, Title: in.Title, Description: in.Description,
+			SampleIDs: slices.Clone(in.SampleIDs), Deadline: AuditTime(deadline), Status: FindingOpen,
+			CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now}
+		if f.ID, err = newID("fnd", now); err != nil {
+			return err
+		}
+		if err := tx.CreateFinding(ctx, f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "finding.create", c.ID, map[string]any{
+			"finding": f.ID, "severity": f.Severity, "deadline": f.Deadline.Format(time.RFC3339)})
+	})
+	if err != nil {
+		return Finding{}, fmt.Errorf("record finding on case %s: %w", caseID, err)
+	}
+	return f, nil
+}
+
+// findingRoles says who may set a finding to each status: reviewers
+// reopen and resolve, officials also resolve and alone accept a risk.
+// Developers move a finding to responded only by responding.
+func findingRoles(st FindingStatus) []Role {
+	switch st {
+	case FindingOpen:
+		return []Role{RoleReviewer}
+	case FindingResolved:
+		return []Role{RoleReviewer, RoleOfficial}
+	case FindingAcceptedRisk:
+		return []Role{RoleOfficial}
+	}
+	return nil
+}
+
+// SetFindingStatus changes a finding's status with a note for the record.
+func (s *Service) SetFindingStatus(ctx context.Context, a Actor, findingID string, st FindingStatus, note string) (Finding, error) {
+	roles := findingRoles(st)
+	if roles == nil {
+		return Finding{}, fmt.Errorf("set finding %s status: %w", findingID, invalid("status", "%q: want open, resolved or accepted-risk", st))
+	}
+	if err := checkText("note", note, st != FindingAcceptedRisk); err != nil {
+		return Finding{}, fmt.Errorf("set finding %s status: %w", findingID, err)
+	}
+	var f Finding
+	err := s.store.Tx(ctx, func(tx Store) error {
+		var err error
+		if f, err = tx.GetFinding(ctx, findingID); err != nil {
+			return err
+		}
+		c, err := getCase(ctx, tx, a, f.CaseID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(roles, a.has) {
+			return forbidden("set finding status to "+string(st), roles...)
+		}
+		if closed(c.State) {
+			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
+		}
+		from := f.Status
+		f.Status, f.UpdatedAt = st, s.stamp()
+		if err := tx.UpdateFinding(ctx, f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "finding.status", c.ID, map[string]any{
+			"finding": f.ID, "from": from, "to": st, "note": note})
+	})
+	if err != nil {
+		return Finding{}, fmt.Errorf("set finding %s status: %w", findingID, err)
+	}
+	return f, nil
+}
+
+// Respond records a developer's response to a finding and marks the
+// finding responded. Developers of the case's organisation only.
+func (s *Service) Respond(ctx context.Context, a Actor, findingID, body string) (Response, error) {
+	if err := checkText("body", body, false); err != nil {
+		return Response{}, fmt.Errorf("respond to finding %s: %w", findingID, err)
+	}
+	var r Response
+	err := s.store.Tx(ctx, func(tx Store) error {
+		f, err := tx.GetFinding(ctx, findingID)
+		if err != nil {
+			return err
+		}
+		c, err := getCase(ctx, tx, a, f.CaseID)
+		if err != nil {
+			return err
+		}
+		if !a.has(RoleDeveloper) {
+			return forbidden("respond to finding", RoleDeveloper)
+		}
+		if !findingOpen(c.State) {
+			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
+		}
+		now := s.stamp()
+		r = Response{CaseID: c.ID, FindingID: f.ID, AuthorID: a.User.ID, Body: body, CreatedAt: now}
+		if r.ID, err = newID("rsp", now); err != nil {
+			return err
+		}
+		if err := tx.CreateResponse(ctx, r); err != nil {
+			return err
+		}
+		if f.Status == FindingOpen {
+			f.Status, f.UpdatedAt = FindingResponded, now
+			if err := tx.UpdateFinding(ctx, f); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, a, "finding.respond", c.ID, map[string]any{"finding": f.ID, "response": r.ID})
+	})
+	if err != nil {
+		return Response{}, fmt.Errorf("respond to finding %s: %w", findingID, err)
+	}
+	return r, nil
+}
+
+// Findings lists the findings of a case the actor may see.
+func (s *Service) Findings(ctx context.Context, a Actor, caseID string, p Page) ([]Finding, error) {
+	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	fs, err := s.store.ListFindings(ctx, caseID, p)
+	if err != nil {
+		return nil, fmt.Errorf("list findings of case %s: %w", caseID, err)
+	}
+	return fs, nil
+}
+
+// Responses lists the responses on a case the actor may see, all or to
+// one finding.
+func (s *Service) Responses(ctx context.Context, a Actor, caseID, findingID string, p Page) ([]Response, error) {
+	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+		return nil, fmt.Errorf("list responses: %w", err)
+	}
+	rs, err := s.store.ListResponses(ctx, caseID, findingID, p)
+	if err != nil {
+		return nil, fmt.Errorf("list responses of case %s: %w", caseID, err)
+	}
+	return rs, nil
+}
+
+// CaseAudit lists the audit entries of a case the actor may see.
+func (s *Service) CaseAudit(ctx context.Context, a Actor, caseID string, afterSeq int64, limit int) ([]AuditEntry, error) {
+	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	es, err := s.store.ListAudit(ctx, AuditFilter{CaseID: caseID, AfterSeq: afterSeq, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("list audit of case %s: %w", caseID, err)
+	}
+	return es, nil
+}
+
+// Audit lists the whole audit trail. Auditors and admins only.
+func (s *Service) Audit(ctx context.Context, a Actor, afterSeq int64, limit int) ([]AuditEntry, error) {
+	if !a.has(RoleAuditor) && !a.has(RoleAdmin) {
+		return nil, forbidden("list audit", RoleAuditor, RoleAdmin)
+	}
+	es, err := s.store.ListAudit(ctx, AuditFilter{AfterSeq: afterSeq, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	return es, nil
+}
+
+// VerifyAudit reads and verifies the whole audit trail, returning its head
+// (zero for an empty trail) or the *AuditError of the first bad entry.
+// Auditors and admins only.
+func (s *Service) VerifyAudit(ctx context.Context, a Actor) (AuditEntry, error) {
+	if !a.has(RoleAuditor) && !a.has(RoleAdmin) {
+		return AuditEntry{}, forbidden("verify audit", RoleAuditor, RoleAdmin)
+	}
+	return VerifyStore(ctx, s.store)
+}
+
+// VerifyStore reads and verifies the whole audit trail of st page by page,
+// returning its head (zero for an empty trail).
+func VerifyStore(ctx context.Context, st Store) (AuditEntry, error) {
+	var head AuditEntry
+	for {
+		es, err := st.ListAudit(ctx, AuditFilter{AfterSeq: head.Seq, Limit: MaxPageLimit})
+		if err != nil {
+			return AuditEntry{}, fmt.Errorf("verify audit: %w", err)
+		}
+		if len(es) == 0 {
+			return head, nil
+		}
+		if head.Seq > 0 && es[0].Seq != head.Seq+1 {
+			return AuditEntry{}, &AuditError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing; next entry has seq %d", es[0].Seq)}
+		}
+		if err := Verify(head.Hash, es); err != nil {
+			return AuditEntry{}, err
+		}
+		head = es[len(es)-1]
+	}
+}

@@ -1,0 +1,380 @@
+package review
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// EvidenceChecker says which evidence a case's profiles require that the
+// case does not yet have (evaluations not run, artifacts not supplied).
+// Service.Decide refuses to decide without that evidence unless the
+// official records an override reason.
+type EvidenceChecker interface {
+	MissingEvidence(ctx context.Context, c Case) ([]string, error)
+}
+
+// ClockRules gives the review clock for a set of profiles; a nil spec
+// means the profiles set no clock.
+type ClockRules interface {
+	ClockFor(profiles []string) (*ClockSpec, error)
+}
+
+// Signer signs a decision, returning the attestation bundle stored with
+// it. Appending the bundle to the transparency log is left to the
+// caller, after the decision is committed.
+type Signer interface {
+	SignDecision(ctx context.Context, c Case, d Decision) ([]byte, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	// Store is required.
+	Store Store
+	// Sealer seals target credentials; required.
+	Sealer Sealer
+	// Evidence is required: without it no decision could be checked,
+	// and the check fails closed.
+	Evidence EvidenceChecker
+	// Clocks is optional; without it cases have no clock.
+	Clocks ClockRules
+	// Signer is optional; without it decisions carry no bundle.
+	Signer Signer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger is optional; nil discards.
+	Logger *slog.Logger
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("review config: Store is required")
+	case c.Sealer == nil:
+		return errors.New("review config: Sealer is required")
+	case c.Evidence == nil:
+		return errors.New("review config: Evidence is required")
+	}
+	return nil
+}
+
+// Service carries out review actions for authenticated actors, enforcing
+// roles and tenant isolation, and records each change with its audit
+// entry in one Store transaction. It is safe for concurrent use.
+type Service struct {
+	store    Store
+	sealer   Sealer
+	evidence EvidenceChecker
+	clocks   ClockRules
+	signer   Signer
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns a Service, or an error naming a missing dependency.
+func New(c Config) (*Service, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{store: c.Store, sealer: c.Sealer, evidence: c.Evidence,
+		clocks: c.Clocks, signer: c.Signer, now: c.Now, log: c.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Actor is who performs an action: an authenticated user and its
+// organisation. Obtain one from Authenticate (or SystemActor for the
+// service's own actions); Service trusts the Actor it is given.
+type Actor struct {
+	User User
+	Org  Org
+}
+
+// SystemActor is the actor of actions the service takes itself, such as
+// deeming an outcome when a clock expires.
+func SystemActor() Actor {
+	return Actor{User: User{ID: "system", Name: "system", Roles: []Role{RoleSystem}}}
+}
+
+func (a Actor) has(r Role) bool { return a.User.Has(r) }
+
+func (a Actor) system() bool { return a.has(RoleSystem) }
+
+// sees reports whether a may see case c: the system and staff of
+// assessor and agency organisations see every case, developers only
+// their own organisation's.
+func (a Actor) sees(c Case) bool {
+	if a.system() {
+		return true
+	}
+	if a.Org.Kind == OrgDeveloper {
+		return a.Org.ID != "" && a.Org.ID == c.OrgID
+	}
+	return a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency
+}
+
+func (s *Service) stamp() time.Time { return AuditTime(s.now()) }
+
+// audit appends an audit entry through st, normally inside the Tx that
+// made the change.
+func (s *Service) audit(ctx context.Context, st Store, a Actor, action, caseID string, details map[string]any) error {
+	d := []byte("{}")
+	if len(details) > 0 {
+		var err error
+		if d, err = json.Marshal(details); err != nil {
+			return fmt.Errorf("audit %s: %w", action, err)
+		}
+	}
+	_, err := st.AppendAudit(ctx, AuditEntry{Time: s.stamp(), Actor: a.User.ID, Action: action, CaseID: caseID, Details: d})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+func forbidden(action string, need ...Role) error {
+	return fmt.Errorf("%s: requires role %v: %w", action, need, ErrForbidden)
+}
+
+// Authenticate returns the actor holding the token secret. A missing,
+// unknown, revoked or expired token or a disabled user is
+// ErrUnauthenticated.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Actor, error) {
+	if secret == "" {
+		return Actor{}, fmt.Errorf("authenticate: no token: %w", ErrUnauthenticated)
+	}
+	t, err := s.store.TokenByHash(ctx, HashToken(secret))
+	if errors.Is(err, ErrNotFound) {
+		return Actor{}, fmt.Errorf("authenticate: unknown token: %w", ErrUnauthenticated)
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	now := s.now()
+	if !t.RevokedAt.IsZero() {
+		return Actor{}, fmt.Errorf("authenticate: token %s revoked: %w", t.ID, ErrUnauthenticated)
+	}
+	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return Actor{}, fmt.Errorf("authenticate: token %s expired: %w", t.ID, ErrUnauthenticated)
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return Actor{}, fmt.Errorf("authenticate: load user %s: %w", t.UserID, err)
+	}
+	if u.Disabled {
+		return Actor{}, fmt.Errorf("authenticate: user %s disabled: %w", u.ID, ErrUnauthenticated)
+	}
+	o, err := s.store.GetOrg(ctx, u.OrgID)
+	if err != nil {
+		return Actor{}, fmt.Errorf("authenticate: load org %s: %w", u.OrgID, err)
+	}
+	return Actor{User: u, Org: o}, nil
+}
+
+// Bootstrap creates the first agency organisation, its admin user and a
+// token for that user, returning the token secret (shown once). It fails
+// with ErrConflict once any admin exists.
+func (s *Service) Bootstrap(ctx context.Context, orgName, userName, email string) (Actor, string, error) {
+	if err := checkName("org name", orgName); err != nil {
+		return Actor{}, "", fmt.Errorf("bootstrap: %w", err)
+	}
+	if err := checkName("user name", userName); err != nil {
+		return Actor{}, "", fmt.Errorf("bootstrap: %w", err)
+	}
+	now := s.stamp()
+	var a Actor
+	var secret string
+	err := s.store.Tx(ctx, func(tx Store) error {
+		n, err := tx.CountAdmins(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("an admin already exists: %w", ErrConflict)
+		}
+		o := Org{Name: orgName, Kind: OrgAgency, CreatedAt: now}
+		if o.ID, err = newID("org", now); err != nil {
+			return err
+		}
+		u := User{OrgID: o.ID, Name: userName, Email: email, Roles: []Role{RoleAdmin}, CreatedAt: now}
+		if u.ID, err = newID("usr", now); err != nil {
+			return err
+		}
+		if err := tx.CreateOrg(ctx, o); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		a = Actor{User: u, Org: o}
+		var t Token
+		if t, secret, err = s.issueToken(ctx, tx, u.ID, "bootstrap", time.Time{}, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "admin.bootstrap", "", map[string]any{"org": o.ID, "user": u.ID, "token": t.ID})
+	})
+	if err != nil {
+		return Actor{}, "", fmt.Errorf("bootstrap: %w", err)
+	}
+	return a, secret, nil
+}
+
+// CreateOrg creates an organisation. Admins only.
+func (s *Service) CreateOrg(ctx context.Context, a Actor, name string, kind OrgKind) (Org, error) {
+	if !a.has(RoleAdmin) {
+		return Org{}, forbidden("create org", RoleAdmin)
+	}
+	if err := checkName("name", name); err != nil {
+		return Org{}, fmt.Errorf("create org: %w", err)
+	}
+	if !kind.valid() {
+		return Org{}, fmt.Errorf("create org: %w", invalid("kind", "%q: want developer, assessor or agency", kind))
+	}
+	now := s.stamp()
+	id, err := newID("org", now)
+	if err != nil {
+		return Org{}, fmt.Errorf("create org: %w", err)
+	}
+	o := Org{ID: id, Name: name, Kind: kind, CreatedAt: now}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateOrg(ctx, o); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "org.create", "", map[string]any{"org": o.ID, "name": name, "kind": kind})
+	})
+	if err != nil {
+		return Org{}, fmt.Errorf("create org %q: %w", name, err)
+	}
+	return o, nil
+}
+
+// UserInput describes a new user.
+type UserInput struct {
+	OrgID string
+	Name  string
+	Email string
+	Roles []Role
+}
+
+// CreateUser creates a user. Admins only. Developer users belong to
+// developer organisations and hold only RoleDeveloper; the other roles
+// belong to assessor and agency organisations.
+func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (User, error) {
+	if !a.has(RoleAdmin) {
+		return User{}, forbidden("create user", RoleAdmin)
+	}
+	if err := checkName("name", in.Name); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	if in.Email != "" {
+		if err := checkName("email", in.Email); err != nil {
+			return User{}, fmt.Errorf("create user: %w", err)
+		}
+	}
+	if len(in.Roles) == 0 {
+		return User{}, fmt.Errorf("create user: %w", invalid("roles", "empty"))
+	}
+	o, err := s.store.GetOrg(ctx, in.OrgID)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: org %s: %w", in.OrgID, err)
+	}
+	roles := slices.Clone(in.Roles)
+	slices.Sort(roles)
+	roles = slices.Compact(roles)
+	for _, r := range roles {
+		if !slices.Contains(Roles(), r) {
+			return User{}, fmt.Errorf("create user: %w", invalid("roles", "unknown role %q", r))
+		}
+		if (r == RoleDeveloper) != (o.Kind == OrgDeveloper) {
+			return User{}, fmt.Errorf("create user: %w", invalid("roles", "role %s cannot be held in a %s organisation", r, o.Kind))
+		}
+	}
+	now := s.stamp()
+	id, err := newID("usr", now)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	u := User{ID: id, OrgID: o.ID, Name: in.Name, Email: in.Email, Roles: roles, CreatedAt: now}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "user.create", "", map[string]any{"user": u.ID, "org": o.ID, "roles": roles})
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+func (s *Service) issueToken(ctx context.Context, st Store, userID, name string, expires, now time.Time) (Token, string, error) {
+	secret, hash, err := newToken()
+	if err != nil {
+		return Token{}, "", err
+	}
+	id, err := newID("tok", now)
+	if err != nil {
+		return Token{}, "", err
+	}
+	t := Token{ID: id, UserID: userID, Name: name, Hash: hash, CreatedAt: now, ExpiresAt: expires}
+	if err := st.CreateToken(ctx, t); err != nil {
+		return Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+// IssueToken issues an API token for a user and returns it with its
+// secret, which is not stored and cannot be shown again. Admins may issue
+// tokens for anyone, other users for themselves. A zero expires means no
+// expiry.
+func (s *Service) IssueToken(ctx context.Context, a Actor, userID, name string, expires time.Time) (Token, string, error) {
+	if !a.has(RoleAdmin) && a.User.ID != userID {
+		return Token{}, "", forbidden("issue token", RoleAdmin)
+	}
+	if err := checkName("name", name); err != nil {
+		return Token{}, "", fmt.Errorf("issue token: %w", err)
+	}
+	now := s.stamp()
+	var t Token
+	var secret string
+	err := s.store.Tx(ctx, func(tx Store) error {
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", userID, err)
+		}
+		if t, secret, err = s.issueToken(ctx, tx, u.ID, name, expires, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "token.issue", "", map[string]any{"token": t.ID, "user": u.ID})
+	})
+	if err != nil {
+		return Token{}, "", fmt.Errorf("issue token: %w", err)
+	}
+	return t, secret, nil
+}
+
+// RevokeToken revokes a token. Admins only.
+func (s *Service) RevokeToken(ctx context.Context, a Actor, tokenID string) error {
+	if !a.has(RoleAdmin) {
+		return forbidden("revoke token", RoleAdmin)
+	}
+	err := s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.RevokeToken(ctx, tokenID, s.stamp()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "token.revoke", "", map[string]any{"token": tokenID})
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", tokenID, err)
+	}
+	return nil
+}
