@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"hash/fnv"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,9 +34,7 @@ func deterministicAnswer(prompt string) string {
 
 func openAI(t testing.TB, url string) *target.OpenAI {
 	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 256
-	c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: url, Model: "fake-model", HTTPClient: &http.Client{Transport: tr}})
+	c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: url, Model: "fake-model"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func NewAnthropic(cfg AnthropicConfig) (*Anthropic, error) {
 	cfg.Headers = cloneHeaders(cfg.Headers)
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{}
+		hc = defaultHTTPClient()
 	}
 	opts := []option.RequestOption{
 		option.WithoutEnvironmentDefaults(),

@@ -88,7 +88,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 		c.method = http.MethodPost
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{}
+		c.hc = defaultHTTPClient()
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -109,7 +109,7 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	cfg.Headers = cloneHeaders(cfg.Headers)
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{}
+		hc = defaultHTTPClient()
 	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(cfg.BaseURL),
