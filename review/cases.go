@@ -62,7 +62,7 @@ func (s *Service) Submit(ctx context.Context, a Actor, sub Submission) (Case, er
 	if err != nil {
 		return Case{}, fmt.Errorf("submit case: %w", err)
 	}
-	return c, nil
+	return redact(c), nil
 }
 
 // getCase loads a case the actor may see; a case it may not see is

@@ -1,0 +1,350 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/clearance-dev/clearance/review"
+)
+
+// CreateCase implements review.Store.
+func (d *DB) CreateCase(ctx context.Context, c review.Case) error {
+	op := "create case " + c.ID
+	profiles, err := jsonText(nonNil(c.Profiles))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	clock, err := clockText(c.Clock)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	_, err = d.exec(ctx, op, `INSERT INTO cases (id, org_id, model_digest, model_name, dossier, target_url, credentials,
+		profiles, state, clock, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.ID, c.OrgID, c.ModelDigest, c.ModelName, string(c.Dossier), c.TargetURL, c.Credentials,
+		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
+	return err
+}
+
+func clockText(k *review.Clock) (any, error) {
+	if k == nil {
+		return nil, nil
+	}
+	return jsonText(k)
+}
+
+const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at`
+
+func scanCase(s scanner) (review.Case, error) {
+	var c review.Case
+	var dossier, profiles, state, created, updated string
+	var clock sql.NullString
+	if err := s.Scan(&c.ID, &c.OrgID, &c.ModelDigest, &c.ModelName, &dossier, &c.TargetURL, &c.Credentials,
+		&profiles, &state, &clock, &c.Version, &created, &updated); err != nil {
+		return c, translate(err)
+	}
+	c.Dossier = json.RawMessage(dossier)
+	c.State = review.State(state)
+	if err := json.Unmarshal([]byte(profiles), &c.Profiles); err != nil {
+		return c, fmt.Errorf("decode profiles of case %s: %w", c.ID, err)
+	}
+	if clock.Valid {
+		c.Clock = new(review.Clock)
+		if err := json.Unmarshal([]byte(clock.String), c.Clock); err != nil {
+			return c, fmt.Errorf("decode clock of case %s: %w", c.ID, err)
+		}
+	}
+	var err error
+	if c.CreatedAt, err = parseTime(created); err != nil {
+		return c, err
+	}
+	c.UpdatedAt, err = parseTime(updated)
+	return c, err
+}
+
+// GetCase implements review.Store.
+func (d *DB) GetCase(ctx context.Context, id string) (review.Case, error) {
+	c, err := scanCase(d.q.QueryRow(ctx, `SELECT `+caseCols+` FROM cases WHERE id = $1`, id))
+	if err != nil {
+		return c, fmt.Errorf("get case %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListCases implements review.Store.
+func (d *DB) ListCases(ctx context.Context, f review.CaseFilter) ([]review.Case, error) {
+	cs, err := list(ctx, d.q, scanCase, `SELECT `+caseCols+` FROM cases
+		WHERE ($1 = '' OR org_id = $2) AND ($3 = '' OR state = $4) AND id > $5 ORDER BY id LIMIT $6`,
+		f.OrgID, f.OrgID, string(f.State), string(f.State), f.After, f.N())
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	return cs, nil
+}
+
+// UpdateCase implements review.Store.
+func (d *DB) UpdateCase(ctx context.Context, c review.Case) (review.Case, error) {
+	op := "update case " + c.ID
+	clock, err := clockText(c.Clock)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", op, err)
+	}
+	r, err := d.exec(ctx, op, `UPDATE cases SET state = $1, clock = $2, version = version + 1, updated_at = $3
+		WHERE id = $4 AND version = $5`, string(c.State), clock, fmtTime(c.UpdatedAt), c.ID, c.Version)
+	if err != nil {
+		return c, err
+	}
+	if r.RowsAffected() == 0 {
+		var v int64
+		err := d.q.QueryRow(ctx, `SELECT version FROM cases WHERE id = $1`, c.ID).Scan(&v)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", op, translate(err))
+		}
+		return c, fmt.Errorf("%s: version %d is stale, stored version is %d: %w", op, c.Version, v, review.ErrConflict)
+	}
+	c.Version++
+	c.UpdatedAt = review.AuditTime(c.UpdatedAt)
+	return c, nil
+}
+
+// CreateFinding implements review.Store.
+func (d *DB) CreateFinding(ctx context.Context, f review.Finding) error {
+	op := "create finding " + f.ID
+	samples, err := jsonText(nonNil(f.SampleIDs))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	_, err = d.exec(ctx, op, `INSERT INTO findings (id, case_id, severity, title, description, sample_ids, deadline,
+		status, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		f.ID, f.CaseID, string(f.Severity), f.Title, f.Description, samples, fmtTime(f.Deadline),
+		string(f.Status), f.CreatedBy, fmtTime(f.CreatedAt), fmtTime(f.UpdatedAt))
+	return err
+}
+
+const findingCols = `id, case_id, severity, title, description, sample_ids, deadline, status, created_by, created_at, updated_at`
+
+func scanFinding(s scanner) (review.Finding, error) {
+	var f review.Finding
+	var sev, samples, deadline, status, created, updated string
+	if err := s.Scan(&f.ID, &f.CaseID, &sev, &f.Title, &f.Description, &samples, &deadline, &status,
+		&f.CreatedBy, &created, &updated); err != nil {
+		return f, translate(err)
+	}
+	f.Severity, f.Status = review.Severity(sev), review.FindingStatus(status)
+	if err := json.Unmarshal([]byte(samples), &f.SampleIDs); err != nil {
+		return f, fmt.Errorf("decode sample ids of finding %s: %w", f.ID, err)
+	}
+	var err error
+	if f.Deadline, err = parseTime(deadline); err != nil {
+		return f, err
+	}
+	if f.CreatedAt, err = parseTime(created); err != nil {
+		return f, err
+	}
+	f.UpdatedAt, err = parseTime(updated)
+	return f, err
+}
+
+// GetFinding implements review.Store.
+func (d *DB) GetFinding(ctx context.Context, id string) (review.Finding, error) {
+	f, err := scanFinding(d.q.QueryRow(ctx, `SELECT `+findingCols+` FROM findings WHERE id = $1`, id))
+	if err != nil {
+		return f, fmt.Errorf("get finding %s: %w", id, err)
+	}
+	return f, nil
+}
+
+// ListFindings implements review.Store.
+func (d *DB) ListFindings(ctx context.Context, caseID string, p review.Page) ([]review.Finding, error) {
+	fs, err := list(ctx, d.q, scanFinding, `SELECT `+findingCols+` FROM findings WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		caseID, p.After, p.N())
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	return fs, nil
+}
+
+// UpdateFinding implements review.Store.
+func (d *DB) UpdateFinding(ctx context.Context, f review.Finding) error {
+	op := "update finding " + f.ID
+	r, err := d.exec(ctx, op, `UPDATE findings SET status = $1, deadline = $2, updated_at = $3 WHERE id = $4`,
+		string(f.Status), fmtTime(f.Deadline), fmtTime(f.UpdatedAt), f.ID)
+	if err != nil {
+		return err
+	}
+	return one(r, op)
+}
+
+// CreateResponse implements review.Store.
+func (d *DB) CreateResponse(ctx context.Context, r review.Response) error {
+	_, err := d.exec(ctx, "create response "+r.ID, `INSERT INTO responses (id, case_id, finding_id, author_id, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.CaseID, r.FindingID, r.AuthorID, r.Body, fmtTime(r.CreatedAt))
+	return err
+}
+
+func scanResponse(s scanner) (review.Response, error) {
+	var r review.Response
+	var at string
+	if err := s.Scan(&r.ID, &r.CaseID, &r.FindingID, &r.AuthorID, &r.Body, &at); err != nil {
+		return r, translate(err)
+	}
+	var err error
+	r.CreatedAt, err = parseTime(at)
+	return r, err
+}
+
+// ListResponses implements review.Store.
+func (d *DB) ListResponses(ctx context.Context, caseID, findingID string, p review.Page) ([]review.Response, error) {
+	rs, err := list(ctx, d.q, scanResponse, `SELECT id, case_id, finding_id, author_id, body, created_at FROM responses
+		WHERE case_id = $1 AND ($2 = '' OR finding_id = $3) AND id > $4 ORDER BY id LIMIT $5`,
+		caseID, findingID, findingID, p.After, p.N())
+	if err != nil {
+		return nil, fmt.Errorf("list responses: %w", err)
+	}
+	return rs, nil
+}
+
+// CreateDecision implements review.Store.
+func (d *DB) CreateDecision(ctx context.Context, x review.Decision) error {
+	op := "create decision " + x.ID
+	missing, err := jsonText(nonNil(x.Missing))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	_, err = d.exec(ctx, op, `INSERT INTO decisions (id, case_id, official_id, outcomes, rationale, missing,
+		override_reason, deemed, bundle, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		x.ID, x.CaseID, x.OfficialID, string(x.Outcomes), x.Rationale, missing, x.OverrideReason, x.Deemed,
+		x.Bundle, fmtTime(x.CreatedAt))
+	return err
+}
+
+const decisionCols = `id, case_id, official_id, outcomes, rationale, missing, override_reason, deemed, bundle, created_at`
+
+func scanDecision(s scanner) (review.Decision, error) {
+	var x review.Decision
+	var outcomes, missing, at string
+	if err := s.Scan(&x.ID, &x.CaseID, &x.OfficialID, &outcomes, &x.Rationale, &missing, &x.OverrideReason,
+		&x.Deemed, &x.Bundle, &at); err != nil {
+		return x, translate(err)
+	}
+	x.Outcomes = json.RawMessage(outcomes)
+	if err := json.Unmarshal([]byte(missing), &x.Missing); err != nil {
+		return x, fmt.Errorf("decode missing evidence of decision %s: %w", x.ID, err)
+	}
+	if len(x.Missing) == 0 {
+		x.Missing = nil
+	}
+	var err error
+	x.CreatedAt, err = parseTime(at)
+	return x, err
+}
+
+// GetDecision implements review.Store.
+func (d *DB) GetDecision(ctx context.Context, id string) (review.Decision, error) {
+	x, err := scanDecision(d.q.QueryRow(ctx, `SELECT `+decisionCols+` FROM decisions WHERE id = $1`, id))
+	if err != nil {
+		return x, fmt.Errorf("get decision %s: %w", id, err)
+	}
+	return x, nil
+}
+
+// ListDecisions implements review.Store.
+func (d *DB) ListDecisions(ctx context.Context, caseID string, p review.Page) ([]review.Decision, error) {
+	xs, err := list(ctx, d.q, scanDecision, `SELECT `+decisionCols+` FROM decisions WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		caseID, p.After, p.N())
+	if err != nil {
+		return nil, fmt.Errorf("list decisions: %w", err)
+	}
+	return xs, nil
+}
+
+// CreateAppeal implements review.Store.
+func (d *DB) CreateAppeal(ctx context.Context, a review.Appeal) error {
+	_, err := d.exec(ctx, "create appeal "+a.ID, `INSERT INTO appeals (id, case_id, decision_id, filed_by, grounds, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, a.ID, a.CaseID, a.DecisionID, a.FiledBy, a.Grounds, fmtTime(a.CreatedAt))
+	return err
+}
+
+func scanAppeal(s scanner) (review.Appeal, error) {
+	var a review.Appeal
+	var at string
+	if err := s.Scan(&a.ID, &a.CaseID, &a.DecisionID, &a.FiledBy, &a.Grounds, &at); err != nil {
+		return a, translate(err)
+	}
+	var err error
+	a.CreatedAt, err = parseTime(at)
+	return a, err
+}
+
+// ListAppeals implements review.Store.
+func (d *DB) ListAppeals(ctx context.Context, caseID string, p review.Page) ([]review.Appeal, error) {
+	as, err := list(ctx, d.q, scanAppeal, `SELECT id, case_id, decision_id, filed_by, grounds, created_at FROM appeals
+		WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3`, caseID, p.After, p.N())
+	if err != nil {
+		return nil, fmt.Errorf("list appeals: %w", err)
+	}
+	return as, nil
+}
+
+const auditCols = `seq, time, actor, action, case_id, details, prev_hash, hash`
+
+func scanAudit(s scanner) (review.AuditEntry, error) {
+	var e review.AuditEntry
+	var at, details string
+	if err := s.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.CaseID, &details, &e.PrevHash, &e.Hash); err != nil {
+		return e, translate(err)
+	}
+	e.Details = json.RawMessage(details)
+	var err error
+	e.Time, err = parseTime(at)
+	return e, err
+}
+
+// AppendAudit implements review.Store. A transaction-scoped advisory lock
+// holds the head of the trail until commit, so concurrent appends queue
+// instead of colliding on the next sequence number.
+func (d *DB) AppendAudit(ctx context.Context, e review.AuditEntry) (review.AuditEntry, error) {
+	var out review.AuditEntry
+	err := d.Tx(ctx, func(s review.Store) error {
+		tx := s.(*DB)
+		if _, err := tx.q.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey); err != nil {
+			return fmt.Errorf("lock audit head: %w", translate(err))
+		}
+		var prev *review.AuditEntry
+		head, err := tx.AuditHead(ctx)
+		switch {
+		case err == nil:
+			prev = &head
+		case !isNotFound(err):
+			return err
+		}
+		out = e.Chain(prev)
+		_, err = tx.exec(ctx, "append audit", `INSERT INTO audit (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			out.Seq, fmtTime(out.Time), out.Actor, out.Action, out.CaseID, string(out.Details), out.PrevHash, out.Hash)
+		return err
+	})
+	if err != nil {
+		return review.AuditEntry{}, err
+	}
+	return out, nil
+}
+
+// AuditHead implements review.Store.
+func (d *DB) AuditHead(ctx context.Context) (review.AuditEntry, error) {
+	e, err := scanAudit(d.q.QueryRow(ctx, `SELECT `+auditCols+` FROM audit ORDER BY seq DESC LIMIT 1`))
+	if err != nil {
+		return e, fmt.Errorf("get audit head: %w", err)
+	}
+	return e, nil
+}
+
+// ListAudit implements review.Store.
+func (d *DB) ListAudit(ctx context.Context, f review.AuditFilter) ([]review.AuditEntry, error) {
+	es, err := list(ctx, d.q, scanAudit, `SELECT `+auditCols+` FROM audit WHERE ($1 = '' OR case_id = $2) AND seq > $3
+		ORDER BY seq LIMIT $4`, f.CaseID, f.CaseID, f.AfterSeq, review.Page{Limit: f.Limit}.N())
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	return es, nil
+}
