@@ -116,14 +116,15 @@ type groupAcc struct {
 
 // aggregator accumulates records into metrics. Memory grows with the number
 // of distinct behaviours and categories, not with the number of samples.
+// It does not deduplicate: the runner writes each sample id once (a resumed
+// run skips the ids already in samples.jsonl).
 type aggregator struct {
-	seen   map[string]bool
 	groups map[string]*groupAcc
 	m      Metrics
 }
 
 func newAggregator() *aggregator {
-	return &aggregator{seen: map[string]bool{}, groups: map[string]*groupAcc{}, m: Metrics{Schema: MetricsSchema, ErrorsByKind: map[string]int{}}}
+	return &aggregator{groups: map[string]*groupAcc{}, m: Metrics{Schema: MetricsSchema, ErrorsByKind: map[string]int{}}}
 }
 
 func bump(m map[string]*counts, key string, r *Record) {
@@ -136,10 +137,6 @@ func bump(m map[string]*counts, key string, r *Record) {
 }
 
 func (a *aggregator) add(r *Record) {
-	if a.seen[r.ID] {
-		return // a duplicate line can only come from a crash between write and bookkeeping; first wins
-	}
-	a.seen[r.ID] = true
 	a.m.Samples++
 	a.m.Usage.InputTokens += r.Usage.InputTokens
 	a.m.Usage.OutputTokens += r.Usage.OutputTokens

@@ -160,7 +160,6 @@ func TestMetricsCountErrorsApart(t *testing.T) {
 		{ID: "2", Suite: "s", Kind: "harmful", Category: "c1", Transform: "base64", Behavior: "b1", Verdict: &score.Verdict{Label: "refusal"}},
 		{ID: "3", Suite: "s", Kind: "harmful", Category: "c2", Transform: "direct", Behavior: "b2", Error: &SampleError{Source: "target", Kind: "server"}},
 		{ID: "4", Suite: "s", Kind: "harmful", Category: "c2", Transform: "direct", Behavior: "b3", Verdict: &score.Verdict{Err: "judge unparseable"}},
-		{ID: "1", Suite: "s", Kind: "harmful", Category: "c1", Transform: "direct", Behavior: "b1", Verdict: &score.Verdict{Label: "refusal"}}, // duplicate: ignored
 	}
 	a := newAggregator()
 	for _, r := range recs {
