@@ -1,0 +1,62 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+)
+
+// readBody reads a JSON request body of at most limit bytes. A body that
+// is not application/json is errMediaType; a longer one errTooLarge.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, fmt.Errorf("read body: content type %q: want application/json: %w", r.Header.Get("Content-Type"), errMediaType)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, fmt.Errorf("read body: over the limit of %d bytes: %w", limit, errTooLarge)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read body: %v: %w", err, errBadRequest)
+	}
+	return data, nil
+}
+
+// decodeStrict decodes one JSON object into v, rejecting unknown fields,
+// values of the wrong type and anything after the object. Errors wrap
+// errBadRequest and name the place of the problem.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decode body: %s: %w", describeJSONError(err), errBadRequest)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("decode body: unexpected data after the JSON object at byte %d: %w", dec.InputOffset(), errBadRequest)
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, err)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q: got JSON %s, want %s", typ.Field, typ.Value, typ.Type)
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
+	}
+	// Unknown fields and invalid values (time formats) land here; the
+	// decoder's message names the field.
+	return err.Error()
+}

@@ -1,0 +1,226 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/clearance-dev/clearance/review"
+)
+
+// The wire types. Domain types carry no JSON tags; these fix the API's
+// field names (snake_case) and time format (UTC RFC 3339) independently.
+
+type orgJSON struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Kind      review.OrgKind `json:"kind"`
+	CreatedAt string         `json:"created_at"`
+}
+
+type userJSON struct {
+	ID        string        `json:"id"`
+	OrgID     string        `json:"org_id"`
+	Name      string        `json:"name"`
+	Email     string        `json:"email,omitempty"`
+	Roles     []review.Role `json:"roles"`
+	Disabled  bool          `json:"disabled"`
+	CreatedAt string        `json:"created_at"`
+}
+
+type tokenJSON struct {
+	ID        string `json:"id"`
+	UserID    string `json:"user_id"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at,omitempty"`
+	// Secret is shown once, when the token is issued.
+	Secret string `json:"secret,omitempty"`
+}
+
+type clockJSON struct {
+	Unit     review.Unit `json:"unit"`
+	Length   int         `json:"length"`
+	Start    string      `json:"start"`
+	Deadline string      `json:"deadline"`
+	Running  bool        `json:"running"`
+	Expired  bool        `json:"expired"`
+}
+
+type caseJSON struct {
+	ID          string          `json:"id"`
+	OrgID       string          `json:"org_id"`
+	ModelDigest string          `json:"model_digest"`
+	ModelName   string          `json:"model_name"`
+	Dossier     json.RawMessage `json:"dossier"`
+	TargetURL   string          `json:"target_url"`
+	Profiles    []string        `json:"profiles"`
+	State       review.State    `json:"state"`
+	Clock       *clockJSON      `json:"clock,omitempty"`
+	Version     int64           `json:"version"`
+	CreatedAt   string          `json:"created_at"`
+	UpdatedAt   string          `json:"updated_at"`
+}
+
+type findingJSON struct {
+	ID          string               `json:"id"`
+	CaseID      string               `json:"case_id"`
+	Severity    review.Severity      `json:"severity"`
+	Title       string               `json:"title"`
+	Description string               `json:"description"`
+	SampleIDs   []string             `json:"sample_ids"`
+	Deadline    string               `json:"deadline"`
+	Status      review.FindingStatus `json:"status"`
+	CreatedBy   string               `json:"created_by"`
+	CreatedAt   string               `json:"created_at"`
+	UpdatedAt   string               `json:"updated_at"`
+}
+
+type responseJSON struct {
+	ID        string `json:"id"`
+	CaseID    string `json:"case_id"`
+	FindingID string `json:"finding_id"`
+	AuthorID  string `json:"author_id"`
+	Body      string `json:"body"`
+	CreatedAt string `json:"created_at"`
+}
+
+type decisionJSON struct {
+	ID             string          `json:"id"`
+	CaseID         string          `json:"case_id"`
+	OfficialID     string          `json:"official_id"`
+	Outcomes       json.RawMessage `json:"outcomes"`
+	Rationale      string          `json:"rationale"`
+	Missing        []string        `json:"missing"`
+	OverrideReason string          `json:"override_reason,omitempty"`
+	Deemed         bool            `json:"deemed"`
+	// Bundle is the signed attestation, base64; absent without a signer.
+	Bundle    []byte `json:"bundle,omitempty"`
+	CreatedAt string `json:"created_at"`
+}
+
+type appealJSON struct {
+	ID         string `json:"id"`
+	CaseID     string `json:"case_id"`
+	DecisionID string `json:"decision_id"`
+	FiledBy    string `json:"filed_by"`
+	Grounds    string `json:"grounds"`
+	CreatedAt  string `json:"created_at"`
+}
+
+type auditJSON struct {
+	Seq      int64           `json:"seq"`
+	Time     string          `json:"time"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	CaseID   string          `json:"case_id,omitempty"`
+	Details  json.RawMessage `json:"details"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// list is a page of items; Next, when not empty, is the after= value of
+// the next page.
+type list[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next"`
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func toOrg(o review.Org) orgJSON {
+	return orgJSON{ID: o.ID, Name: o.Name, Kind: o.Kind, CreatedAt: ts(o.CreatedAt)}
+}
+
+func toUser(u review.User) userJSON {
+	return userJSON{ID: u.ID, OrgID: u.OrgID, Name: u.Name, Email: u.Email, Roles: nonNil(u.Roles),
+		Disabled: u.Disabled, CreatedAt: ts(u.CreatedAt)}
+}
+
+func toToken(t review.Token, secret string) tokenJSON {
+	return tokenJSON{ID: t.ID, UserID: t.UserID, Name: t.Name, CreatedAt: ts(t.CreatedAt),
+		ExpiresAt: ts(t.ExpiresAt), Secret: secret}
+}
+
+func toCase(c review.Case, now time.Time) caseJSON {
+	j := caseJSON{ID: c.ID, OrgID: c.OrgID, ModelDigest: c.ModelDigest, ModelName: c.ModelName,
+		Dossier: c.Dossier, TargetURL: c.TargetURL, Profiles: nonNil(c.Profiles), State: c.State,
+		Version: c.Version, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+	if len(j.Dossier) == 0 {
+		j.Dossier = json.RawMessage("{}")
+	}
+	if k := c.Clock; k != nil {
+		j.Clock = &clockJSON{Unit: k.Unit, Length: k.TotalLength(), Start: ts(k.Start),
+			Deadline: ts(k.Deadline(now)), Running: k.Running(), Expired: k.Expired(now)}
+	}
+	return j
+}
+
+func toFinding(f review.Finding) findingJSON {
+	return findingJSON{ID: f.ID, CaseID: f.CaseID, Severity: f.Severity, Title: f.Title,
+		Description: f.Description, SampleIDs: nonNil(f.SampleIDs), Deadline: ts(f.Deadline),
+		Status: f.Status, CreatedBy: f.CreatedBy, CreatedAt: ts(f.CreatedAt), UpdatedAt: ts(f.UpdatedAt)}
+}
+
+func toResponse(r review.Response) responseJSON {
+	return responseJSON{ID: r.ID, CaseID: r.CaseID, FindingID: r.FindingID, AuthorID: r.AuthorID,
+		Body: r.Body, CreatedAt: ts(r.CreatedAt)}
+}
+
+func toDecision(d review.Decision) decisionJSON {
+	out := decisionJSON{ID: d.ID, CaseID: d.CaseID, OfficialID: d.OfficialID, Outcomes: d.Outcomes,
+		Rationale: d.Rationale, Missing: nonNil(d.Missing), OverrideReason: d.OverrideReason,
+		Deemed: d.Deemed, Bundle: d.Bundle, CreatedAt: ts(d.CreatedAt)}
+	if len(out.Outcomes) == 0 {
+		out.Outcomes = json.RawMessage("{}")
+	}
+	return out
+}
+
+func toAppeal(a review.Appeal) appealJSON {
+	return appealJSON{ID: a.ID, CaseID: a.CaseID, DecisionID: a.DecisionID, FiledBy: a.FiledBy,
+		Grounds: a.Grounds, CreatedAt: ts(a.CreatedAt)}
+}
+
+func toAudit(e review.AuditEntry) auditJSON {
+	d := e.Details
+	if len(d) == 0 {
+		d = json.RawMessage("{}")
+	}
+	return auditJSON{Seq: e.Seq, Time: ts(e.Time), Actor: e.Actor, Action: e.Action, CaseID: e.CaseID,
+		Details: d, PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// writeJSON writes v as the JSON response with status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only the wire types above are written; they always marshal.
+		http.Error(w, "encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,491 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/clearance-dev/clearance/review"
+)
+
+// route is one authenticated /api/v1 operation: how it is served and how
+// it is documented. The ServeMux and the OpenAPI document are both built
+// from apiRoutes, so an operation cannot be served undocumented.
+type route struct {
+	method, path string
+	op           string // OpenAPI operationId
+	summary      string
+	req          any // zero value of the request body type; nil for none
+	resp         any // zero value of the success body type; nil for none
+	status       int // success status
+	query        []string
+	handle       apiFunc
+}
+
+// Request bodies.
+
+type createOrgRequest struct {
+	Name string         `json:"name"`
+	Kind review.OrgKind `json:"kind"`
+}
+
+type createUserRequest struct {
+	OrgID string        `json:"org_id"`
+	Name  string        `json:"name"`
+	Email string        `json:"email,omitempty"`
+	Roles []review.Role `json:"roles"`
+}
+
+type issueTokenRequest struct {
+	Name string `json:"name"`
+	// ExpiresAt is optional; absent means the token does not expire.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+type transitionRequest struct {
+	To   review.State `json:"to"`
+	Note string       `json:"note,omitempty"`
+}
+
+type extendRequest struct {
+	Units  int    `json:"units"`
+	Reason string `json:"reason"`
+}
+
+type findingRequest struct {
+	Severity    review.Severity `json:"severity"`
+	Title       string          `json:"title"`
+	Description string          `json:"description,omitempty"`
+	SampleIDs   []string        `json:"sample_ids,omitempty"`
+	Deadline    *time.Time      `json:"deadline,omitempty"`
+}
+
+type findingStatusRequest struct {
+	Status review.FindingStatus `json:"status"`
+	Note   string               `json:"note,omitempty"`
+}
+
+type respondRequest struct {
+	Body string `json:"body"`
+}
+
+type decisionRequest struct {
+	Outcomes       json.RawMessage `json:"outcomes"`
+	Rationale      string          `json:"rationale"`
+	OverrideReason string          `json:"override_reason,omitempty"`
+}
+
+type appealRequest struct {
+	Grounds string `json:"grounds"`
+}
+
+type meJSON struct {
+	User userJSON `json:"user"`
+	Org  orgJSON  `json:"org"`
+}
+
+type credentialsJSON struct {
+	Credentials string `json:"credentials"`
+}
+
+func apiRoutes() []route {
+	var h handlers
+	pq := []string{"limit", "after"}
+	return []route{
+		{"GET", "/api/v1/me", "getMe", "The authenticated user and organisation", nil, meJSON{}, 200, nil, h.me},
+		{"POST", "/api/v1/orgs", "createOrg", "Create an organisation (admin)", createOrgRequest{}, orgJSON{}, 201, nil, h.createOrg},
+		{"POST", "/api/v1/users", "createUser", "Create a user (admin)", createUserRequest{}, userJSON{}, 201, nil, h.createUser},
+		{"POST", "/api/v1/users/{id}/tokens", "issueToken", "Issue an API token; the secret is shown once", issueTokenRequest{}, tokenJSON{}, 201, nil, h.issueToken},
+		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke an API token (admin)", nil, nil, 204, nil, h.revokeToken},
+		{"POST", "/api/v1/cases", "submitCase", "Submit a model for review (developer); honours Idempotency-Key", review.Submission{}, caseJSON{}, 201, nil, h.submit},
+		{"GET", "/api/v1/cases", "listCases", "List the cases the caller may see", nil, list[caseJSON]{}, 200, append([]string{"state"}, pq...), h.listCases},
+		{"GET", "/api/v1/cases/{id}", "getCase", "Get a case", nil, caseJSON{}, 200, nil, h.getCase},
+		{"POST", "/api/v1/cases/{id}/transitions", "transitionCase", "Move a case to another state", transitionRequest{}, caseJSON{}, 200, nil, h.transition},
+		{"POST", "/api/v1/cases/{id}/extensions", "extendClock", "Extend a case's clock (official)", extendRequest{}, caseJSON{}, 200, nil, h.extend},
+		{"GET", "/api/v1/cases/{id}/credentials", "getCredentials", "Open the target credentials (assessor; audited)", nil, credentialsJSON{}, 200, nil, h.credentials},
+		{"POST", "/api/v1/cases/{id}/findings", "recordFinding", "Record a finding (reviewer)", findingRequest{}, findingJSON{}, 201, nil, h.recordFinding},
+		{"GET", "/api/v1/cases/{id}/findings", "listFindings", "List a case's findings", nil, list[findingJSON]{}, 200, pq, h.listFindings},
+		{"POST", "/api/v1/findings/{id}/status", "setFindingStatus", "Reopen, resolve or accept the risk of a finding", findingStatusRequest{}, findingJSON{}, 200, nil, h.setFindingStatus},
+		{"POST", "/api/v1/findings/{id}/responses", "respondToFinding", "Respond to a finding (developer)", respondRequest{}, responseJSON{}, 201, nil, h.respond},
+		{"GET", "/api/v1/cases/{id}/responses", "listResponses", "List a case's responses, optionally to one finding", nil, list[responseJSON]{}, 200, append([]string{"finding"}, pq...), h.listResponses},
+		{"POST", "/api/v1/cases/{id}/decisions", "decideCase", "Decide a case (official)", decisionRequest{}, decisionJSON{}, 201, nil, h.decide},
+		{"GET", "/api/v1/cases/{id}/decisions", "listDecisions", "List a case's decisions, with signed bundles", nil, list[decisionJSON]{}, 200, pq, h.listDecisions},
+		{"POST", "/api/v1/cases/{id}/appeals", "appealCase", "Appeal the latest decision (developer)", appealRequest{}, appealJSON{}, 201, nil, h.appeal},
+		{"GET", "/api/v1/cases/{id}/appeals", "listAppeals", "List a case's appeals", nil, list[appealJSON]{}, 200, pq, h.listAppeals},
+		{"GET", "/api/v1/cases/{id}/audit", "listCaseAudit", "List a case's audit entries (after = sequence number)", nil, list[auditJSON]{}, 200, pq, h.caseAudit},
+		{"GET", "/api/v1/audit", "listAudit", "List the whole audit trail (auditor, admin)", nil, list[auditJSON]{}, 200, pq, h.audit},
+	}
+}
+
+// handlers holds no state: each handler finds the Server in the request
+// context, so that apiRoutes can be built (for the document) without one.
+type handlers struct{}
+
+type serverKey struct{}
+
+func srv(r *http.Request) *Server { return r.Context().Value(serverKey{}).(*Server) }
+
+// decode reads and strictly decodes the request body into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := readBody(w, r, srv(r).maxBody)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(data, v)
+}
+
+// page reads ?limit= and ?after=.
+func page(r *http.Request) (review.Page, error) {
+	q := r.URL.Query()
+	p := review.Page{After: q.Get("after")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > review.MaxPageLimit {
+			return p, fmt.Errorf("query limit %q: want 1..%d: %w", v, review.MaxPageLimit, errBadRequest)
+		}
+		p.Limit = n
+	}
+	if len(p.After) > 200 {
+		return p, fmt.Errorf("query after: longer than 200 bytes: %w", errBadRequest)
+	}
+	return p, nil
+}
+
+// next returns the cursor of the page after items: the last id when the
+// page is full.
+func next[T any](items []T, p review.Page, id func(T) string) string {
+	if len(items) == 0 || len(items) < p.N() {
+		return ""
+	}
+	return id(items[len(items)-1])
+}
+
+func writeList[T, U any](w http.ResponseWriter, items []T, p review.Page, id func(T) string, conv func(T) U) error {
+	writeJSON(w, http.StatusOK, list[U]{Items: mapSlice(items, conv), Next: next(items, p, id)})
+	return nil
+}
+
+func (handlers) me(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	writeJSON(w, http.StatusOK, meJSON{User: toUser(a.User), Org: toOrg(a.Org)})
+	return nil
+}
+
+func (handlers) createOrg(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in createOrgRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	o, err := srv(r).svc.CreateOrg(r.Context(), a, in.Name, in.Kind)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toOrg(o))
+	return nil
+}
+
+func (handlers) createUser(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in createUserRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	u, err := srv(r).svc.CreateUser(r.Context(), a, review.UserInput{OrgID: in.OrgID, Name: in.Name, Email: in.Email, Roles: in.Roles})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toUser(u))
+	return nil
+}
+
+func (handlers) issueToken(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in issueTokenRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	var exp time.Time
+	if in.ExpiresAt != nil {
+		exp = *in.ExpiresAt
+	}
+	t, secret, err := srv(r).svc.IssueToken(r.Context(), a, r.PathValue("id"), in.Name, exp)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toToken(t, secret))
+	return nil
+}
+
+func (handlers) revokeToken(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	if err := srv(r).svc.RevokeToken(r.Context(), a, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (handlers) submit(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	s := srv(r)
+	data, err := readBody(w, r, s.maxSub)
+	if err != nil {
+		return err
+	}
+	do := func() (int, []byte, error) {
+		var sub review.Submission
+		if err := decodeStrict(data, &sub); err != nil {
+			return 0, nil, err
+		}
+		c, err := s.svc.Submit(r.Context(), a, sub)
+		if err != nil {
+			return 0, nil, err
+		}
+		b, err := json.Marshal(toCase(c, s.now()))
+		return http.StatusCreated, append(b, '\n'), err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		code, body, err := do()
+		if err != nil {
+			return err
+		}
+		writeRaw(w, code, body, false)
+		return nil
+	}
+	if len(key) > 255 {
+		return fmt.Errorf("idempotency key: longer than 255 bytes: %w", errBadRequest)
+	}
+	code, body, replayed, err := s.idem.do(r.Context(), a.User.ID, key, data, do)
+	if err != nil {
+		return err
+	}
+	writeRaw(w, code, body, replayed)
+	return nil
+}
+
+func writeRaw(w http.ResponseWriter, code int, body []byte, replayed bool) {
+	w.Header().Set("Content-Type", "application/json")
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
+
+func (handlers) listCases(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	s := srv(r)
+	cs, err := s.svc.ListCases(r.Context(), a, review.CaseFilter{State: review.State(r.URL.Query().Get("state")), Page: p})
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return writeList(w, cs, p, func(c review.Case) string { return c.ID }, func(c review.Case) caseJSON { return toCase(c, now) })
+}
+
+func (handlers) getCase(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	s := srv(r)
+	c, err := s.svc.GetCase(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCase(c, s.now()))
+	return nil
+}
+
+func (handlers) transition(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in transitionRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	s := srv(r)
+	c, err := s.svc.Transition(r.Context(), a, r.PathValue("id"), in.To, in.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCase(c, s.now()))
+	return nil
+}
+
+func (handlers) extend(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in extendRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	s := srv(r)
+	c, err := s.svc.Extend(r.Context(), a, r.PathValue("id"), in.Units, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCase(c, s.now()))
+	return nil
+}
+
+func (handlers) credentials(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	b, err := srv(r).svc.TargetCredentials(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, credentialsJSON{Credentials: string(b)})
+	return nil
+}
+
+func (handlers) recordFinding(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in findingRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	fi := review.FindingInput{Severity: in.Severity, Title: in.Title, Description: in.Description, SampleIDs: in.SampleIDs}
+	if in.Deadline != nil {
+		fi.Deadline = *in.Deadline
+	}
+	f, err := srv(r).svc.RecordFinding(r.Context(), a, r.PathValue("id"), fi)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toFinding(f))
+	return nil
+}
+
+func (handlers) listFindings(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	fs, err := srv(r).svc.Findings(r.Context(), a, r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, fs, p, func(f review.Finding) string { return f.ID }, toFinding)
+}
+
+func (handlers) setFindingStatus(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in findingStatusRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	f, err := srv(r).svc.SetFindingStatus(r.Context(), a, r.PathValue("id"), in.Status, in.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toFinding(f))
+	return nil
+}
+
+func (handlers) respond(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in respondRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	rsp, err := srv(r).svc.Respond(r.Context(), a, r.PathValue("id"), in.Body)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toResponse(rsp))
+	return nil
+}
+
+func (handlers) listResponses(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	rs, err := srv(r).svc.Responses(r.Context(), a, r.PathValue("id"), r.URL.Query().Get("finding"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, rs, p, func(x review.Response) string { return x.ID }, toResponse)
+}
+
+func (handlers) decide(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in decisionRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	d, err := srv(r).svc.Decide(r.Context(), a, r.PathValue("id"), review.DecisionInput{
+		Outcomes: in.Outcomes, Rationale: in.Rationale, OverrideReason: in.OverrideReason})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toDecision(d))
+	return nil
+}
+
+func (handlers) listDecisions(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	ds, err := srv(r).svc.Decisions(r.Context(), a, r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, ds, p, func(d review.Decision) string { return d.ID }, toDecision)
+}
+
+func (handlers) appeal(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in appealRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	ap, err := srv(r).svc.Appeal(r.Context(), a, r.PathValue("id"), in.Grounds)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toAppeal(ap))
+	return nil
+}
+
+func (handlers) listAppeals(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	as, err := srv(r).svc.Appeals(r.Context(), a, r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, as, p, func(x review.Appeal) string { return x.ID }, toAppeal)
+}
+
+// auditPage reads ?limit= and ?after= (a sequence number) for audit lists.
+func auditPage(r *http.Request) (int64, review.Page, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, p, err
+	}
+	var after int64
+	if p.After != "" {
+		if after, err = strconv.ParseInt(p.After, 10, 64); err != nil || after < 0 {
+			return 0, p, fmt.Errorf("query after %q: want a sequence number: %w", p.After, errBadRequest)
+		}
+	}
+	return after, p, nil
+}
+
+func seqOf(e review.AuditEntry) string { return strconv.FormatInt(e.Seq, 10) }
+
+func (handlers) caseAudit(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	after, p, err := auditPage(r)
+	if err != nil {
+		return err
+	}
+	es, err := srv(r).svc.CaseAudit(r.Context(), a, r.PathValue("id"), after, p.N())
+	if err != nil {
+		return err
+	}
+	return writeList(w, es, p, seqOf, toAudit)
+}
+
+func (handlers) audit(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	after, p, err := auditPage(r)
+	if err != nil {
+		return err
+	}
+	es, err := srv(r).svc.Audit(r.Context(), a, after, p.N())
+	if err != nil {
+		return err
+	}
+	return writeList(w, es, p, seqOf, toAudit)
+}
