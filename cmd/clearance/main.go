@@ -66,6 +66,9 @@ func commands() map[string]command {
 		"verify":    {"verify a signed decision (or model signature) offline", runVerify},
 		"log":       {"create, append to, serve, prove and monitor a transparency log", runLog},
 		"decide":    {"evaluate profiles, sign the decision and log it, in one command", runDecide},
+		"serve":     {"run the review service (REST API, log) on SQLite or PostgreSQL", runServe},
+		"migrate":   {"apply the store's migrations", runMigrate},
+		"admin":     {"bootstrap the first admin and organisation", runAdmin},
 	}
 }
 
