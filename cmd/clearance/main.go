@@ -69,6 +69,8 @@ func commands() map[string]command {
 		"serve":     {"run the review service (REST API, log) on SQLite or PostgreSQL", runServe},
 		"migrate":   {"apply the store's migrations", runMigrate},
 		"admin":     {"bootstrap the first admin and organisation", runAdmin},
+		"submit":    {"submit a model for review to a Clearance service", runSubmit},
+		"case":      {"list or show review cases on a Clearance service", runCase},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,51 @@ func TestServeContract(t *testing.T) {
 			}
 			if code, _, _ := get("/log/checkpoint", ""); code != 200 {
 				t.Fatalf("log checkpoint: %d", code)
+			}
+
+			// The admin makes a developer organisation, user and token; the
+			// developer submits with the client commands.
+			admin := &apiClient{base: base, token: token, hc: http.DefaultClient}
+			var org, user, tok map[string]any
+			ctx2 := context.Background()
+			if err := admin.do(ctx2, "POST", "/api/v1/orgs", map[string]any{"name": "Acme AI", "kind": "developer"}, nil, &org); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.do(ctx2, "POST", "/api/v1/users", map[string]any{"org_id": org["id"], "name": "dev", "roles": []string{"developer"}}, nil, &user); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.do(ctx2, "POST", "/api/v1/users/"+user["id"].(string)+"/tokens", map[string]any{"name": "cli"}, nil, &tok); err != nil {
+				t.Fatal(err)
+			}
+			devToken := tok["secret"].(string)
+			dossier := filepath.Join(data, "dossier.yaml")
+			os.WriteFile(dossier, []byte("model:\n  name: atlas\n  training_compute_flop: 2.0e25\nmarket:\n  eu_placed: true\n"), 0o644)
+			submit := []string{"--server", base, "--token", devToken, "--dossier", dossier, "--target", "http://127.0.0.1:9/v1",
+				"--model-digest", "sha256:" + strings.Repeat("ab", 32), "--model-name", "atlas", "--profile", "eu-ai-act-gpai-sr", "--format", "json"}
+			ce, cout := quietEnv()
+			if err := runSubmit(ctx2, ce, submit); err != nil {
+				t.Fatal(err)
+			}
+			var first map[string]any
+			json.Unmarshal(cout.Bytes(), &first)
+			ce2, cout2 := quietEnv()
+			if err := runSubmit(ctx2, ce2, submit); err != nil {
+				t.Fatal(err)
+			}
+			var again map[string]any
+			json.Unmarshal(cout2.Bytes(), &again)
+			if first["id"] == nil || first["id"] != again["id"] {
+				t.Fatalf("a retried submit made another case: %v then %v", first["id"], again["id"])
+			}
+			le, lout := quietEnv()
+			if err := runCase(ctx2, le, []string{"list", "--server", base, "--token", devToken}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(lout.String(), first["id"].(string)) || !strings.Contains(lout.String(), "submitted") {
+				t.Fatalf("case list:\n%s", lout.String())
+			}
+			if err := runCase(ctx2, le, []string{"show", "nope", "--server", base, "--token", devToken}); err == nil || !strings.Contains(err.Error(), "404") {
+				t.Fatalf("case show of an unknown case: %v", err)
 			}
 			cancel()
 			if err := <-done; err != nil {

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/clearance-dev/clearance/attest"
+	"github.com/clearance-dev/clearance/review"
+	"gopkg.in/yaml.v3"
+)
+
+// apiClient is the CLI's client of the review service's REST API.
+type apiClient struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+func newAPIClient(e *env, server, token string) (*apiClient, error) {
+	if server == "" {
+		return nil, usageError("--server is required")
+	}
+	if token == "" {
+		token = e.getenv("CLEARANCE_TOKEN")
+	}
+	if token == "" {
+		return nil, usageError("--token (or CLEARANCE_TOKEN) is required")
+	}
+	return &apiClient{base: strings.TrimRight(server, "/"), token: token, hc: &http.Client{Timeout: time.Minute}}, nil
+}
+
+// do sends a request and decodes a JSON answer into out; a problem answer
+// becomes an error carrying its title and detail.
+func (c *apiClient) do(ctx context.Context, method, path string, body any, headers map[string]string, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var p struct{ Title, Detail string }
+		json.Unmarshal(data, &p)
+		return fmt.Errorf("%s %s: %d %s: %s", method, path, resp.StatusCode, p.Title, p.Detail)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// dossierJSON reads a dossier file (YAML or JSON) as a JSON object.
+func dossierJSON(path string) (json.RawMessage, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read dossier: %w", err)
+	}
+	var v map[string]any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("dossier %s: %w", path, err)
+	}
+	if v == nil {
+		return nil, fmt.Errorf("dossier %s: not a mapping", path)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("dossier %s: %w", path, err)
+	}
+	return out, nil
+}
+
+func runSubmit(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "submit", "submit --server URL [--token T] --dossier FILE --target URL (--model DIR|--model-digest sha256:…) --model-name NAME --profile ID…")
+	server := fs.String("server", "", "review service base URL")
+	token := fs.String("token", "", "API token (default: CLEARANCE_TOKEN)")
+	dossier := fs.String("dossier", "", "dossier file (YAML or JSON)")
+	targetURL := fs.String("target", "", "the model endpoint assessors will evaluate")
+	credEnv := fs.String("credentials-env", "", "environment variable holding the endpoint's credentials (sent once, stored encrypted)")
+	modelDir := fs.String("model", "", "weights directory: its OMS root digest identifies the model")
+	digest := fs.String("model-digest", "", "OMS root digest sha256:<hex>, instead of --model")
+	name := fs.String("model-name", "", "model name")
+	var profiles multiFlag
+	fs.Var(&profiles, "profile", "profile id to review under (repeatable, comma-separated)")
+	idem := fs.String("idempotency-key", "", "Idempotency-Key header (default: a digest of the submission, so a retried submit creates one case)")
+	format := fs.String("format", "text", "output format: text or json")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := newAPIClient(e, *server, *token)
+	if err != nil {
+		return err
+	}
+	if *dossier == "" || *targetURL == "" || *name == "" || len(profiles) == 0 {
+		return usageError("--dossier, --target, --model-name and --profile are required")
+	}
+	switch {
+	case *modelDir != "" && *digest != "":
+		return usageError("give --model or --model-digest, not both")
+	case *modelDir != "":
+		m, err := attest.HashModel(ctx, *modelDir, attest.HashOptions{})
+		if err != nil {
+			return err
+		}
+		*digest = "sha256:" + m.RootHex()
+	case *digest == "":
+		return usageError("--model DIR or --model-digest is required")
+	}
+	d, err := dossierJSON(*dossier)
+	if err != nil {
+		return err
+	}
+	sub := review.Submission{Model: review.SubmittedModel{Digest: *digest, Name: *name}, Dossier: d,
+		Target: review.SubmittedTarget{URL: *targetURL}, Profiles: profiles}
+	if *credEnv != "" {
+		sub.Target.Credentials = e.getenv(*credEnv)
+	}
+	key := *idem
+	if key == "" {
+		b, _ := json.Marshal(sub)
+		sum := sha256.Sum256(b)
+		key = hex.EncodeToString(sum[:16])
+	}
+	var out map[string]any
+	if err := c.do(ctx, "POST", "/api/v1/cases", sub, map[string]string{"Idempotency-Key": key}, &out); err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSON(e.stdout, out)
+	}
+	fmt.Fprintf(e.stdout, "case %v submitted: %v (%v)\n", out["id"], out["state"], *digest)
+	return nil
+}
+
+func runCase(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
+		return usageError("usage: clearance case list|show [ID] --server URL [--token T] [--format json]")
+	}
+	sub := args[0]
+	fs := newFlagSet(e, "case "+sub, "case "+sub+" [ID] --server URL [--token T] [--state S] [--format text|json]")
+	server := fs.String("server", "", "review service base URL")
+	token := fs.String("token", "", "API token (default: CLEARANCE_TOKEN)")
+	state := fs.String("state", "", "list: only cases in this state")
+	format := fs.String("format", "text", "output format: text or json")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	c, err := newAPIClient(e, *server, *token)
+	if err != nil {
+		return err
+	}
+	if sub == "show" {
+		if len(pos) != 1 {
+			return usageError("case show wants one case id")
+		}
+		var out map[string]any
+		if err := c.do(ctx, "GET", "/api/v1/cases/"+pos[0], nil, nil, &out); err != nil {
+			return err
+		}
+		return writeJSON(e.stdout, out)
+	}
+	var all []map[string]any
+	after := ""
+	for {
+		q := "?limit=100"
+		if *state != "" {
+			q += "&state=" + *state
+		}
+		if after != "" {
+			q += "&after=" + after
+		}
+		var page struct {
+			Items []map[string]any `json:"items"`
+			Next  string           `json:"next"`
+		}
+		if err := c.do(ctx, "GET", "/api/v1/cases"+q, nil, nil, &page); err != nil {
+			return err
+		}
+		all = append(all, page.Items...)
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	if *format == "json" {
+		return writeJSON(e.stdout, all)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tSTATE\tMODEL\tPROFILES")
+	for _, x := range all {
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", x["id"], x["state"], x["model_name"], x["profiles"])
+	}
+	return tw.Flush()
+}
