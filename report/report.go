@@ -102,7 +102,7 @@ func Markdown(w io.Writer, r Run) error {
 			fmt.Fprintf(&b, "- Clustered by behaviour (%d behaviours): [%s, %s]\n", g.Overall.Clusters, pct(g.Overall.Clustered.Low), pct(g.Overall.Clustered.High))
 		}
 		if c := g.Overall.Corrected; c != nil {
-			fmt.Fprintf(&b, "- Corrected for scorer error: %s [%s, %s]\n", pct(c.Rate), pct(c.CI.Low), pct(c.CI.High))
+			fmt.Fprintf(&b, "- Corrected for scorer error: %s [%s, %s] (assumes the scorer's error rates measured on its labelled dataset hold for this model's answers)\n", pct(c.Rate), pct(c.CI.Low), pct(c.CI.High))
 		}
 		fmt.Fprintf(&b, "- Scorer: `%s` %s", g.Scorer.Name, g.Scorer.Version)
 		if q := g.Scorer.Quality; q != nil {
