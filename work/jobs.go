@@ -1,0 +1,164 @@
+package work
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/clearance-dev/clearance/review"
+)
+
+// Expirer deems the outcome of a case whose clock has expired. It reports
+// whether it changed the case; false with a nil error means there was
+// nothing to do (clock stopped, extended or the case already decided).
+// *review.Service satisfies it.
+type Expirer interface {
+	Expire(ctx context.Context, caseID string) (review.Case, bool, error)
+}
+
+// ExpiryArgs are the arguments of a clock_expiry job.
+type ExpiryArgs struct {
+	CaseID string    `json:"case_id"`
+	Due    time.Time `json:"due"`
+}
+
+// Kind implements river.JobArgs.
+func (ExpiryArgs) Kind() string { return "clock_expiry" }
+
+// InsertOpts routes expiries to the clock queue and makes one per case
+// and deadline: scheduling the same deadline twice inserts one job.
+func (ExpiryArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueClock, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// ScheduleExpiry schedules the expiry of caseID's clock at due; a past
+// due time runs at once. The job fires within about five seconds after
+// due (River's scheduler interval), or when a worker next starts. Scheduling
+// the same case and deadline again is a no-op reported as Duplicate. A
+// changed deadline (an extension) is a new job; the old one finds the
+// clock not yet expired and does nothing.
+func (q *Queue) ScheduleExpiry(ctx context.Context, caseID string, due time.Time) (Enqueued, error) {
+	if caseID == "" {
+		return Enqueued{}, fmt.Errorf("schedule expiry: %w: empty case id", ErrConfig)
+	}
+	if due.IsZero() {
+		return Enqueued{}, fmt.Errorf("schedule expiry of case %s: %w: zero due time", caseID, ErrConfig)
+	}
+	due = due.UTC()
+	opts := &river.InsertOpts{}
+	if due.After(q.now()) {
+		// A scheduled job becomes available when River's scheduler next
+		// runs (every 5s) on the leader, so it fires up to that late.
+		opts.ScheduledAt = due
+	}
+	e, err := q.insert(ctx, ExpiryArgs{CaseID: caseID, Due: due}, opts)
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("schedule expiry of case %s: %w", caseID, err)
+	}
+	return e, nil
+}
+
+type expiryWorker struct {
+	river.WorkerDefaults[ExpiryArgs]
+	expirer Expirer
+	now     func() time.Time
+	logger  *slog.Logger
+}
+
+func (w *expiryWorker) Work(ctx context.Context, job *river.Job[ExpiryArgs]) error {
+	// A job may be handed out slightly early (River's scheduler looks
+	// ahead); the service would then find the clock running and do
+	// nothing, losing the deadline. Wait instead.
+	if early := job.Args.Due.Sub(w.now()); early > 0 {
+		return river.JobSnooze(early)
+	}
+	_, changed, err := w.expirer.Expire(ctx, job.Args.CaseID)
+	if errors.Is(err, review.ErrNotFound) {
+		// Retrying cannot help a case that does not exist.
+		return river.JobCancel(fmt.Errorf("expire case %s: %w", job.Args.CaseID, err))
+	}
+	if err != nil {
+		return fmt.Errorf("expire case %s: %w", job.Args.CaseID, err)
+	}
+	w.logger.InfoContext(ctx, "clock expiry", "case", job.Args.CaseID, "due", job.Args.Due, "changed", changed)
+	return nil
+}
+
+// ShardArgs names one shard of an assessment: the samples of Suites (at
+// most Limit per suite, 0 for all) drawn with Seed, of which this shard
+// takes those whose plan position modulo Shards is Shard. The results go
+// under RunDir.
+type ShardArgs struct {
+	RunDir string   `json:"run_dir"`
+	Suites []string `json:"suites"`
+	Seed   int64    `json:"seed"`
+	Limit  int      `json:"limit,omitempty"`
+	Shard  int      `json:"shard"`
+	Shards int      `json:"shards"`
+}
+
+// Kind implements river.JobArgs.
+func (ShardArgs) Kind() string { return "assess_shard" }
+
+// InsertOpts routes shards to the assess queue and makes each shard
+// unique while it waits or runs.
+func (ShardArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueAssess, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+func (a ShardArgs) validate() error {
+	switch {
+	case a.RunDir == "":
+		return errors.New("empty run dir")
+	case len(a.Suites) == 0:
+		return errors.New("no suites")
+	case a.Limit < 0:
+		return fmt.Errorf("negative limit %d", a.Limit)
+	case a.Shards < 1:
+		return fmt.Errorf("shard count %d is below 1", a.Shards)
+	case a.Shard < 0 || a.Shard >= a.Shards:
+		return fmt.Errorf("shard index %d is outside [0, %d)", a.Shard, a.Shards)
+	}
+	for i, s := range a.Suites {
+		if s == "" {
+			return fmt.Errorf("suite %d is empty", i)
+		}
+	}
+	return nil
+}
+
+// EnqueueShard inserts a shard job, to run as soon as a worker is free.
+// Enqueueing a shard that is already waiting or running is a no-op
+// reported as Duplicate.
+func (q *Queue) EnqueueShard(ctx context.Context, shard ShardArgs) (Enqueued, error) {
+	if err := shard.validate(); err != nil {
+		return Enqueued{}, fmt.Errorf("enqueue shard: %w: %v", ErrConfig, err)
+	}
+	e, err := q.insert(ctx, shard, nil)
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("enqueue shard %d/%d of %s: %w", shard.Shard, shard.Shards, shard.RunDir, err)
+	}
+	return e, nil
+}
+
+type shardWorker struct {
+	river.WorkerDefaults[ShardArgs]
+	run     func(context.Context, ShardArgs) error
+	timeout time.Duration
+}
+
+func (w *shardWorker) Timeout(*river.Job[ShardArgs]) time.Duration { return w.timeout }
+
+func (w *shardWorker) Work(ctx context.Context, job *river.Job[ShardArgs]) error {
+	if err := job.Args.validate(); err != nil {
+		return river.JobCancel(fmt.Errorf("run shard: %v", err))
+	}
+	if err := w.run(ctx, job.Args); err != nil {
+		return fmt.Errorf("run shard %d/%d of %s: %w", job.Args.Shard, job.Args.Shards, job.Args.RunDir, err)
+	}
+	return nil
+}

@@ -1,0 +1,349 @@
+// Package work runs Clearance's background jobs on River, over SQLite in
+// the embedded mode and PostgreSQL when scaled out.
+//
+// Two job kinds exist. clock_expiry fires at a case's clock deadline and
+// asks an Expirer to deem the outcome; because the job is a row in the
+// database with a scheduled time, a restart loses no deadline. assess_shard
+// runs one shard of an assessment through a function the caller supplies;
+// a shard that fails, or whose worker dies, is retried by River, so the
+// function must be idempotent (the response cache makes a repeated shard
+// repeat no completed model call).
+//
+// Open migrates River's schema up before returning. Clock jobs and shard
+// jobs run in separate River queues, so long shards never delay a deadline.
+package work
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	// The SQLite driver registers itself as "sqlite" with database/sql.
+	_ "modernc.org/sqlite"
+)
+
+const (
+	queueClock  = "clock"
+	queueAssess = "assess"
+
+	// clockWorkers is the fixed concurrency of the clock queue: expiries
+	// are short and rare.
+	clockWorkers = 2
+
+	defaultShardTimeout = time.Hour
+	defaultPollInterval = time.Second
+)
+
+// ErrConfig is returned by Open when the Config is invalid.
+var ErrConfig = errors.New("invalid work config")
+
+// ErrNotFound is returned by Queue.Job when no job has the given id.
+var ErrNotFound = errors.New("job not found")
+
+// Config configures Open. Exactly one of SQLitePath, DB and PGPool names
+// the database.
+type Config struct {
+	// SQLitePath is a SQLite database file that Open opens (and Close
+	// closes) with WAL and a busy timeout, through a single connection as
+	// River's SQLite driver requires.
+	SQLitePath string
+	// DB is an already open SQLite database ("sqlite" driver). The caller
+	// owns it and should limit it to one open connection.
+	DB *sql.DB
+	// PGPool is a PostgreSQL pool, for the scale-out mode. The caller owns it.
+	PGPool *pgxpool.Pool
+	// Schema is the PostgreSQL schema that holds River's tables; empty means
+	// the pool's search_path. Ignored for SQLite.
+	Schema string
+
+	// Workers is the number of shards worked at once by this process; zero
+	// makes an insert-only queue (Start is then an error). With Workers > 0
+	// both Expirer and RunShard are required.
+	Workers int
+	// Expirer deems the outcome of cases whose clock expired.
+	Expirer Expirer
+	// RunShard runs one assessment shard. It may be called more than once
+	// for the same shard and must be idempotent.
+	RunShard func(ctx context.Context, shard ShardArgs) error
+	// ShardTimeout bounds one attempt of a shard (default 1h). A shard
+	// whose worker died is retried once ShardTimeout plus RescueMargin has
+	// passed since the attempt began.
+	ShardTimeout time.Duration
+	// RescueMargin is added to ShardTimeout to decide that a running shard
+	// was abandoned (default 1m).
+	RescueMargin time.Duration
+	// MaxAttempts bounds the attempts of a job (default River's, 25).
+	MaxAttempts int
+	// Backoff gives the delay before retry number attempt (1 for the first
+	// retry); nil means River's default, attempt^4 seconds.
+	Backoff func(attempt int) time.Duration
+	// PollInterval is how often an idle worker looks for due jobs (default
+	// 1s). SQLite has no notifications, so this bounds the lateness of a job.
+	PollInterval time.Duration
+
+	Logger *slog.Logger // nil: discard
+	// Now is the wall clock (nil: time.Now). An expiry job that River
+	// hands out before its due time by Now waits until then; retries are
+	// scheduled from Now. River itself keeps its own clock.
+	Now func() time.Time
+
+	// testOnly sets River's TestOnly: maintenance services start without
+	// their jittered delay, so tests see scheduled jobs sooner.
+	testOnly bool
+}
+
+func (c *Config) validate() error {
+	n := 0
+	for _, set := range []bool{c.SQLitePath != "", c.DB != nil, c.PGPool != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return fmt.Errorf("%w: exactly one of SQLitePath, DB and PGPool must be set, got %d", ErrConfig, n)
+	case c.Workers < 0:
+		return fmt.Errorf("%w: Workers %d is negative", ErrConfig, c.Workers)
+	case c.Workers > 0 && c.Expirer == nil:
+		return fmt.Errorf("%w: Workers %d needs an Expirer", ErrConfig, c.Workers)
+	case c.Workers > 0 && c.RunShard == nil:
+		return fmt.Errorf("%w: Workers %d needs RunShard", ErrConfig, c.Workers)
+	case c.ShardTimeout < 0 || c.RescueMargin < 0 || c.PollInterval < 0:
+		return fmt.Errorf("%w: negative duration", ErrConfig)
+	case c.MaxAttempts < 0:
+		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrConfig, c.MaxAttempts)
+	}
+	return nil
+}
+
+// client is the part of river.Client used here; both driver
+// instantiations satisfy it.
+type client interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// Queue inserts jobs and, when started, works them.
+type Queue struct {
+	client  client
+	workers int
+	now     func() time.Time
+	closeDB func() error // nil unless Open opened the database
+}
+
+// Open opens the database named by cfg, migrates River's schema up and
+// returns a queue. Call Start to work jobs and Close when done.
+func Open(ctx context.Context, cfg Config) (*Queue, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	rc := riverConfig(cfg)
+
+	q := &Queue{workers: cfg.Workers, now: cfg.Now}
+	var err error
+	switch {
+	case cfg.PGPool != nil:
+		q.client, err = openClient(ctx, riverpgxv5.New(cfg.PGPool), cfg.Schema, rc)
+	default:
+		db := cfg.DB
+		if db == nil {
+			if db, err = openSQLite(ctx, cfg.SQLitePath); err != nil {
+				return nil, err
+			}
+			q.closeDB = db.Close
+		}
+		rc.Schema = ""
+		q.client, err = openClient(ctx, riversqlite.New(db), "", rc)
+	}
+	if err != nil {
+		if q.closeDB != nil {
+			_ = q.closeDB()
+		}
+		return nil, err
+	}
+	return q, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema string, rc *river.Config) (client, error) {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: rc.Logger, Schema: schema})
+	if err != nil {
+		return nil, fmt.Errorf("create river migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("migrate river schema: %w", err)
+	}
+	c, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("create river client: %w", err)
+	}
+	return c, nil
+}
+
+func riverConfig(cfg Config) *river.Config {
+	shardTimeout := cmp.Or(cfg.ShardTimeout, defaultShardTimeout)
+	rc := &river.Config{
+		Logger:            cfg.Logger,
+		Schema:            cfg.Schema,
+		MaxAttempts:       cfg.MaxAttempts,
+		FetchPollInterval: cmp.Or(cfg.PollInterval, defaultPollInterval),
+		// Clock jobs share the shard timeout: River needs the rescue delay
+		// to exceed every timeout, and an expiry is quick anyway.
+		JobTimeout:           shardTimeout,
+		RescueStuckJobsAfter: shardTimeout + cmp.Or(cfg.RescueMargin, time.Minute),
+		// Every client may insert every kind, workers or not.
+		SkipUnknownJobCheck: true,
+		TestOnly:            cfg.testOnly,
+	}
+	if rc.FetchPollInterval < river.FetchCooldownDefault {
+		// River requires the cooldown to be no longer than the poll interval.
+		rc.FetchCooldown = rc.FetchPollInterval
+	}
+	if cfg.Backoff != nil {
+		rc.RetryPolicy = backoffPolicy{backoff: cfg.Backoff, now: cfg.Now}
+	}
+	if cfg.Workers > 0 {
+		ws := river.NewWorkers()
+		river.AddWorker(ws, &expiryWorker{expirer: cfg.Expirer, now: cfg.Now, logger: cfg.Logger})
+		river.AddWorker(ws, &shardWorker{run: cfg.RunShard, timeout: shardTimeout})
+		rc.Workers = ws
+		rc.Queues = map[string]river.QueueConfig{
+			queueClock:  {MaxWorkers: clockWorkers},
+			queueAssess: {MaxWorkers: cfg.Workers},
+		}
+	}
+	return rc
+}
+
+// backoffPolicy adapts Config.Backoff to River's retry policy.
+type backoffPolicy struct {
+	backoff func(attempt int) time.Duration
+	now     func() time.Time
+}
+
+func (p backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	// River counts errors, not attempts, so that snoozes do not count.
+	return p.now().UTC().Add(p.backoff(len(job.Errors) + 1))
+}
+
+// Start begins working jobs; it returns once workers are running. It is
+// an error on an insert-only queue (Workers zero).
+func (q *Queue) Start(ctx context.Context) error {
+	if q.workers == 0 {
+		return fmt.Errorf("start queue: %w: insert-only queue (Workers is 0)", ErrConfig)
+	}
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("start queue: %w", err)
+	}
+	return nil
+}
+
+// Close stops working (waiting for running jobs to finish or ctx to end)
+// and closes the database if Open opened it. Jobs not yet run stay in the
+// database for the next queue.
+func (q *Queue) Close(ctx context.Context) error {
+	var errs []error
+	if q.workers > 0 {
+		if err := q.client.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop queue: %w", err))
+		}
+	}
+	if q.closeDB != nil {
+		if err := q.closeDB(); err != nil {
+			errs = append(errs, fmt.Errorf("close queue database: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Enqueued describes an inserted job.
+type Enqueued struct {
+	ID int64
+	// Duplicate is true when an identical job was already waiting or
+	// running, in which case ID is that job's and nothing was inserted.
+	Duplicate bool
+}
+
+func (q *Queue) insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (Enqueued, error) {
+	res, err := q.client.Insert(ctx, args, opts)
+	if err != nil {
+		return Enqueued{}, err
+	}
+	return Enqueued{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}, nil
+}
+
+// Job states, as River names them.
+const (
+	StateAvailable = "available"
+	StateScheduled = "scheduled"
+	StateRunning   = "running"
+	StateRetryable = "retryable"
+	StateCompleted = "completed"
+	StateCancelled = "cancelled"
+	StateDiscarded = "discarded"
+)
+
+// JobInfo is the state of a job.
+type JobInfo struct {
+	ID          int64
+	Kind        string
+	State       string
+	Attempt     int       // attempts begun so far
+	Errors      []string  // one per failed attempt, oldest first
+	ScheduledAt time.Time // UTC
+}
+
+// Job returns the state of the job with the given id, or ErrNotFound.
+func (q *Queue) Job(ctx context.Context, id int64) (JobInfo, error) {
+	row, err := q.client.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return JobInfo{}, fmt.Errorf("get job %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return JobInfo{}, fmt.Errorf("get job %d: %w", id, err)
+	}
+	info := JobInfo{
+		ID:          row.ID,
+		Kind:        row.Kind,
+		State:       string(row.State),
+		Attempt:     row.Attempt,
+		ScheduledAt: row.ScheduledAt.UTC(),
+	}
+	for _, e := range row.Errors {
+		info.Errors = append(info.Errors, e.Error)
+	}
+	return info, nil
+}
