@@ -164,7 +164,6 @@ func demoDecide(ctx context.Context, e *env, data, name, runDir string, res *ass
 	}
 	logDir := filepath.Join(data, "log")
 	if _, err := os.Stat(filepath.Join(logDir, "log.pub")); err != nil {
-		quietTessera()
 		if _, err := tlog.Init(ctx, logDir, "clearance-demo/log"); err != nil {
 			return err
 		}

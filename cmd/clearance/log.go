@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/clearance-dev/clearance/attest"
 	"github.com/clearance-dev/clearance/tlog"
-	"k8s.io/klog/v2"
 )
 
 func runLog(ctx context.Context, e *env, args []string) error {
@@ -37,15 +34,6 @@ func runLog(ctx context.Context, e *env, args []string) error {
 	return usageError("log: unknown subcommand %q", args[0])
 }
 
-// quietTessera routes klog, through which Tessera logs, to a warning-level
-// logger on stderr, so that its informational lines stay out of the CLI's
-// output. klog's logger is process-wide and unsynchronised, so it is set
-// once, before this process starts any Tessera goroutine; every entry point
-// into tlog calls it. (Better still: main could do it at start-up.)
-var quietTessera = sync.OnceFunc(func() {
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-})
-
 func runLogInit(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "log init", "log init --dir DIR --origin NAME")
 	dir := fs.String("dir", "", "log directory to create")
@@ -57,7 +45,6 @@ func runLogInit(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 || *dir == "" || *origin == "" {
 		return usageError("log init: --dir and --origin are required")
 	}
-	quietTessera()
 	vkey, err := tlog.Init(ctx, *dir, *origin)
 	if err != nil {
 		return err
@@ -97,7 +84,6 @@ func runLogAppend(ctx context.Context, e *env, args []string) error {
 // (tlog.ReceiptPath(bundlePath) by convention). clearance decide and the
 // demo call it too.
 func appendToLog(ctx context.Context, dir string, entry []byte, receiptPath string) (*tlog.Receipt, error) {
-	quietTessera()
 	l, err := tlog.Open(ctx, dir, tlog.Options{})
 	if err != nil {
 		return nil, err
@@ -121,7 +107,6 @@ func appendToLog(ctx context.Context, dir string, entry []byte, receiptPath stri
 
 // logSource opens --dir or --url, exactly one of which must be set.
 func logSource(dir, url string) (tlog.Source, error) {
-	quietTessera()
 	switch {
 	case dir != "" && url != "":
 		return nil, usageError("give --dir or --url, not both")

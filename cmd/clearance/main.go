@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/klog/v2"
 )
 
 // env is what every subcommand gets from main: its streams, a logger, the
@@ -83,6 +85,7 @@ func main() {
 		now:    time.Now,
 	}
 	e.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	quietTessera()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, e, os.Args[1:])
 	stop()
@@ -135,4 +138,13 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	}
 	b.WriteString("\nRun 'clearance <command> -h' for a command's flags.\n")
 	io.WriteString(w, b.String())
+}
+
+// quietTessera routes klog, through which Tessera logs, to a warning-level
+// logger on stderr, so that its informational lines stay out of the CLI's
+// output. klog's logger is process-wide and unsynchronised, so it is set
+// once at start-up, before any Tessera goroutine runs (main, and TestMain
+// for the tests).
+func quietTessera() {
+	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }

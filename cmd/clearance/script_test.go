@@ -11,6 +11,7 @@ import (
 
 // TestMain lets testscript scripts run the clearance command in-process.
 func TestMain(m *testing.M) {
+	quietTessera()
 	testscript.Main(m, map[string]func(){
 		"clearance": main,
 	})

@@ -138,7 +138,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logDir := filepath.Join(sf.data, "log")
 	if _, err := os.Stat(filepath.Join(logDir, "log.pub")); err != nil {
-		quietTessera()
 		if _, err := tlog.Init(ctx, logDir, "clearance/"+filepath.Base(sf.data)); err != nil {
 			return err
 		}

@@ -114,7 +114,6 @@ func (r *verifyReport) fail(code int, format string, a ...any) *verifyReport {
 // verifyDecisionFiles runs every check clearance verify makes and reports
 // the first failure with its exit code. clearance demo calls it too.
 func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
-	quietTessera()
 	rep := &verifyReport{Checks: []string{}}
 	bundle, err := os.ReadFile(in.bundlePath)
 	if err != nil {
