@@ -65,7 +65,7 @@ func ParseSubmission(data []byte) (Submission, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return Submission{}, invalid("submission", "%s", jsonProblem(err))
+		return Submission{}, invalid("submission", "%s", DescribeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Submission{}, invalid("submission", "unexpected data after the JSON object")
@@ -195,8 +195,10 @@ func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%s: %s: %w", field, fmt.Sprintf(format, args...), ErrInvalidInput)
 }
 
-// jsonProblem describes a decoding error with its place in the input.
-func jsonProblem(err error) string {
+// DescribeJSONError describes an encoding/json decoding error for a person,
+// with its place in the input: the byte offset of a syntax error, the field
+// of a type error. The service and the API use it for untrusted JSON.
+func DescribeJSONError(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -209,5 +211,7 @@ func jsonProblem(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "truncated JSON"
 	}
+	// Unknown fields and invalid values (time formats) land here; the
+	// decoder's message names the field.
 	return err.Error()
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+
+	"github.com/clearance-dev/clearance/review"
 )
 
 // readBody reads a JSON request body of at most limit bytes. A body that
@@ -35,7 +37,10 @@ func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode body: %s: %w", describeJSONError(err), errBadRequest)
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("decode body: empty body: %w", errBadRequest)
+		}
+		return fmt.Errorf("decode body: %s: %w", review.DescribeJSONError(err), errBadRequest)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("decode body: unexpected data after the JSON object at byte %d: %w", dec.InputOffset(), errBadRequest)
@@ -43,20 +48,3 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-func describeJSONError(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, err)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q: got JSON %s, want %s", typ.Field, typ.Value, typ.Type)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	}
-	// Unknown fields and invalid values (time formats) land here; the
-	// decoder's message names the field.
-	return err.Error()
-}
