@@ -47,4 +47,3 @@ func decodeStrict(data []byte, v any) error {
 	}
 	return nil
 }
-
