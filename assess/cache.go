@@ -13,6 +13,18 @@ import (
 	"github.com/clearance-dev/clearance/target"
 )
 
+// ResponseCache stores successful model responses by a key that the
+// runner derives from the target's identity and the full request. Get
+// reports a miss with false; Put may keep an existing entry. *Cache is
+// one on disk; the review service keeps one in its database so that
+// shards retried on another machine repeat no model call.
+type ResponseCache interface {
+	Get(key string) (resp target.Response, ok bool)
+	Put(key string, resp target.Response) error
+}
+
+var _ ResponseCache = (*Cache)(nil)
+
 // Cache is a content-addressed store of model responses on disk, keyed by
 // the target's identity and the full request. Only successful responses
 // are stored, so a failure is always retried on the next run. Entries are

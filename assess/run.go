@@ -77,7 +77,7 @@ type Config struct {
 	Gates     []Gate
 	ChunkSize int
 
-	Cache    *Cache    // nil: no response cache
+	Cache    ResponseCache // nil: no response cache
 	Progress *Progress // nil: silent
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -299,7 +299,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}
-	metrics, err := ComputeMetrics(f, status, scorerQuality(cfg.Scorers))
+	metrics, err := ComputeMetrics(f, status, ScorerQuality(cfg.Scorers))
 	f.Close()
 	if err != nil {
 		return nil, err
@@ -325,7 +325,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return &Result{Dir: cfg.OutDir, Run: rf, Metrics: metrics}, runErr
 }
 
-func scorerQuality(scorers map[string]score.Scorer) func(string) (string, *score.Quality) {
+// ScorerQuality returns the quality function ComputeMetrics needs for a
+// set of scorers: each scorer's version and measured quality, if any.
+func ScorerQuality(scorers map[string]score.Scorer) func(string) (string, *score.Quality) {
 	return func(name string) (string, *score.Quality) {
 		s, ok := scorers[name]
 		if !ok {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -259,6 +260,10 @@ func result(o Outcome) string {
 // normalised returns a copy of d with times in UTC whole seconds, the
 // result derived, and the model bound to m and the OMS signature.
 func (d *Decision) normalised(m *Manifest, omsSig []byte) *Decision {
+	return d.normalisedRoot(m.Name, m.RootHex(), omsSig)
+}
+
+func (d *Decision) normalisedRoot(name, rootHex string, omsSig []byte) *Decision {
 	c := *d
 	utc := func(t time.Time) time.Time {
 		if t.IsZero() {
@@ -268,9 +273,9 @@ func (d *Decision) normalised(m *Manifest, omsSig []byte) *Decision {
 	}
 	c.DecidedAt, c.ExpiresAt = utc(c.DecidedAt), utc(c.ExpiresAt)
 	c.VerificationResult = result(c.Outcome)
-	c.Model.RootDigest = map[string]string{"sha256": m.RootHex()}
+	c.Model.RootDigest = map[string]string{"sha256": rootHex}
 	if c.Model.Name == "" {
-		c.Model.Name = m.Name
+		c.Model.Name = name
 	}
 	c.Model.Signature = nil
 	if omsSig != nil {
@@ -324,6 +329,36 @@ func DecisionStatement(d *Decision, m *Manifest, omsSig []byte) (*intoto.Stateme
 		return nil, fmt.Errorf("decision statement: %w", err)
 	}
 	return &intoto.Statement{Type: intoto.StatementTypeUri, Subject: subj, PredicateType: DecisionPredicateType, Predicate: pred}, nil
+}
+
+// SignDecisionDigest signs decision d about the model whose OMS manifest
+// root digest is rootHex (64 lowercase hex digits), for a signer that
+// knows the digest but not the files, such as the review service given a
+// developer's submitted digest. The statement's one subject is the model
+// name with that digest; clearance verify --model DIR checks it against
+// the weights by recomputing the root.
+func SignDecisionDigest(key *ecdsa.PrivateKey, d *Decision, rootHex string) ([]byte, error) {
+	if b, err := hex.DecodeString(rootHex); err != nil || len(b) != sha256.Size || strings.ToLower(rootHex) != rootHex {
+		return nil, fmt.Errorf("sign decision %s: root digest %q is not 64 lowercase hex digits", d.CaseID, rootHex)
+	}
+	if err := d.validate(false); err != nil {
+		return nil, err
+	}
+	c := d.normalisedRoot(d.Model.Name, rootHex, nil)
+	if err := c.validate(true); err != nil {
+		return nil, err
+	}
+	pred, err := toStruct(c)
+	if err != nil {
+		return nil, fmt.Errorf("decision statement: %w", err)
+	}
+	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: DecisionPredicateType, Predicate: pred,
+		Subject: []*intoto.ResourceDescriptor{{Name: c.Model.Name, Digest: c.Model.RootDigest}}}
+	b, err := signStatement(key, st)
+	if err != nil {
+		return nil, fmt.Errorf("sign decision %s: %w", d.CaseID, err)
+	}
+	return b, nil
 }
 
 // SignDecision signs decision d about the model with manifest m (and its

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,20 +14,46 @@ import (
 // validated submission. Developers only. Target credentials are sealed
 // before they are stored; the clock, if the profiles set one, starts now.
 func (s *Service) Submit(ctx context.Context, a Actor, sub Submission) (Case, error) {
+	c, _, err := s.submit(ctx, a, sub, "", [32]byte{})
+	return c, err
+}
+
+// ErrIdempotencyMismatch is returned by SubmitOnce when the key was
+// used before with a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+
+// SubmitOnce is Submit keyed by an Idempotency-Key: the first submission
+// with key opens the case and records the key in the same transaction; a
+// later one with the same key and request hash returns that case with
+// replayed true (also after a crash, and on another server process); the
+// same key with another request is ErrIdempotencyMismatch.
+func (s *Service) SubmitOnce(ctx context.Context, a Actor, key string, requestHash [32]byte, sub Submission) (Case, bool, error) {
+	if err := checkName("idempotency key", key); err != nil {
+		return Case{}, false, fmt.Errorf("submit case: %w", err)
+	}
+	c, replayed, err := s.submit(ctx, a, sub, key, requestHash)
+	if errors.Is(err, ErrConflict) {
+		// A concurrent request with the same key won the race.
+		c, replayed, err = s.submit(ctx, a, sub, key, requestHash)
+	}
+	return c, replayed, err
+}
+
+func (s *Service) submit(ctx context.Context, a Actor, sub Submission, key string, hash [32]byte) (Case, bool, error) {
 	if !a.has(RoleDeveloper) || a.Org.Kind != OrgDeveloper {
-		return Case{}, forbidden("submit case", RoleDeveloper)
+		return Case{}, false, forbidden("submit case", RoleDeveloper)
 	}
 	if err := sub.Validate(); err != nil {
-		return Case{}, fmt.Errorf("submit case: %w", err)
+		return Case{}, false, fmt.Errorf("submit case: %w", err)
 	}
 	var dossier bytes.Buffer
 	if err := json.Compact(&dossier, sub.Dossier); err != nil {
-		return Case{}, fmt.Errorf("submit case: %w", invalid("dossier", "%v", err))
+		return Case{}, false, fmt.Errorf("submit case: %w", invalid("dossier", "%v", err))
 	}
 	now := s.stamp()
 	id, err := newID("case", now)
 	if err != nil {
-		return Case{}, fmt.Errorf("submit case: %w", err)
+		return Case{}, false, fmt.Errorf("submit case: %w", err)
 	}
 	c := Case{
 		ID: id, OrgID: a.Org.ID, ModelDigest: sub.Model.Digest, ModelName: sub.Model.Name,
@@ -35,23 +62,42 @@ func (s *Service) Submit(ctx context.Context, a Actor, sub Submission) (Case, er
 	}
 	if sub.Target.Credentials != "" {
 		if c.Credentials, err = s.sealer.Seal([]byte(sub.Target.Credentials)); err != nil {
-			return Case{}, fmt.Errorf("submit case: %w", err)
+			return Case{}, false, fmt.Errorf("submit case: %w", err)
 		}
 	}
 	if s.clocks != nil {
 		spec, err := s.clocks.ClockFor(c.Profiles)
 		if err != nil {
-			return Case{}, fmt.Errorf("submit case: clock for %v: %w", c.Profiles, err)
+			return Case{}, false, fmt.Errorf("submit case: clock for %v: %w", c.Profiles, err)
 		}
 		if spec != nil {
 			k, err := NewClock(*spec, now)
 			if err != nil {
-				return Case{}, fmt.Errorf("submit case: %w", err)
+				return Case{}, false, fmt.Errorf("submit case: %w", err)
 			}
 			c.Clock = &k
 		}
 	}
+	replayed := false
 	err = s.store.Tx(ctx, func(tx Store) error {
+		if key != "" {
+			k, err := tx.GetIdempotencyKey(ctx, a.User.ID, key)
+			switch {
+			case err == nil && k.RequestHash != hash:
+				return ErrIdempotencyMismatch
+			case err == nil:
+				if c, err = tx.GetCase(ctx, k.CaseID); err != nil {
+					return err
+				}
+				replayed = true
+				return nil
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+			if err := tx.CreateIdempotencyKey(ctx, IdempotencyKey{UserID: a.User.ID, Key: key, RequestHash: hash, CaseID: c.ID, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateCase(ctx, c); err != nil {
 			return err
 		}
@@ -60,9 +106,12 @@ func (s *Service) Submit(ctx context.Context, a Actor, sub Submission) (Case, er
 		})
 	})
 	if err != nil {
-		return Case{}, fmt.Errorf("submit case: %w", err)
+		return Case{}, false, fmt.Errorf("submit case: %w", err)
 	}
-	return redact(c), nil
+	if !replayed {
+		s.scheduleClock(ctx, c)
+	}
+	return redact(c), replayed, nil
 }
 
 // getCase loads a case the actor may see; a case it may not see is
@@ -167,6 +216,7 @@ func (s *Service) Transition(ctx context.Context, a Actor, caseID string, to Sta
 	if err != nil {
 		return Case{}, fmt.Errorf("transition case %s to %s: %w", caseID, to, err)
 	}
+	s.scheduleClock(ctx, out)
 	return redact(out), nil
 }
 
@@ -243,6 +293,7 @@ func (s *Service) Extend(ctx context.Context, a Actor, caseID string, n int, rea
 	if err != nil {
 		return Case{}, fmt.Errorf("extend clock of case %s: %w", caseID, err)
 	}
+	s.scheduleClock(ctx, out)
 	return redact(out), nil
 }
 
@@ -279,10 +330,15 @@ func (s *Service) Expire(ctx context.Context, caseID string) (Case, bool, error)
 		if err != nil {
 			return err
 		}
-		d := Decision{CaseID: c.ID, OfficialID: a.User.ID, Outcomes: ob, Deemed: true, CreatedAt: now,
+		d := Decision{CaseID: c.ID, OfficialID: a.User.ID, Outcomes: ob, Deemed: true, LogIndex: -1, CreatedAt: now,
 			Rationale: fmt.Sprintf("clock expired at %s; outcome deemed %s", c.Clock.Deadline(now).Format(time.RFC3339), c.Clock.OnExpiry)}
 		if d.ID, err = newID("dec", now); err != nil {
 			return err
+		}
+		if s.signer != nil {
+			if d.Bundle, err = s.signer.SignDecision(ctx, redact(c), d); err != nil {
+				return fmt.Errorf("sign deemed decision: %w", err)
+			}
 		}
 		if out, err = s.move(ctx, tx, a, c, StateDecided, map[string]any{"decision": d.ID, "deemed": c.Clock.OnExpiry}); err != nil {
 			return err
@@ -295,6 +351,9 @@ func (s *Service) Expire(ctx context.Context, caseID string) (Case, bool, error)
 	})
 	if err != nil {
 		return Case{}, false, fmt.Errorf("expire case %s: %w", caseID, err)
+	}
+	if done {
+		s.publishAfter(ctx)
 	}
 	return redact(out), done, nil
 }
@@ -346,7 +405,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	}
 	now := s.stamp()
 	d := Decision{CaseID: c.ID, OfficialID: a.User.ID, Outcomes: outcomes, Rationale: in.Rationale,
-		Missing: slices.Clone(missing), CreatedAt: now}
+		Missing: slices.Clone(missing), LogIndex: -1, CreatedAt: now}
 	if len(missing) > 0 {
 		d.OverrideReason = in.OverrideReason
 	}
@@ -371,7 +430,19 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	if err != nil {
 		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
 	}
+	s.publishAfter(ctx)
+	if got, err := s.store.GetDecision(ctx, d.ID); err == nil {
+		d = got
+	}
 	return d, nil
+}
+
+// publishAfter logs pending decisions after a commit; a failure is logged
+// and left to the next PublishPending.
+func (s *Service) publishAfter(ctx context.Context) {
+	if _, err := s.PublishPending(ctx); err != nil {
+		s.log.WarnContext(ctx, "publish decisions", "err", err)
+	}
 }
 
 // checkOutcomes requires a JSON object whose members are exactly the

@@ -189,7 +189,12 @@ type Decision struct {
 	Deemed bool
 	// Bundle is the signed attestation of the decision; nil when the
 	// service has no Signer.
-	Bundle    []byte
+	Bundle []byte
+	// LogIndex is the bundle's index in the transparency log and Receipt
+	// its inclusion receipt; LogIndex is -1 until the bundle is logged
+	// (the service logs it after the decision is committed).
+	LogIndex  int64
+	Receipt   []byte
 	CreatedAt time.Time
 }
 

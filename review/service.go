@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -44,6 +45,13 @@ type Config struct {
 	Clocks ClockRules
 	// Signer is optional; without it decisions carry no bundle.
 	Signer Signer
+	// Planner and Scheduler are optional; without them the service runs
+	// no assessments and schedules no clock expiries (Expire may still be
+	// called).
+	Planner   Planner
+	Scheduler Scheduler
+	// Publisher is optional; without it signed decisions are not logged.
+	Publisher Publisher
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger is optional; nil discards.
@@ -66,13 +74,17 @@ func (c Config) validate() error {
 // roles and tenant isolation, and records each change with its audit
 // entry in one Store transaction. It is safe for concurrent use.
 type Service struct {
-	store    Store
-	sealer   Sealer
-	evidence EvidenceChecker
-	clocks   ClockRules
-	signer   Signer
-	now      func() time.Time
-	log      *slog.Logger
+	store     Store
+	sealer    Sealer
+	evidence  EvidenceChecker
+	clocks    ClockRules
+	signer    Signer
+	planner   Planner
+	scheduler Scheduler
+	publisher Publisher
+	publishMu sync.Mutex // one publisher at a time, so no entry is logged twice
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // New returns a Service, or an error naming a missing dependency.
@@ -81,7 +93,8 @@ func New(c Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: c.Store, sealer: c.Sealer, evidence: c.Evidence,
-		clocks: c.Clocks, signer: c.Signer, now: c.Now, log: c.Logger}
+		clocks: c.Clocks, signer: c.Signer, planner: c.Planner, scheduler: c.Scheduler,
+		publisher: c.Publisher, now: c.Now, log: c.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}

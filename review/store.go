@@ -55,12 +55,75 @@ type Store interface {
 	// empty) to one finding.
 	ListResponses(ctx context.Context, caseID, findingID string, p Page) ([]Response, error)
 
+	// CreateDecision stores d; its LogIndex and Receipt are ignored (a
+	// new decision is not logged yet).
 	CreateDecision(ctx context.Context, d Decision) error
 	GetDecision(ctx context.Context, id string) (Decision, error)
+	// ListDecisions lists a case's decisions, or every case's when
+	// caseID is empty.
 	ListDecisions(ctx context.Context, caseID string, p Page) ([]Decision, error)
+	// SetDecisionLog records where a decision's bundle was logged. It is
+	// ErrConflict if the decision is already logged at another index.
+	SetDecisionLog(ctx context.Context, id string, index int64, receipt []byte) error
+	// ListUnloggedDecisions lists decisions that have a Bundle and no
+	// LogIndex yet, oldest first, at most limit.
+	ListUnloggedDecisions(ctx context.Context, limit int) ([]Decision, error)
 
 	CreateAppeal(ctx context.Context, a Appeal) error
 	ListAppeals(ctx context.Context, caseID string, p Page) ([]Appeal, error)
+
+	CreateAssessment(ctx context.Context, a Assessment) error
+	GetAssessment(ctx context.Context, id string) (Assessment, error)
+	// ListAssessments lists a case's assessments, or every case's when
+	// caseID is empty.
+	ListAssessments(ctx context.Context, caseID string, p Page) ([]Assessment, error)
+	// ListAssessmentsByState lists assessments in one of the states,
+	// oldest first, at most limit.
+	ListAssessmentsByState(ctx context.Context, limit int, states ...AssessmentState) ([]Assessment, error)
+	// UpdateAssessment stores a's State, ShardsDone, Metrics and Error if
+	// the stored version equals a.Version, returning a with Version
+	// incremented and UpdatedAt set; a stale version is ErrConflict.
+	UpdateAssessment(ctx context.Context, a Assessment) (Assessment, error)
+	// MarkShardDone records that a shard finished (again is a no-op) and
+	// returns how many distinct shards of the assessment have.
+	MarkShardDone(ctx context.Context, assessmentID string, shard int) (int, error)
+
+	// PutSamples stores samples, replacing any stored at the same
+	// (AssessmentID, Seq).
+	PutSamples(ctx context.Context, samples []Sample) error
+	GetSample(ctx context.Context, assessmentID string, seq int) (Sample, error)
+	ListSamples(ctx context.Context, f SampleFilter) ([]Sample, error)
+	CountSamples(ctx context.Context, assessmentID string) (int, error)
+
+	// CachedResponse returns the model response stored under key, or
+	// ErrNotFound; PutCachedResponse stores one (a key already present
+	// keeps its first value).
+	CachedResponse(ctx context.Context, key string) ([]byte, error)
+	PutCachedResponse(ctx context.Context, key string, resp []byte) error
+
+	// GetIdempotencyKey returns the key recorded for (userID, key), or
+	// ErrNotFound; CreateIdempotencyKey records one, ErrConflict if
+	// (UserID, Key) is taken.
+	GetIdempotencyKey(ctx context.Context, userID, key string) (IdempotencyKey, error)
+	CreateIdempotencyKey(ctx context.Context, k IdempotencyKey) error
+
+	CreateWebhook(ctx context.Context, w Webhook) error
+	GetWebhook(ctx context.Context, id string) (Webhook, error)
+	// ListWebhooks lists an organisation's webhooks, or all when orgID
+	// is empty, disabled ones included.
+	ListWebhooks(ctx context.Context, orgID string, p Page) ([]Webhook, error)
+	// DisableWebhook marks a webhook disabled.
+	DisableWebhook(ctx context.Context, id string) error
+
+	// Cursor returns a named position (such as the last audit sequence
+	// number dispatched to webhooks), 0 when never set; SetCursor sets it.
+	Cursor(ctx context.Context, name string) (int64, error)
+	SetCursor(ctx context.Context, name string, v int64) error
+
+	// CreateAnchor records an anchoring of the audit head in the log;
+	// LastAnchor returns the latest by Seq, or ErrNotFound.
+	CreateAnchor(ctx context.Context, a Anchor) error
+	LastAnchor(ctx context.Context) (Anchor, error)
 
 	// AppendAudit chains e after the current head of the trail (with
 	// AuditEntry.Chain, holding the head against concurrent appends) and

@@ -24,6 +24,7 @@
 package tlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -32,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/transparency-dev/tessera"
@@ -169,6 +171,12 @@ type Log struct {
 	awaiter  *tessera.PublicationAwaiter
 	shutdown func(context.Context) error
 	stop     context.CancelFunc
+
+	// once serialises AppendOnce and holds its index of leaf hashes.
+	once struct {
+		sync.Mutex
+		index map[[32]byte]uint64 // nil until built
+	}
 }
 
 // Open opens the log in dir, created by Init. Close it to flush.
@@ -252,6 +260,74 @@ func (l *Log) Append(ctx context.Context, entry []byte) (*Receipt, error) {
 		return nil, fmt.Errorf("append: own receipt: %w", err)
 	}
 	return r, nil
+}
+
+// AppendOnce appends entry unless the log already holds the same bytes,
+// in which case it returns a fresh receipt for the first copy. It is how
+// a service that may crash between appending and recording the index
+// avoids logging an entry twice on its next try. The first call reads
+// the whole log to index it; later calls see their own appends and this
+// Log's. Entries appended by other processes after the first call are not
+// seen, so one process should own AppendOnce for a log.
+func (l *Log) AppendOnce(ctx context.Context, entry []byte) (*Receipt, error) {
+	l.once.Lock()
+	defer l.once.Unlock()
+	if l.once.index == nil {
+		idx, err := indexEntries(ctx, l.reader, l.vkey)
+		if err != nil {
+			return nil, fmt.Errorf("append once: %w", err)
+		}
+		l.once.index = idx
+	}
+	var key [32]byte
+	copy(key[:], leafHash(entry))
+	if i, ok := l.once.index[key]; ok {
+		r, got, err := Prove(ctx, l.reader, l.vkey, i)
+		if err != nil {
+			return nil, fmt.Errorf("append once: %w", err)
+		}
+		if !bytes.Equal(got, entry) {
+			return nil, fmt.Errorf("append once: entry %d changed: %w", i, ErrTampered)
+		}
+		return r, nil
+	}
+	r, err := l.Append(ctx, entry)
+	if err != nil {
+		return nil, err
+	}
+	l.once.index[key] = r.Index
+	return r, nil
+}
+
+// indexEntries maps the leaf hash of every entry under the current
+// checkpoint to its first index.
+func indexEntries(ctx context.Context, src Source, vkey string) (map[[32]byte]uint64, error) {
+	idx := make(map[[32]byte]uint64)
+	raw, err := src.ReadCheckpoint(ctx)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(raw) == 0) {
+		return idx, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	cp, err := ParseCheckpoint(raw, vkey)
+	if err != nil {
+		return nil, err
+	}
+	for b := uint64(0); b*256 < cp.Size; b++ {
+		eb, err := client.GetEntryBundle(ctx, src.ReadEntryBundle, b, cp.Size)
+		if err != nil {
+			return nil, fmt.Errorf("read entry bundle %d: %w", b, err)
+		}
+		for j, e := range eb.Entries {
+			var key [32]byte
+			copy(key[:], leafHash(e))
+			if _, dup := idx[key]; !dup {
+				idx[key] = b*256 + uint64(j)
+			}
+		}
+	}
+	return idx, nil
 }
 
 // Close waits for appends in flight to be published, then stops the log.

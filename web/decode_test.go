@@ -57,8 +57,7 @@ func TestProblemFor(t *testing.T) {
 		{errBadRequest, 400},
 		{errTooLarge, 413},
 		{errMediaType, 415},
-		{errIdempotency, 422},
-		{errIdempotencyBusy, 409},
+		{review.ErrIdempotencyMismatch, 422},
 		{errors.New("disk on fire"), 500},
 	}
 	for _, tc := range tests {

@@ -237,7 +237,8 @@ func (e *env) snapshot(tb testing.TB) string {
 		rs, _ := e.store.ListResponses(ctx, c.ID, "", review.Page{Limit: review.MaxPageLimit})
 		ds, _ := e.store.ListDecisions(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
 		as, _ := e.store.ListAppeals(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
-		b, _ := json.Marshal([]any{c.ID, c.State, c.Version, c.Clock, fs, rs, ds, as})
+		asm, _ := e.store.ListAssessments(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
+		b, _ := json.Marshal([]any{c.ID, c.State, c.Version, c.Clock, fs, rs, ds, as, asm})
 		sb.Write(b)
 		sb.WriteByte('\n')
 	}

@@ -95,8 +95,12 @@ type decisionJSON struct {
 	OverrideReason string          `json:"override_reason,omitempty"`
 	Deemed         bool            `json:"deemed"`
 	// Bundle is the signed attestation, base64; absent without a signer.
-	Bundle    []byte `json:"bundle,omitempty"`
-	CreatedAt string `json:"created_at"`
+	Bundle []byte `json:"bundle,omitempty"`
+	// LogIndex is the bundle's index in the transparency log, absent
+	// until it is logged; Receipt is its inclusion receipt (JSON).
+	LogIndex  *int64          `json:"log_index,omitempty"`
+	Receipt   json.RawMessage `json:"receipt,omitempty"`
+	CreatedAt string          `json:"created_at"`
 }
 
 type appealJSON struct {
@@ -183,6 +187,13 @@ func toDecision(d review.Decision) decisionJSON {
 	out := decisionJSON{ID: d.ID, CaseID: d.CaseID, OfficialID: d.OfficialID, Outcomes: d.Outcomes,
 		Rationale: d.Rationale, Missing: nonNil(d.Missing), OverrideReason: d.OverrideReason,
 		Deemed: d.Deemed, Bundle: d.Bundle, CreatedAt: ts(d.CreatedAt)}
+	if d.LogIndex >= 0 {
+		i := d.LogIndex
+		out.LogIndex = &i
+		if json.Valid(d.Receipt) {
+			out.Receipt = d.Receipt
+		}
+	}
 	if len(out.Outcomes) == 0 {
 		out.Outcomes = json.RawMessage("{}")
 	}

@@ -48,8 +48,7 @@ var errorStatus = []struct {
 	{errBadRequest, http.StatusBadRequest, "bad-request"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
 	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
-	{errIdempotency, http.StatusUnprocessableEntity, "idempotency-key-reused"},
-	{errIdempotencyBusy, http.StatusConflict, "idempotency-key-in-use"},
+	{review.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused"},
 }
 
 const (
@@ -66,12 +65,6 @@ var (
 	errTooLarge = errors.New("request body too large")
 	// errMediaType is returned for a body that is not application/json.
 	errMediaType = errors.New("unsupported media type")
-	// errIdempotency is returned when an Idempotency-Key is reused with
-	// another request body.
-	errIdempotency = errors.New("idempotency key reused with a different request")
-	// errIdempotencyBusy is returned when a request with the same
-	// Idempotency-Key is still being processed.
-	errIdempotencyBusy = errors.New("idempotency key in use by a request in progress")
 )
 
 // problemFor maps err to a problem. An error matching no entry is an

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -115,6 +116,17 @@ func apiRoutes() []route {
 		{"POST", "/api/v1/cases/{id}/appeals", "appealCase", "Appeal the latest decision (developer)", appealRequest{}, appealJSON{}, 201, nil, h.appeal},
 		{"GET", "/api/v1/cases/{id}/appeals", "listAppeals", "List a case's appeals", nil, list[appealJSON]{}, 200, pq, h.listAppeals},
 		{"GET", "/api/v1/cases/{id}/audit", "listCaseAudit", "List a case's audit entries (after = sequence number)", nil, list[auditJSON]{}, 200, pq, h.caseAudit},
+		{"POST", "/api/v1/cases/{id}/assessments", "scheduleAssessment", "Plan an assessment and queue its shards (assessor)", review.AssessmentInput{}, assessmentJSON{}, 201, nil, h.scheduleAssessment},
+		{"GET", "/api/v1/cases/{id}/assessments", "listAssessments", "List a case's assessments", nil, list[assessmentJSON]{}, 200, pq, h.listAssessments},
+		{"POST", "/api/v1/cases/{id}/imports", "importAssessment", "Import a run made with clearance assess (assessor)", importRequest{}, assessmentJSON{}, 201, nil, h.importAssessment},
+		{"GET", "/api/v1/assessments/{id}", "getAssessment", "Get an assessment, with its metrics once done", nil, assessmentJSON{}, 200, nil, h.getAssessment},
+		{"GET", "/api/v1/assessments/{id}/samples", "listSamples", "List an assessment's samples; harmful transcripts are withheld (after = sequence number)", nil, list[sampleJSON]{}, 200, append([]string{"suite", "category", "transform", "outcome"}, pq...), h.listSamples},
+		{"GET", "/api/v1/assessments/{id}/samples/{seq}", "getSample", "Get one sample with its transcript; a harmful one only for assessors, reviewers and officials (audited)", nil, sampleJSON{}, 200, nil, h.getSample},
+		{"GET", "/api/v1/decisions/{id}", "getDecision", "Get a decision with its signed bundle and log receipt", nil, decisionJSON{}, 200, nil, h.getDecision},
+		{"GET", "/api/v1/decisions/{id}/bundle", "getDecisionBundle", "Download a decision's signed bundle (Sigstore bundle JSON) for clearance verify", nil, json.RawMessage{}, 200, nil, h.getDecisionBundle},
+		{"POST", "/api/v1/webhooks", "createWebhook", "Subscribe the organisation to its cases' events; the signing secret is shown once", review.WebhookInput{}, webhookJSON{}, 201, nil, h.createWebhook},
+		{"GET", "/api/v1/webhooks", "listWebhooks", "List the organisation's webhooks", nil, list[webhookJSON]{}, 200, pq, h.listWebhooks},
+		{"DELETE", "/api/v1/webhooks/{id}", "disableWebhook", "Stop deliveries to a webhook", nil, nil, 204, nil, h.disableWebhook},
 		{"GET", "/api/v1/audit", "listAudit", "List the whole audit trail (auditor, admin)", nil, list[auditJSON]{}, 200, pq, h.audit},
 	}
 }
@@ -229,35 +241,29 @@ func (handlers) submit(w http.ResponseWriter, r *http.Request, a review.Actor) e
 	if err != nil {
 		return err
 	}
-	do := func() (int, []byte, error) {
-		var sub review.Submission
-		if err := decodeStrict(data, &sub); err != nil {
-			return 0, nil, err
-		}
-		c, err := s.svc.Submit(r.Context(), a, sub)
-		if err != nil {
-			return 0, nil, err
-		}
-		b, err := json.Marshal(toCase(c, s.now()))
-		return http.StatusCreated, append(b, '\n'), err
+	var sub review.Submission
+	if err := decodeStrict(data, &sub); err != nil {
+		return err
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
-		code, body, err := do()
-		if err != nil {
-			return err
+	var c review.Case
+	replayed := false
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > 200 {
+			return fmt.Errorf("idempotency key: longer than 200 bytes: %w", errBadRequest)
 		}
-		writeRaw(w, code, body, false)
-		return nil
+		c, replayed, err = s.svc.SubmitOnce(r.Context(), a, key, sha256.Sum256(data), sub)
+	} else {
+		c, err = s.svc.Submit(r.Context(), a, sub)
 	}
-	if len(key) > 255 {
-		return fmt.Errorf("idempotency key: longer than 255 bytes: %w", errBadRequest)
-	}
-	code, body, replayed, err := s.idem.do(r.Context(), a.User.ID, key, data, do)
 	if err != nil {
 		return err
 	}
-	writeRaw(w, code, body, replayed)
+	b, err := json.Marshal(toCase(c, s.now()))
+	if err != nil {
+		return err
+	}
+	// A replay answers as the first request did.
+	writeRaw(w, http.StatusCreated, append(b, '\n'), replayed)
 	return nil
 }
 

@@ -50,9 +50,6 @@ type Config struct {
 	// except for submissions, which may then be review.MaxSubmissionBytes
 	// long so that a dossier of the largest size review accepts fits.
 	MaxBodyBytes int64
-	// IdempotencyTTL is how long an Idempotency-Key is remembered; 0
-	// means 24 hours.
-	IdempotencyTTL time.Duration
 }
 
 func (c Config) validate() error {
@@ -61,8 +58,6 @@ func (c Config) validate() error {
 		return errors.New("web config: Service is required")
 	case c.MaxBodyBytes < 0:
 		return errors.New("web config: MaxBodyBytes is negative")
-	case c.IdempotencyTTL < 0:
-		return errors.New("web config: IdempotencyTTL is negative")
 	}
 	return nil
 }
@@ -74,7 +69,6 @@ type Server struct {
 	now      func() time.Time
 	maxBody  int64
 	maxSub   int64 // body limit of submissions
-	idem     *idempotency
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string // every pattern registered on mux, in order
@@ -98,11 +92,6 @@ func New(c Config) (*Server, error) {
 	if s.maxBody == 0 {
 		s.maxBody, s.maxSub = DefaultMaxBodyBytes, review.MaxSubmissionBytes
 	}
-	ttl := c.IdempotencyTTL
-	if ttl == 0 {
-		ttl = 24 * time.Hour
-	}
-	s.idem = newIdempotency(ttl, s.now)
 
 	reg := prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{

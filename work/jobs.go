@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/webhook"
 )
 
 // Expirer deems the outcome of a case whose clock has expired. It reports
@@ -88,17 +90,12 @@ func (w *expiryWorker) Work(ctx context.Context, job *river.Job[ExpiryArgs]) err
 	return nil
 }
 
-// ShardArgs names one shard of an assessment: the samples of Suites (at
-// most Limit per suite, 0 for all) drawn with Seed, of which this shard
-// takes those whose plan position modulo Shards is Shard. The results go
-// under RunDir.
+// ShardArgs names one shard of an assessment stored by the review
+// service: the spec fixed at planning says which samples it holds.
 type ShardArgs struct {
-	RunDir string   `json:"run_dir"`
-	Suites []string `json:"suites"`
-	Seed   int64    `json:"seed"`
-	Limit  int      `json:"limit,omitempty"`
-	Shard  int      `json:"shard"`
-	Shards int      `json:"shards"`
+	AssessmentID string `json:"assessment_id"`
+	Shard        int    `json:"shard"`
+	Shards       int    `json:"shards"`
 }
 
 // Kind implements river.JobArgs.
@@ -112,21 +109,12 @@ func (ShardArgs) InsertOpts() river.InsertOpts {
 
 func (a ShardArgs) validate() error {
 	switch {
-	case a.RunDir == "":
-		return errors.New("empty run dir")
-	case len(a.Suites) == 0:
-		return errors.New("no suites")
-	case a.Limit < 0:
-		return fmt.Errorf("negative limit %d", a.Limit)
+	case a.AssessmentID == "":
+		return errors.New("empty assessment id")
 	case a.Shards < 1:
 		return fmt.Errorf("shard count %d is below 1", a.Shards)
 	case a.Shard < 0 || a.Shard >= a.Shards:
 		return fmt.Errorf("shard index %d is outside [0, %d)", a.Shard, a.Shards)
-	}
-	for i, s := range a.Suites {
-		if s == "" {
-			return fmt.Errorf("suite %d is empty", i)
-		}
 	}
 	return nil
 }
@@ -140,7 +128,7 @@ func (q *Queue) EnqueueShard(ctx context.Context, shard ShardArgs) (Enqueued, er
 	}
 	e, err := q.insert(ctx, shard, nil)
 	if err != nil {
-		return Enqueued{}, fmt.Errorf("enqueue shard %d/%d of %s: %w", shard.Shard, shard.Shards, shard.RunDir, err)
+		return Enqueued{}, fmt.Errorf("enqueue shard %d/%d of %s: %w", shard.Shard, shard.Shards, shard.AssessmentID, err)
 	}
 	return e, nil
 }
@@ -158,7 +146,87 @@ func (w *shardWorker) Work(ctx context.Context, job *river.Job[ShardArgs]) error
 		return river.JobCancel(fmt.Errorf("run shard: %v", err))
 	}
 	if err := w.run(ctx, job.Args); err != nil {
-		return fmt.Errorf("run shard %d/%d of %s: %w", job.Args.Shard, job.Args.Shards, job.Args.RunDir, err)
+		if errors.Is(err, errPermanent) {
+			return river.JobCancel(err)
+		}
+		return fmt.Errorf("run shard %d/%d of %s: %w", job.Args.Shard, job.Args.Shards, job.Args.AssessmentID, err)
 	}
 	return nil
+}
+
+// EnqueueAssessment queues every shard of an assessment; shards already
+// waiting or running are not queued twice. It implements part of
+// review.Scheduler (see Scheduler).
+func (q *Queue) EnqueueAssessment(ctx context.Context, a review.Assessment) error {
+	for i := range a.Shards {
+		if _, err := q.EnqueueShard(ctx, ShardArgs{AssessmentID: a.ID, Shard: i, Shards: a.Shards}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Scheduler adapts a Queue to review.Scheduler.
+type Scheduler struct{ Q *Queue }
+
+var _ review.Scheduler = Scheduler{}
+
+// ScheduleExpiry implements review.Scheduler.
+func (s Scheduler) ScheduleExpiry(ctx context.Context, caseID string, due time.Time) error {
+	_, err := s.Q.ScheduleExpiry(ctx, caseID, due)
+	return err
+}
+
+// EnqueueAssessment implements review.Scheduler.
+func (s Scheduler) EnqueueAssessment(ctx context.Context, a review.Assessment) error {
+	return s.Q.EnqueueAssessment(ctx, a)
+}
+
+// webhookArgs are the arguments of a webhook job: one event for one
+// webhook.
+type webhookArgs struct {
+	webhook.Delivery
+}
+
+// Kind implements river.JobArgs.
+func (webhookArgs) Kind() string { return "webhook" }
+
+// InsertOpts routes deliveries to the webhook queue and makes one job
+// per webhook and event, however often the dispatcher offers it. Retries
+// are capped at 12 (about a day with River's backoff).
+func (webhookArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueWebhook, MaxAttempts: 12,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueForever}}
+}
+
+// uniqueForever keeps a delivery unique across every state, completed
+// included, so a re-dispatched event is never delivered twice.
+var uniqueForever = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStateCompleted, rivertype.JobStatePending,
+	rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// EnqueueDelivery queues a webhook delivery; one already queued or done
+// is not queued again. It is webhook.DispatcherConfig.Enqueue.
+func (q *Queue) EnqueueDelivery(ctx context.Context, d webhook.Delivery) error {
+	if d.WebhookID == "" || d.Seq <= 0 {
+		return fmt.Errorf("enqueue delivery: %w: webhook %q seq %d", ErrConfig, d.WebhookID, d.Seq)
+	}
+	if _, err := q.insert(ctx, webhookArgs{d}, nil); err != nil {
+		return fmt.Errorf("enqueue delivery %s: %w", d.ID(), err)
+	}
+	return nil
+}
+
+type webhookWorker struct {
+	river.WorkerDefaults[webhookArgs]
+	deliver func(context.Context, webhook.Delivery) error
+}
+
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
+	err := w.deliver(ctx, job.Args.Delivery)
+	if errors.Is(err, webhook.ErrPermanent) {
+		return river.JobCancel(err)
+	}
+	return err
 }

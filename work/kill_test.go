@@ -52,7 +52,7 @@ func TestShardSurvivesKilledWorker(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "work.db")
 	q := open(t, Config{SQLitePath: path})
-	shard := ShardArgs{RunDir: "/runs/k", Suites: []string{"s"}, Shard: 0, Shards: 1}
+	shard := ShardArgs{AssessmentID: "asm_k", Shard: 0, Shards: 1}
 	job, err := q.EnqueueShard(ctx, shard)
 	if err != nil {
 		t.Fatalf("EnqueueShard: %v", err)
@@ -98,7 +98,7 @@ func TestShardSurvivesKilledWorker(t *testing.T) {
 	}
 	select {
 	case got := <-done:
-		if got.RunDir != shard.RunDir {
+		if got.AssessmentID != shard.AssessmentID {
 			t.Errorf("rescued shard = %+v, want %+v", got, shard)
 		}
 	case <-time.After(90 * time.Second):

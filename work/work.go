@@ -30,17 +30,22 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/clearance-dev/clearance/webhook"
+
 	// The SQLite driver registers itself as "sqlite" with database/sql.
 	_ "modernc.org/sqlite"
 )
 
 const (
-	queueClock  = "clock"
-	queueAssess = "assess"
+	queueClock   = "clock"
+	queueAssess  = "assess"
+	queueWebhook = "webhook"
 
 	// clockWorkers is the fixed concurrency of the clock queue: expiries
 	// are short and rare.
 	clockWorkers = 2
+	// webhookWorkers deliver webhook events at once.
+	webhookWorkers = 4
 
 	defaultShardTimeout = time.Hour
 	defaultPollInterval = time.Second
@@ -77,6 +82,10 @@ type Config struct {
 	// RunShard runs one assessment shard. It may be called more than once
 	// for the same shard and must be idempotent.
 	RunShard func(ctx context.Context, shard ShardArgs) error
+	// Deliver delivers one webhook event (see webhook.Deliverer); nil
+	// means this process delivers none (deliveries wait for one that
+	// does). An error wrapping webhook.ErrPermanent is not retried.
+	Deliver func(ctx context.Context, d webhook.Delivery) error
 	// ShardTimeout bounds one attempt of a shard (default 1h). A shard
 	// whose worker died is retried once ShardTimeout plus RescueMargin has
 	// passed since the attempt began.
@@ -243,6 +252,10 @@ func riverConfig(cfg Config) *river.Config {
 		rc.Queues = map[string]river.QueueConfig{
 			queueClock:  {MaxWorkers: clockWorkers},
 			queueAssess: {MaxWorkers: cfg.Workers},
+		}
+		if cfg.Deliver != nil {
+			river.AddWorker(ws, &webhookWorker{deliver: cfg.Deliver})
+			rc.Queues[queueWebhook] = river.QueueConfig{MaxWorkers: webhookWorkers}
 		}
 	}
 	return rc

@@ -305,7 +305,7 @@ func TestShardRetriedAfterFailure(t *testing.T) {
 		if err := q.Start(ctx); err != nil {
 			t.Fatalf("Start: %v", err)
 		}
-		shard := ShardArgs{RunDir: "/runs/a", Suites: []string{"cyber", "bio"}, Seed: 7, Limit: 10, Shard: 1, Shards: 4}
+		shard := ShardArgs{AssessmentID: "asm_a", Shard: 1, Shards: 4}
 		job, err := q.EnqueueShard(ctx, shard)
 		if err != nil {
 			t.Fatalf("EnqueueShard: %v", err)
@@ -325,16 +325,13 @@ func TestShardRetriedAfterFailure(t *testing.T) {
 func TestEnqueueShardRejectsBadShards(t *testing.T) {
 	q := open(t, Config{SQLitePath: filepath.Join(t.TempDir(), "w.db")})
 	defer closeQueue(t, q)
-	good := ShardArgs{RunDir: "d", Suites: []string{"s"}, Shard: 0, Shards: 1}
+	good := ShardArgs{AssessmentID: "asm_d", Shard: 0, Shards: 1}
 	tests := []struct {
 		name string
 		mod  func(*ShardArgs)
 		want string
 	}{
-		{"no run dir", func(s *ShardArgs) { s.RunDir = "" }, "empty run dir"},
-		{"no suites", func(s *ShardArgs) { s.Suites = nil }, "no suites"},
-		{"empty suite", func(s *ShardArgs) { s.Suites = []string{"a", ""} }, "suite 1 is empty"},
-		{"negative limit", func(s *ShardArgs) { s.Limit = -1 }, "negative limit"},
+		{"no assessment", func(s *ShardArgs) { s.AssessmentID = "" }, "empty assessment id"},
 		{"zero shards", func(s *ShardArgs) { s.Shards = 0 }, "shard count 0"},
 		{"index too big", func(s *ShardArgs) { s.Shard = 1 }, "shard index 1 is outside [0, 1)"},
 		{"negative index", func(s *ShardArgs) { s.Shard = -1 }, "shard index -1"},

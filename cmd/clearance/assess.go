@@ -285,7 +285,7 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	if dir == "" {
 		dir = filepath.Join("runs", e.now().UTC().Format("20060102T150405Z"))
 	}
-	var cache *assess.Cache
+	var cache assess.ResponseCache
 	if !*noCache {
 		cdir := *cacheDir
 		if cdir == "" {
@@ -295,9 +295,11 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 			}
 			cdir = filepath.Join(base, "clearance", "responses")
 		}
-		if cache, err = assess.OpenCache(cdir); err != nil {
+		c, err := assess.OpenCache(cdir)
+		if err != nil {
 			return err
 		}
+		cache = c
 	}
 	var prog *assess.Progress
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && *format == "text" {

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/store/postgres"
 	"github.com/clearance-dev/clearance/store/sqlite"
 	"github.com/clearance-dev/clearance/tlog"
 	"github.com/clearance-dev/clearance/web"
+	"github.com/clearance-dev/clearance/work"
 )
 
 // serviceFlags select where the review service keeps its state.
@@ -74,106 +74,137 @@ func (sf *serviceFlags) sealer() (*review.AgeSealer, error) {
 	return review.NewAgeSealer(string(b))
 }
 
-// service builds the review service over the store.
+// service builds the review service over the store, with no job queue,
+// signer or log: for admin commands.
 func (sf *serviceFlags) service(e *env, st review.Store) (*review.Service, error) {
 	sealer, err := sf.sealer()
 	if err != nil {
 		return nil, err
 	}
-	return review.New(review.Config{Store: st, Sealer: sealer, Evidence: policyEvidence{now: e.now}, Now: e.now, Logger: e.log})
-}
-
-// policyEvidence tells the review service which evidence a case's profiles
-// still require: every evaluation, artifact or safeguard criterion that is
-// missing or too small under an applicable profile. A decision without it
-// needs a recorded override.
-type policyEvidence struct{ now func() time.Time }
-
-func (p policyEvidence) MissingEvidence(ctx context.Context, c review.Case) ([]string, error) {
-	ev, err := policy.LoadEvidence("case "+c.ID+" dossier", c.Dossier)
-	if err != nil {
-		return nil, err
-	}
-	if ev.AsOf.IsZero() {
-		ev.AsOf = p.now().UTC()
-	}
-	profs, err := loadProfiles(c.Profiles)
-	if err != nil {
-		return nil, err
-	}
-	d, err := policy.Decide(ev, profs...)
-	if err != nil {
-		return nil, err
-	}
-	var missing []string
-	for _, r := range d.Results {
-		if !r.Applicable {
-			continue
-		}
-		for _, cr := range r.FailedCriteria {
-			if cr.Status == "missing" || cr.Status == "insufficient" {
-				missing = append(missing, r.Profile+"/"+cr.ID)
-			}
-		}
-	}
-	return missing, nil
+	return review.New(review.Config{Store: st, Sealer: sealer, Evidence: policyEvidence{store: st, now: e.now}, Clocks: policyClocks{}, Now: e.now, Logger: e.log})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…]")
+	fs := newFlagSet(e, "serve", "serve [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…] [--workers N]")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	var sf serviceFlags
 	sf.register(fs)
+	workers := fs.Int("workers", 2, "assessment shards this process works at once (0: leave them to 'clearance worker' processes)")
+	shardSize := fs.Int("shard-size", work.DefaultShardSize, "samples per assessment shard")
+	anchorEvery := fs.Duration("anchor-every", 10*time.Minute, "how often the audit trail's head is anchored in the transparency log")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, closeStore, err := sf.openStore(ctx)
+	if *workers < 0 || *shardSize < 1 || *anchorEvery <= 0 {
+		return usageError("--workers must be ≥ 0, --shard-size ≥ 1 and --anchor-every > 0")
+	}
+	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize})
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	svc, err := sf.service(e, st)
-	if err != nil {
-		return err
-	}
-	logDir := filepath.Join(sf.data, "log")
-	if _, err := os.Stat(filepath.Join(logDir, "log.pub")); err != nil {
-		if _, err := tlog.Init(ctx, logDir, "clearance/"+filepath.Base(sf.data)); err != nil {
-			return err
-		}
-	}
-	lh, err := tlog.NewHandler(logDir)
-	if err != nil {
-		return err
-	}
-	defer lh.Close()
-	ws, err := web.New(web.Config{Service: svc, Logger: e.log, LogHandler: lh, Now: e.now})
-	if err != nil {
-		return err
-	}
+	defer st.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	srv, err := st.httpServer(e)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := st.start(ctx, *workers > 0); err != nil {
+		ln.Close()
+		return err
+	}
 	store := "SQLite " + filepath.Join(sf.data, "clearance.db")
 	if sf.database != "" {
 		store = "PostgreSQL"
 	}
-	fmt.Fprintf(e.stdout, "clearance serving http://%s (API /api/v1, log /log/, health /healthz) on %s\n", ln.Addr(), store)
+	fmt.Fprintf(e.stdout, "clearance serving http://%s (UI /, API /api/v1, log /log/, health /healthz) on %s with %d workers\n", ln.Addr(), store, *workers)
+	return st.serve(ctx, e, srv, ln, *anchorEvery)
+}
+
+// httpServer builds the HTTP server of the API, UI and log.
+func (s *stack) httpServer(e *env) (*http.Server, error) {
+	lh, err := tlog.NewHandler(s.logDir)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func(context.Context) { lh.Close() })
+	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, Now: e.now})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}, nil
+}
+
+// serve serves until ctx ends, publishing pending decisions and anchoring
+// the audit trail in the background.
+func (s *stack) serve(ctx context.Context, e *env, srv *http.Server, ln net.Listener, anchorEvery time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	publish := time.NewTicker(2 * time.Second)
+	defer publish.Stop()
+	anchor := time.NewTicker(anchorEvery)
+	defer anchor.Stop()
+	for {
+		select {
+		case err := <-errc:
 			return err
+		case <-publish.C:
+			if _, err := s.svc.PublishPending(ctx); err != nil {
+				e.log.Warn("publish decisions", "err", err)
+			}
+			if _, err := s.hooks.Dispatch(ctx); err != nil {
+				e.log.Warn("dispatch webhooks", "err", err)
+			}
+		case <-anchor.C:
+			if _, _, err := s.svc.AnchorAudit(ctx); err != nil {
+				e.log.Warn("anchor audit trail", "err", err)
+			}
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			if _, err := s.svc.PublishPending(sctx); err != nil {
+				e.log.Warn("publish decisions", "err", err)
+			}
+			if _, _, err := s.svc.AnchorAudit(sctx); err != nil {
+				e.log.Warn("anchor audit trail", "err", err)
+			}
+			return nil
 		}
-		return nil
 	}
+}
+
+func runWorker(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "worker", "worker --database postgres://… [--data DIR] [--workers N]")
+	var sf serviceFlags
+	sf.register(fs)
+	workers := fs.Int("workers", 4, "assessment shards worked at once")
+	concurrency := fs.Int("concurrency", 0, "model requests in flight per shard (0: adaptive)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if sf.database == "" {
+		return usageError("worker needs --database postgres://… (with embedded SQLite, 'clearance serve' runs the workers itself)")
+	}
+	if *workers < 1 {
+		return usageError("--workers must be at least 1")
+	}
+	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: *concurrency})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.start(ctx, true); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "clearance worker: %d workers on PostgreSQL\n", *workers)
+	<-ctx.Done()
+	return nil
 }
 
 func runMigrate(ctx context.Context, e *env, args []string) error {

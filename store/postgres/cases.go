@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/clearance-dev/clearance/review"
 )
 
@@ -95,17 +97,26 @@ func (d *DB) UpdateCase(ctx context.Context, c review.Case) (review.Case, error)
 	if err != nil {
 		return c, err
 	}
-	if r.RowsAffected() == 0 {
-		var v int64
-		err := d.q.QueryRow(ctx, `SELECT version FROM cases WHERE id = $1`, c.ID).Scan(&v)
-		if err != nil {
-			return c, fmt.Errorf("%s: %w", op, translate(err))
-		}
-		return c, fmt.Errorf("%s: version %d is stale, stored version is %d: %w", op, c.Version, v, review.ErrConflict)
+	if err := d.versioned(ctx, r, op, "cases", c.ID, c.Version); err != nil {
+		return c, err
 	}
 	c.Version++
 	c.UpdatedAt = review.AuditTime(c.UpdatedAt)
 	return c, nil
+}
+
+// versioned checks the result r of an optimistic UPDATE of row id of
+// table made from version: when it touched nothing, the row is missing
+// (ErrNotFound) or its version moved on (ErrConflict).
+func (d *DB) versioned(ctx context.Context, r pgconn.CommandTag, op, table, id string, version int64) error {
+	if r.RowsAffected() > 0 {
+		return nil
+	}
+	var v int64
+	if err := d.q.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1`, id).Scan(&v); err != nil {
+		return fmt.Errorf("%s: %w", op, translate(err))
+	}
+	return fmt.Errorf("%s: version %d is stale, stored version is %d: %w", op, version, v, review.ErrConflict)
 }
 
 // CreateFinding implements review.Store.
@@ -219,14 +230,19 @@ func (d *DB) CreateDecision(ctx context.Context, x review.Decision) error {
 	return err
 }
 
-const decisionCols = `id, case_id, official_id, outcomes, rationale, missing, override_reason, deemed, bundle, created_at`
+const decisionCols = `id, case_id, official_id, outcomes, rationale, missing, override_reason, deemed, bundle, log_index, receipt, created_at`
 
 func scanDecision(s scanner) (review.Decision, error) {
 	var x review.Decision
 	var outcomes, missing, at string
+	var logIndex sql.NullInt64
 	if err := s.Scan(&x.ID, &x.CaseID, &x.OfficialID, &outcomes, &x.Rationale, &missing, &x.OverrideReason,
-		&x.Deemed, &x.Bundle, &at); err != nil {
+		&x.Deemed, &x.Bundle, &logIndex, &x.Receipt, &at); err != nil {
 		return x, translate(err)
+	}
+	x.LogIndex = -1
+	if logIndex.Valid {
+		x.LogIndex = logIndex.Int64
 	}
 	x.Outcomes = json.RawMessage(outcomes)
 	if err := json.Unmarshal([]byte(missing), &x.Missing); err != nil {
@@ -251,10 +267,43 @@ func (d *DB) GetDecision(ctx context.Context, id string) (review.Decision, error
 
 // ListDecisions implements review.Store.
 func (d *DB) ListDecisions(ctx context.Context, caseID string, p review.Page) ([]review.Decision, error) {
-	xs, err := list(ctx, d.q, scanDecision, `SELECT `+decisionCols+` FROM decisions WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-		caseID, p.After, p.N())
+	xs, err := list(ctx, d.q, scanDecision, `SELECT `+decisionCols+` FROM decisions
+		WHERE ($1 = '' OR case_id = $2) AND id > $3 ORDER BY id LIMIT $4`, caseID, caseID, p.After, p.N())
 	if err != nil {
 		return nil, fmt.Errorf("list decisions: %w", err)
+	}
+	return xs, nil
+}
+
+// SetDecisionLog implements review.Store. Setting the index a decision
+// is already logged at again replaces its receipt.
+func (d *DB) SetDecisionLog(ctx context.Context, id string, index int64, receipt []byte) error {
+	op := "set log index of decision " + id
+	if index < 0 {
+		return fmt.Errorf("%s: negative log index %d", op, index)
+	}
+	r, err := d.exec(ctx, op, `UPDATE decisions SET log_index = $1, receipt = $2
+		WHERE id = $3 AND (log_index IS NULL OR log_index = $4)`, index, receipt, id, index)
+	if err != nil {
+		return err
+	}
+	if r.RowsAffected() > 0 {
+		return nil
+	}
+	var cur int64
+	if err := d.q.QueryRow(ctx, `SELECT log_index FROM decisions WHERE id = $1`, id).Scan(&cur); err != nil {
+		return fmt.Errorf("%s: %w", op, translate(err))
+	}
+	return fmt.Errorf("%s: already logged at index %d, not %d: %w", op, cur, index, review.ErrConflict)
+}
+
+// ListUnloggedDecisions implements review.Store. A limit of zero or less
+// means review.DefaultPageLimit, as in review.Page.
+func (d *DB) ListUnloggedDecisions(ctx context.Context, limit int) ([]review.Decision, error) {
+	xs, err := list(ctx, d.q, scanDecision, `SELECT `+decisionCols+` FROM decisions
+		WHERE bundle IS NOT NULL AND log_index IS NULL ORDER BY created_at, id LIMIT $1`, review.Page{Limit: limit}.N())
+	if err != nil {
+		return nil, fmt.Errorf("list unlogged decisions: %w", err)
 	}
 	return xs, nil
 }

@@ -34,6 +34,18 @@ func serverURL(t *testing.T) string {
 // when the test ends.
 func open(t *testing.T) *postgres.DB {
 	t.Helper()
+	db, err := postgres.Open(context.Background(), newSchema(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// newSchema creates a fresh, empty schema, dropped when the test ends,
+// and returns the connection string that selects it.
+func newSchema(t *testing.T) string {
+	t.Helper()
 	ctx := context.Background()
 	base := serverURL(t)
 	var b [8]byte
@@ -52,12 +64,7 @@ func open(t *testing.T) *postgres.DB {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	db, err := postgres.Open(ctx, withSearchPath(t, base, schema))
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(db.Close)
-	return db
+	return withSearchPath(t, base, schema)
 }
 
 func withSearchPath(t *testing.T, base, schema string) string {
@@ -111,5 +118,61 @@ func TestAuditAppendOnly(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: error = %v, want append-only refusal", q, err)
 		}
+	}
+}
+
+// TestUpgrade opens a schema made by the first migration alone, with a
+// decision in it, and checks that Open brings it up to date: the decision
+// reads back as not logged and can be logged.
+func TestUpgrade(t *testing.T) {
+	ctx := context.Background()
+	url := newSchema(t)
+	ms, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) < 2 || ms[0].Version != 1 {
+		t.Fatalf("Migrations() = %d migrations starting at %d, want 0001 and later ones", len(ms), ms[0].Version)
+	}
+	old, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+		ms[0].SQL,
+		`INSERT INTO schema_migrations VALUES (1, '` + ms[0].Name + `', '2026-01-01T00:00:00.000000Z')`,
+		`INSERT INTO orgs VALUES ('org_a', 'A', 'developer', '2026-01-01T00:00:00.000000Z')`,
+		`INSERT INTO cases VALUES ('case_1', 'org_a', 'sha256:00', 'm', '{}', 'https://x', NULL, '[]', 'decided', NULL, 1,
+			'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')`,
+		`INSERT INTO decisions VALUES ('dec_1', 'case_1', 'usr_o', '{}', 'r', '[]', '', false, '\x01', '2026-01-02T00:00:00.000000Z')`,
+	} {
+		if _, err := old.Exec(ctx, q); err != nil {
+			t.Fatalf("make version-1 schema: %v", err)
+		}
+	}
+	old.Close(ctx)
+
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("Open(version-1 schema): %v", err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(ms) {
+		t.Fatalf("schema_migrations has %d rows (%v), want %d", n, err, len(ms))
+	}
+	xs, err := db.ListUnloggedDecisions(ctx, 0)
+	if err != nil || len(xs) != 1 || xs[0].ID != "dec_1" || xs[0].LogIndex != -1 {
+		t.Fatalf("ListUnloggedDecisions after upgrade = %+v, %v; want dec_1 unlogged", xs, err)
+	}
+	if err := db.SetDecisionLog(ctx, "dec_1", 2, []byte("r")); err != nil {
+		t.Fatalf("SetDecisionLog after upgrade: %v", err)
+	}
+	if got, err := db.GetDecision(ctx, "dec_1"); err != nil || got.LogIndex != 2 {
+		t.Fatalf("GetDecision after upgrade = %+v, %v; want log index 2", got, err)
+	}
+	if err := db.PutCachedResponse(ctx, "k", []byte("v")); err != nil {
+		t.Fatalf("PutCachedResponse after upgrade: %v", err)
 	}
 }

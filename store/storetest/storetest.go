@@ -1,7 +1,11 @@
 // Package storetest is the conformance suite every review.Store passes:
 // Run exercises every Store method against a fresh store, including
-// transactions that roll back, optimistic concurrency on cases, the audit
-// chain, tenant-scoped queries and pagination.
+// transactions that roll back, optimistic concurrency on cases and
+// assessments, the audit chain, tenant-scoped queries and pagination.
+//
+// Beyond review.Store's doc comments, the suite requires that concurrent
+// MarkShardDone calls on one assessment are serialised: each returns a
+// different count, so exactly one caller sees the last shard finish.
 package storetest
 
 import (
@@ -33,6 +37,17 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 		{"ConcurrentCaseUpdate", testConcurrentUpdate},
 		{"FindingsResponsesDecisionsAppeals", testCaseRecords},
 		{"TxRollback", testTxRollback},
+		{"TxRollbackJobs", testTxRollbackJobs},
+		{"DecisionLog", testDecisionLog},
+		{"Assessments", testAssessments},
+		{"MarkShardDone", testMarkShardDone},
+		{"Samples", testSamples},
+		{"SamplePageLimits", testSamplePageLimits},
+		{"ResponseCache", testResponseCache},
+		{"IdempotencyKeys", testIdempotencyKeys},
+		{"Webhooks", testWebhooks},
+		{"Cursors", testCursors},
+		{"Anchors", testAnchors},
 		{"Audit", testAudit},
 		{"ConcurrentAudit", testConcurrentAudit},
 	}
@@ -412,11 +427,16 @@ func testCaseRecords(t *testing.T, s review.Store) {
 		t.Fatalf("ListResponses(fnd_2) mismatch (-want +got):\n%s", diff)
 	}
 
+	// CreateDecision ignores LogIndex and Receipt: a new decision is not logged.
 	d1 := review.Decision{ID: "dec_1", CaseID: c.ID, OfficialID: "usr_o", Outcomes: json.RawMessage(`{"eu-gpai":{"outcome":"hold"},"us-caisi":{"outcome":"cleared"}}`),
-		Rationale: "r", Missing: []string{"cyber.pass_at_1"}, OverrideReason: "urgent", Bundle: []byte{1, 2, 3}, CreatedAt: at(20)}
+		Rationale: "r", Missing: []string{"cyber.pass_at_1"}, OverrideReason: "urgent", Bundle: []byte{1, 2, 3},
+		LogIndex: 7, Receipt: []byte("ignored"), CreatedAt: at(20)}
 	d2 := review.Decision{ID: "dec_2", CaseID: c.ID, OfficialID: "system", Outcomes: json.RawMessage(`{}`), Rationale: "deemed", Deemed: true, CreatedAt: at(21)}
-	must(t, "CreateDecision", s.CreateDecision(ctx, d1))
-	must(t, "CreateDecision", s.CreateDecision(ctx, d2))
+	d3 := review.Decision{ID: "dec_3", CaseID: c2.ID, OfficialID: "usr_o", Outcomes: json.RawMessage(`{}`), Rationale: "other", CreatedAt: at(22)}
+	for _, x := range []review.Decision{d1, d2, d3} {
+		must(t, "CreateDecision", s.CreateDecision(ctx, x))
+	}
+	d1.LogIndex, d1.Receipt, d2.LogIndex, d3.LogIndex = -1, nil, -1, -1
 	wantErr(t, "CreateDecision(duplicate)", s.CreateDecision(ctx, d1), review.ErrConflict)
 	gotD, err := s.GetDecision(ctx, "dec_1")
 	must(t, "GetDecision", err)
@@ -432,8 +452,13 @@ func testCaseRecords(t *testing.T, s review.Store) {
 	}
 	ds, err = s.ListDecisions(ctx, c2.ID, review.Page{})
 	must(t, "ListDecisions(other case)", err)
-	if len(ds) != 0 {
-		t.Fatalf("ListDecisions(case_2) = %v, want none", ds)
+	if diff := cmp.Diff([]review.Decision{d3}, ds); diff != "" {
+		t.Fatalf("ListDecisions(case_2) mismatch (-want +got):\n%s", diff)
+	}
+	ds, err = s.ListDecisions(ctx, "", review.Page{After: "dec_1"})
+	must(t, "ListDecisions(all cases)", err)
+	if diff := cmp.Diff([]review.Decision{d2, d3}, ds); diff != "" {
+		t.Fatalf("ListDecisions(all, after dec_1) mismatch (-want +got):\n%s", diff)
 	}
 
 	a := review.Appeal{ID: "apl_1", CaseID: c.ID, DecisionID: "dec_1", FiledBy: "usr_d", Grounds: "wrong", CreatedAt: at(30)}
@@ -563,4 +588,659 @@ func testConcurrentAudit(t *testing.T, s review.Store) {
 	if err := review.Verify("", all); err != nil {
 		t.Fatalf("Verify after concurrent appends: %v", err)
 	}
+}
+
+func mkUser(t *testing.T, s review.Store, id, orgID string) review.User {
+	t.Helper()
+	u := review.User{ID: id, OrgID: orgID, Name: "User " + id, Roles: []review.Role{review.RoleDeveloper}, CreatedAt: at(0)}
+	must(t, "CreateUser", s.CreateUser(context.Background(), u))
+	return u
+}
+
+func mkAssessment(t *testing.T, s review.Store, id, caseID string, state review.AssessmentState, created int) review.Assessment {
+	t.Helper()
+	a := review.Assessment{
+		ID: id, CaseID: caseID, Spec: json.RawMessage(`{"suites":["jailbreak@1"],"n":40,"seed":7,"shard_size":10}`),
+		Shards: 4, State: state, CreatedBy: "usr_a", Version: 1, CreatedAt: at(created), UpdatedAt: at(created),
+	}
+	must(t, "CreateAssessment", s.CreateAssessment(context.Background(), a))
+	return a
+}
+
+func testDecisionLog(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkCase(t, s, "case_1", "org_a", review.StateDecided)
+	mkCase(t, s, "case_2", "org_a", review.StateDecided)
+	mk := func(id, caseID string, created int, bundle []byte) review.Decision {
+		x := review.Decision{ID: id, CaseID: caseID, OfficialID: "usr_o", Outcomes: json.RawMessage(`{}`),
+			Rationale: "r", Bundle: bundle, CreatedAt: at(created)}
+		must(t, "CreateDecision", s.CreateDecision(ctx, x))
+		x.LogIndex = -1
+		return x
+	}
+	// Oldest first is by creation time, not by id.
+	dA := mk("dec_a", "case_1", 22, []byte("bundle a"))
+	dB := mk("dec_b", "case_1", 20, []byte("bundle b"))
+	mk("dec_c", "case_1", 21, nil) // unsigned: nothing to log
+	dD := mk("dec_d", "case_2", 23, []byte("bundle d"))
+	unlogged := func(limit int, want ...review.Decision) {
+		t.Helper()
+		got, err := s.ListUnloggedDecisions(ctx, limit)
+		must(t, "ListUnloggedDecisions", err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("ListUnloggedDecisions(%d) mismatch (-want +got):\n%s", limit, diff)
+		}
+	}
+	unlogged(0, dB, dA, dD)
+	unlogged(2, dB, dA)
+
+	must(t, "SetDecisionLog", s.SetDecisionLog(ctx, "dec_b", 5, []byte("receipt 1")))
+	dB.LogIndex, dB.Receipt = 5, []byte("receipt 1")
+	got, err := s.GetDecision(ctx, "dec_b")
+	must(t, "GetDecision", err)
+	if diff := cmp.Diff(dB, got); diff != "" {
+		t.Fatalf("GetDecision after SetDecisionLog mismatch (-want +got):\n%s", diff)
+	}
+	unlogged(0, dA, dD)
+
+	// The same index again is a retry; another index is a conflict.
+	must(t, "SetDecisionLog(same index)", s.SetDecisionLog(ctx, "dec_b", 5, []byte("receipt 2")))
+	wantErr(t, "SetDecisionLog(other index)", s.SetDecisionLog(ctx, "dec_b", 6, []byte("receipt 3")), review.ErrConflict)
+	got, err = s.GetDecision(ctx, "dec_b")
+	must(t, "GetDecision", err)
+	if got.LogIndex != 5 || string(got.Receipt) != "receipt 2" {
+		t.Fatalf("after a retry and a conflicting SetDecisionLog: index %d receipt %q, want 5 %q", got.LogIndex, got.Receipt, "receipt 2")
+	}
+	wantErr(t, "SetDecisionLog(missing)", s.SetDecisionLog(ctx, "dec_missing", 1, nil), review.ErrNotFound)
+
+	// Index 0 is logged, not "unset".
+	must(t, "SetDecisionLog(index 0)", s.SetDecisionLog(ctx, "dec_a", 0, nil))
+	got, err = s.GetDecision(ctx, "dec_a")
+	must(t, "GetDecision", err)
+	if got.LogIndex != 0 || got.Receipt != nil {
+		t.Fatalf("logged at 0 without receipt: index %d receipt %q, want 0 nil", got.LogIndex, got.Receipt)
+	}
+	wantErr(t, "SetDecisionLog(0 then 1)", s.SetDecisionLog(ctx, "dec_a", 1, nil), review.ErrConflict)
+	unlogged(0, dD)
+	must(t, "SetDecisionLog", s.SetDecisionLog(ctx, "dec_d", 9, []byte{0, 0xff}))
+	unlogged(0)
+
+	all, err := s.ListDecisions(ctx, "", review.Page{})
+	must(t, "ListDecisions(all)", err)
+	var ids []string
+	var idx []int64
+	for _, x := range all {
+		ids, idx = append(ids, x.ID), append(idx, x.LogIndex)
+	}
+	if diff := cmp.Diff([]string{"dec_a", "dec_b", "dec_c", "dec_d"}, ids); diff != "" {
+		t.Fatalf("ListDecisions(all) ids mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int64{0, 5, -1, 9}, idx); diff != "" {
+		t.Fatalf("ListDecisions(all) log indexes mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testAssessments(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkCase(t, s, "case_1", "org_a", review.StateInAssessment)
+	mkCase(t, s, "case_2", "org_a", review.StateInAssessment)
+	a1 := mkAssessment(t, s, "asm_1", "case_1", review.AssessmentQueued, 1)
+	a2 := mkAssessment(t, s, "asm_2", "case_2", review.AssessmentRunning, 0)
+	a3 := review.Assessment{ID: "asm_3", CaseID: "case_1", Spec: json.RawMessage(`{"imported":true}`), Shards: 1, ShardsDone: 1,
+		State: review.AssessmentDone, Metrics: json.RawMessage(`{"jailbreak":{"rate":0.125,"n":40}}`), Imported: true,
+		CreatedBy: "usr_b", Version: 1, CreatedAt: at(2), UpdatedAt: at(3)}
+	must(t, "CreateAssessment", s.CreateAssessment(ctx, a3))
+	a4 := mkAssessment(t, s, "asm_4", "case_1", review.AssessmentFailed, 3)
+
+	for _, want := range []review.Assessment{a1, a3} {
+		got, err := s.GetAssessment(ctx, want.ID)
+		must(t, "GetAssessment", err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("GetAssessment(%s) mismatch (-want +got):\n%s", want.ID, diff)
+		}
+	}
+	_, err := s.GetAssessment(ctx, "asm_missing")
+	wantErr(t, "GetAssessment(missing)", err, review.ErrNotFound)
+	wantErr(t, "CreateAssessment(duplicate)", s.CreateAssessment(ctx, a1), review.ErrConflict)
+	orphan := a1
+	orphan.ID, orphan.CaseID = "asm_9", "case_missing"
+	wantErr(t, "CreateAssessment(missing case)", s.CreateAssessment(ctx, orphan), review.ErrNotFound)
+
+	list := []struct {
+		name   string
+		caseID string
+		p      review.Page
+		want   []review.Assessment
+	}{
+		{"case_1", "case_1", review.Page{}, []review.Assessment{a1, a3, a4}},
+		{"case_2", "case_2", review.Page{}, []review.Assessment{a2}},
+		{"all", "", review.Page{}, []review.Assessment{a1, a2, a3, a4}},
+		{"all page", "", review.Page{After: "asm_1", Limit: 2}, []review.Assessment{a2, a3}},
+		{"case_1 page", "case_1", review.Page{After: "asm_1", Limit: 1}, []review.Assessment{a3}},
+		{"no case", "case_missing", review.Page{}, nil},
+	}
+	for _, tt := range list {
+		got, err := s.ListAssessments(ctx, tt.caseID, tt.p)
+		must(t, "ListAssessments("+tt.name+")", err)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Fatalf("ListAssessments(%s) mismatch (-want +got):\n%s", tt.name, diff)
+		}
+	}
+
+	byState := []struct {
+		limit  int
+		states []review.AssessmentState
+		want   []string
+	}{
+		{0, []review.AssessmentState{review.AssessmentQueued, review.AssessmentRunning}, []string{"asm_2", "asm_1"}},
+		{1, []review.AssessmentState{review.AssessmentQueued, review.AssessmentRunning}, []string{"asm_2"}},
+		{0, []review.AssessmentState{review.AssessmentDone}, []string{"asm_3"}},
+		{0, []review.AssessmentState{review.AssessmentFailed, review.AssessmentDone, review.AssessmentQueued}, []string{"asm_1", "asm_3", "asm_4"}},
+		{0, []review.AssessmentState{"unknown"}, nil},
+		{0, nil, nil},
+	}
+	for _, tt := range byState {
+		got, err := s.ListAssessmentsByState(ctx, tt.limit, tt.states...)
+		must(t, "ListAssessmentsByState", err)
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		if diff := cmp.Diff(tt.want, ids); diff != "" {
+			t.Fatalf("ListAssessmentsByState(%d, %v) mismatch (-want +got):\n%s", tt.limit, tt.states, diff)
+		}
+	}
+
+	// UpdateAssessment stores State, ShardsDone, Metrics and Error only.
+	next := a1
+	next.State, next.ShardsDone, next.Error, next.UpdatedAt = review.AssessmentRunning, 2, "shard 3: target timed out", at(10)
+	next.Metrics = json.RawMessage(`{"partial":true}`)
+	changed := next
+	changed.Spec, changed.Shards, changed.CreatedBy, changed.Imported = json.RawMessage(`{"other":1}`), 9, "usr_evil", true
+	updated, err := s.UpdateAssessment(ctx, changed)
+	must(t, "UpdateAssessment", err)
+	if updated.Version != 2 || !updated.UpdatedAt.Equal(at(10)) {
+		t.Fatalf("UpdateAssessment returned version %d updated %v, want 2 %v", updated.Version, updated.UpdatedAt, at(10))
+	}
+	next.Version = 2
+	got, err := s.GetAssessment(ctx, a1.ID)
+	must(t, "GetAssessment", err)
+	if diff := cmp.Diff(next, got); diff != "" {
+		t.Fatalf("GetAssessment after update mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.UpdateAssessment(ctx, changed) // version 1 is stale now
+	wantErr(t, "UpdateAssessment(stale)", err, review.ErrConflict)
+	missing := next
+	missing.ID = "asm_missing"
+	_, err = s.UpdateAssessment(ctx, missing)
+	wantErr(t, "UpdateAssessment(missing)", err, review.ErrNotFound)
+	// Metrics can be cleared again.
+	next.Metrics, next.State = nil, review.AssessmentQueued
+	next, err = s.UpdateAssessment(ctx, next)
+	must(t, "UpdateAssessment(clear metrics)", err)
+	got, err = s.GetAssessment(ctx, a1.ID)
+	must(t, "GetAssessment", err)
+	if diff := cmp.Diff(next, got); diff != "" {
+		t.Fatalf("GetAssessment after clearing metrics mismatch (-want +got):\n%s", diff)
+	}
+	if got.Version != 3 || got.Metrics != nil {
+		t.Fatalf("after two updates: version %d metrics %s, want 3 nil", got.Version, got.Metrics)
+	}
+}
+
+func testMarkShardDone(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkCase(t, s, "case_1", "org_a", review.StateInAssessment)
+	mkAssessment(t, s, "asm_1", "case_1", review.AssessmentRunning, 0)
+	mkAssessment(t, s, "asm_2", "case_1", review.AssessmentRunning, 0)
+	steps := []struct {
+		asm   string
+		shard int
+		want  int
+	}{
+		{"asm_1", 0, 1},
+		{"asm_1", 0, 1}, // again: no-op
+		{"asm_1", 2, 2},
+		{"asm_2", 0, 1}, // other assessments' shards do not count
+		{"asm_1", 1, 3},
+		{"asm_1", 2, 3},
+		{"asm_1", 3, 4},
+	}
+	for i, st := range steps {
+		n, err := s.MarkShardDone(ctx, st.asm, st.shard)
+		must(t, "MarkShardDone", err)
+		if n != st.want {
+			t.Fatalf("step %d: MarkShardDone(%s, %d) = %d, want %d", i, st.asm, st.shard, n, st.want)
+		}
+	}
+	_, err := s.MarkShardDone(ctx, "asm_missing", 0)
+	wantErr(t, "MarkShardDone(missing)", err, review.ErrNotFound)
+
+	// Concurrent finishes are serialised: each sees a different count.
+	// Each shard stores its samples and marks itself done in one
+	// transaction, as a shard job does.
+	mkAssessment(t, s, "asm_3", "case_1", review.AssessmentRunning, 0)
+	const n = 8
+	samples := sampleFixture("asm_3", 4*n)
+	var wg sync.WaitGroup
+	counts := make([]int, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Tx(ctx, func(tx review.Store) error {
+				if err := tx.PutSamples(ctx, samples[4*i:4*i+4]); err != nil {
+					return err
+				}
+				var err error
+				counts[i], err = tx.MarkShardDone(ctx, "asm_3", i)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	seen := make([]bool, n+1)
+	for i := range n {
+		must(t, fmt.Sprintf("concurrent MarkShardDone %d", i), errs[i])
+		if counts[i] < 1 || counts[i] > n || seen[counts[i]] {
+			t.Fatalf("concurrent MarkShardDone counts = %v, want each of 1..%d once", counts, n)
+		}
+		seen[counts[i]] = true
+	}
+}
+
+// sampleFixture returns n samples of assessment id with varied fields.
+func sampleFixture(id string, n int) []review.Sample {
+	suites := []string{"jailbreak", "cyber"}
+	categories := []string{"bio", "chem", "cyber"}
+	transforms := []string{"none", "base64", "roleplay", "crescendo"}
+	outcomes := []review.SampleOutcome{review.SamplePassed, review.SampleFlagged, review.SamplePassed, review.SampleError, review.SampleFlagged}
+	xs := make([]review.Sample, n)
+	for i := range xs {
+		xs[i] = review.Sample{
+			AssessmentID: id, Seq: i, Shard: i / 4, ID: fmt.Sprintf("%s-%03d", suites[i%2], i),
+			Suite: suites[i%2], Category: categories[i%3], Transform: transforms[i%4], Kind: "single-turn",
+			Outcome: outcomes[i%5], Harmful: i%5 == 1,
+			Record: []byte(fmt.Sprintf("{\"seq\":%d,\"raw\":\"\x00\xff\"}", i)),
+		}
+	}
+	return xs
+}
+
+func testSamples(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkCase(t, s, "case_1", "org_a", review.StateInAssessment)
+	mkAssessment(t, s, "asm_1", "case_1", review.AssessmentRunning, 0)
+	mkAssessment(t, s, "asm_2", "case_1", review.AssessmentRunning, 0)
+	stored := sampleFixture("asm_1", 20)
+	must(t, "PutSamples", s.PutSamples(ctx, stored[:12]))
+	must(t, "PutSamples", s.PutSamples(ctx, stored[12:]))
+	must(t, "PutSamples(other assessment)", s.PutSamples(ctx, sampleFixture("asm_2", 3)))
+	must(t, "PutSamples(none)", s.PutSamples(ctx, nil))
+
+	count := func(id string, want int) {
+		t.Helper()
+		n, err := s.CountSamples(ctx, id)
+		must(t, "CountSamples", err)
+		if n != want {
+			t.Fatalf("CountSamples(%s) = %d, want %d", id, n, want)
+		}
+	}
+	count("asm_1", 20)
+	count("asm_2", 3)
+	count("asm_missing", 0)
+	got, err := s.GetSample(ctx, "asm_1", 7)
+	must(t, "GetSample", err)
+	if diff := cmp.Diff(stored[7], got); diff != "" {
+		t.Fatalf("GetSample mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.GetSample(ctx, "asm_1", 20)
+	wantErr(t, "GetSample(missing seq)", err, review.ErrNotFound)
+	_, err = s.GetSample(ctx, "asm_2", 7)
+	wantErr(t, "GetSample(seq of another assessment)", err, review.ErrNotFound)
+
+	// Storing at a stored Seq replaces the sample; within one call the
+	// last wins.
+	re := stored[7]
+	re.Shard, re.ID, re.Suite, re.Category, re.Transform, re.Kind = 9, "retried", "cyber", "chem", "base64", "multi-turn"
+	re.Outcome, re.Harmful, re.Record = review.SampleError, false, []byte(`{"error":"timeout"}`)
+	first := re
+	first.Record = []byte(`{"superseded":true}`)
+	must(t, "PutSamples(replace)", s.PutSamples(ctx, []review.Sample{first, re}))
+	stored[7] = re
+	count("asm_1", 20)
+	got, err = s.GetSample(ctx, "asm_1", 7)
+	must(t, "GetSample", err)
+	if diff := cmp.Diff(re, got); diff != "" {
+		t.Fatalf("GetSample after replace mismatch (-want +got):\n%s", diff)
+	}
+
+	// A batch with a bad sample stores none of it.
+	orphan := stored[0]
+	orphan.AssessmentID, orphan.Seq = "asm_missing", 0
+	extra := stored[0]
+	extra.Seq = 20
+	wantErr(t, "PutSamples(missing assessment)", s.PutSamples(ctx, []review.Sample{extra, orphan}), review.ErrNotFound)
+	count("asm_1", 20)
+	neg := stored[0]
+	neg.Seq = -1
+	if err := s.PutSamples(ctx, []review.Sample{neg}); err == nil {
+		t.Fatalf("PutSamples(seq -1) succeeded, want an error")
+	}
+
+	filters := []review.SampleFilter{
+		{AfterSeq: -1},
+		{AfterSeq: -7},
+		{AfterSeq: 0},
+		{AfterSeq: 18},
+		{AfterSeq: 19},
+		{AfterSeq: -1, Suite: "cyber"},
+		{AfterSeq: -1, Category: "chem"},
+		{AfterSeq: -1, Transform: "base64"},
+		{AfterSeq: -1, Outcome: review.SampleFlagged},
+		{AfterSeq: 4, Suite: "jailbreak", Outcome: review.SamplePassed},
+		{AfterSeq: -1, Suite: "cyber", Category: "chem", Transform: "base64", Outcome: review.SampleError},
+		{AfterSeq: -1, Suite: "none"},
+		{AfterSeq: -1, Limit: 3},
+		{AfterSeq: 2, Outcome: review.SampleFlagged, Limit: 2},
+	}
+	for _, f := range filters {
+		f.AssessmentID = "asm_1"
+		var want []review.Sample
+		for _, x := range stored {
+			if x.Seq > f.AfterSeq && (f.Suite == "" || x.Suite == f.Suite) && (f.Category == "" || x.Category == f.Category) &&
+				(f.Transform == "" || x.Transform == f.Transform) && (f.Outcome == "" || x.Outcome == f.Outcome) &&
+				(f.Limit == 0 || len(want) < f.Limit) {
+				want = append(want, x)
+			}
+		}
+		got, err := s.ListSamples(ctx, f)
+		must(t, "ListSamples", err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("ListSamples(%+v) mismatch (-want +got):\n%s", f, diff)
+		}
+	}
+	none, err := s.ListSamples(ctx, review.SampleFilter{AssessmentID: "asm_missing", AfterSeq: -1})
+	must(t, "ListSamples(missing assessment)", err)
+	if len(none) != 0 {
+		t.Fatalf("ListSamples(missing assessment) = %d samples, want 0", len(none))
+	}
+
+	// Page through the flagged samples three at a time.
+	var paged []review.Sample
+	f := review.SampleFilter{AssessmentID: "asm_1", Outcome: review.SampleFlagged, AfterSeq: -1, Limit: 3}
+	for {
+		xs, err := s.ListSamples(ctx, f)
+		must(t, "ListSamples(page)", err)
+		if len(xs) == 0 {
+			break
+		}
+		paged = append(paged, xs...)
+		f.AfterSeq = xs[len(xs)-1].Seq
+	}
+	var flagged []review.Sample
+	for _, x := range stored {
+		if x.Outcome == review.SampleFlagged {
+			flagged = append(flagged, x)
+		}
+	}
+	if diff := cmp.Diff(flagged, paged); diff != "" {
+		t.Fatalf("paged flagged samples mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func testSamplePageLimits(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkCase(t, s, "case_1", "org_a", review.StateInAssessment)
+	mkAssessment(t, s, "asm_1", "case_1", review.AssessmentRunning, 0)
+	must(t, "PutSamples", s.PutSamples(ctx, sampleFixture("asm_1", review.MaxPageLimit+1)))
+	for _, tt := range []struct{ limit, want int }{
+		{0, review.DefaultPageLimit},
+		{-1, review.DefaultPageLimit},
+		{7, 7},
+		{review.MaxPageLimit + 1, review.MaxPageLimit},
+	} {
+		xs, err := s.ListSamples(ctx, review.SampleFilter{AssessmentID: "asm_1", AfterSeq: -1, Limit: tt.limit})
+		must(t, "ListSamples", err)
+		if len(xs) != tt.want || xs[0].Seq != 0 || xs[len(xs)-1].Seq != tt.want-1 {
+			t.Fatalf("ListSamples(limit %d) = %d samples, want seqs 0..%d", tt.limit, len(xs), tt.want-1)
+		}
+	}
+}
+
+func testResponseCache(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	_, err := s.CachedResponse(ctx, "k1")
+	wantErr(t, "CachedResponse(missing)", err, review.ErrNotFound)
+	first := []byte("{\"choices\":[]}\x00\xff")
+	must(t, "PutCachedResponse", s.PutCachedResponse(ctx, "k1", first))
+	must(t, "PutCachedResponse(again)", s.PutCachedResponse(ctx, "k1", []byte("second")))
+	must(t, "PutCachedResponse(other key)", s.PutCachedResponse(ctx, "k2", []byte("other")))
+	for _, tt := range []struct {
+		key  string
+		want []byte
+	}{{"k1", first}, {"k2", []byte("other")}} {
+		got, err := s.CachedResponse(ctx, tt.key)
+		must(t, "CachedResponse", err)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Fatalf("CachedResponse(%s) mismatch (-want +got):\n%s", tt.key, diff)
+		}
+	}
+}
+
+func testIdempotencyKeys(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkUser(t, s, "usr_1", "org_a")
+	mkUser(t, s, "usr_2", "org_a")
+	mkCase(t, s, "case_1", "org_a", review.StateSubmitted)
+	_, err := s.GetIdempotencyKey(ctx, "usr_1", "key-1")
+	wantErr(t, "GetIdempotencyKey(missing)", err, review.ErrNotFound)
+	k := review.IdempotencyKey{UserID: "usr_1", Key: "key-1", RequestHash: review.HashToken("body"), CaseID: "case_1", CreatedAt: at(3)}
+	must(t, "CreateIdempotencyKey", s.CreateIdempotencyKey(ctx, k))
+	other := k
+	other.RequestHash, other.CreatedAt = review.HashToken("another body"), at(4)
+	wantErr(t, "CreateIdempotencyKey(taken)", s.CreateIdempotencyKey(ctx, other), review.ErrConflict)
+	otherUser := other
+	otherUser.UserID = "usr_2"
+	must(t, "CreateIdempotencyKey(same key, other user)", s.CreateIdempotencyKey(ctx, otherUser))
+	otherKey := other
+	otherKey.Key = "key-2"
+	must(t, "CreateIdempotencyKey(other key)", s.CreateIdempotencyKey(ctx, otherKey))
+	for _, want := range []review.IdempotencyKey{k, otherUser, otherKey} {
+		got, err := s.GetIdempotencyKey(ctx, want.UserID, want.Key)
+		must(t, "GetIdempotencyKey", err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("GetIdempotencyKey(%s, %s) mismatch (-want +got):\n%s", want.UserID, want.Key, diff)
+		}
+	}
+	_, err = s.GetIdempotencyKey(ctx, "usr_2", "key-2")
+	wantErr(t, "GetIdempotencyKey(other user's key)", err, review.ErrNotFound)
+}
+
+func testWebhooks(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkOrg(t, s, "org_b", review.OrgDeveloper)
+	w1 := review.Webhook{ID: "whk_1", OrgID: "org_a", URL: "https://hooks.a.example/clearance", Secret: []byte("age\x00\xffsealed"),
+		Events: []string{"case.transition", "case.decided"}, CreatedBy: "usr_1", CreatedAt: at(1)}
+	w2 := review.Webhook{ID: "whk_2", OrgID: "org_b", URL: "https://b.example/h", Secret: []byte("s2"), CreatedBy: "usr_2", CreatedAt: at(2)}
+	w3 := review.Webhook{ID: "whk_3", OrgID: "org_a", URL: "https://a.example/old", Secret: []byte("s3"), Events: []string{"case.decided"},
+		CreatedBy: "usr_1", Disabled: true, CreatedAt: at(3)}
+	for _, w := range []review.Webhook{w1, w2, w3} {
+		must(t, "CreateWebhook", s.CreateWebhook(ctx, w))
+	}
+	wantErr(t, "CreateWebhook(duplicate)", s.CreateWebhook(ctx, w1), review.ErrConflict)
+	orphan := w2
+	orphan.ID, orphan.OrgID = "whk_9", "org_missing"
+	wantErr(t, "CreateWebhook(missing org)", s.CreateWebhook(ctx, orphan), review.ErrNotFound)
+	for _, want := range []review.Webhook{w1, w2, w3} {
+		got, err := s.GetWebhook(ctx, want.ID)
+		must(t, "GetWebhook", err)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("GetWebhook(%s) mismatch (-want +got):\n%s", want.ID, diff)
+		}
+	}
+	_, err := s.GetWebhook(ctx, "whk_missing")
+	wantErr(t, "GetWebhook(missing)", err, review.ErrNotFound)
+
+	must(t, "DisableWebhook", s.DisableWebhook(ctx, "whk_1"))
+	must(t, "DisableWebhook(again)", s.DisableWebhook(ctx, "whk_1"))
+	wantErr(t, "DisableWebhook(missing)", s.DisableWebhook(ctx, "whk_missing"), review.ErrNotFound)
+	w1.Disabled = true
+	for _, tt := range []struct {
+		org  string
+		p    review.Page
+		want []review.Webhook
+	}{
+		{"org_a", review.Page{}, []review.Webhook{w1, w3}},
+		{"org_b", review.Page{}, []review.Webhook{w2}},
+		{"", review.Page{}, []review.Webhook{w1, w2, w3}},
+		{"", review.Page{After: "whk_1", Limit: 1}, []review.Webhook{w2}},
+		{"org_a", review.Page{After: "whk_1"}, []review.Webhook{w3}},
+		{"org_missing", review.Page{}, nil},
+	} {
+		got, err := s.ListWebhooks(ctx, tt.org, tt.p)
+		must(t, "ListWebhooks", err)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Fatalf("ListWebhooks(%q, %+v) mismatch (-want +got):\n%s", tt.org, tt.p, diff)
+		}
+	}
+}
+
+func testCursors(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	steps := []struct {
+		set  bool
+		name string
+		v    int64
+	}{
+		{false, "webhooks", 0}, // never set
+		{true, "webhooks", 5},
+		{false, "webhooks", 5},
+		{false, "anchors", 0},
+		{true, "webhooks", 3}, // set, not max
+		{false, "webhooks", 3},
+		{true, "anchors", 1 << 62},
+		{false, "anchors", 1 << 62},
+		{false, "webhooks", 3},
+	}
+	for i, st := range steps {
+		if st.set {
+			must(t, "SetCursor", s.SetCursor(ctx, st.name, st.v))
+			continue
+		}
+		v, err := s.Cursor(ctx, st.name)
+		must(t, "Cursor", err)
+		if v != st.v {
+			t.Fatalf("step %d: Cursor(%s) = %d, want %d", i, st.name, v, st.v)
+		}
+	}
+}
+
+func testAnchors(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	_, err := s.LastAnchor(ctx)
+	wantErr(t, "LastAnchor(empty)", err, review.ErrNotFound)
+	var es []review.AuditEntry
+	for i := range 3 {
+		e, err := s.AppendAudit(ctx, review.AuditEntry{Time: at(i), Actor: "usr_1", Action: "case.transition"})
+		must(t, "AppendAudit", err)
+		es = append(es, e)
+	}
+	a2 := review.Anchor{Seq: es[1].Seq, Hash: es[1].Hash, LogIndex: 0, CreatedAt: at(10)}
+	a3 := review.Anchor{Seq: es[2].Seq, Hash: es[2].Hash, LogIndex: 4, CreatedAt: at(11)}
+	a1 := review.Anchor{Seq: es[0].Seq, Hash: es[0].Hash, LogIndex: 9, CreatedAt: at(12)} // anchored last, but oldest
+	for i, tt := range []struct {
+		create review.Anchor
+		last   review.Anchor
+	}{{a2, a2}, {a3, a3}, {a1, a3}} {
+		must(t, "CreateAnchor", s.CreateAnchor(ctx, tt.create))
+		got, err := s.LastAnchor(ctx)
+		must(t, "LastAnchor", err)
+		if diff := cmp.Diff(tt.last, got); diff != "" {
+			t.Fatalf("step %d: LastAnchor mismatch (-want +got):\n%s", i, diff)
+		}
+	}
+	wantErr(t, "CreateAnchor(duplicate seq)", s.CreateAnchor(ctx, a3), review.ErrConflict)
+}
+
+// testTxRollbackJobs checks that a rolled-back transaction leaves no
+// trace in the tables added for jobs, samples and the service's records.
+func testTxRollbackJobs(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkUser(t, s, "usr_1", "org_a")
+	mkCase(t, s, "case_1", "org_a", review.StateInAssessment)
+	a := mkAssessment(t, s, "asm_1", "case_1", review.AssessmentQueued, 0)
+	d := review.Decision{ID: "dec_1", CaseID: "case_1", OfficialID: "usr_o", Outcomes: json.RawMessage(`{}`), Bundle: []byte("b"), CreatedAt: at(1)}
+	must(t, "CreateDecision", s.CreateDecision(ctx, d))
+	err := s.Tx(ctx, func(tx review.Store) error {
+		must(t, "CreateAssessment in tx", tx.CreateAssessment(ctx, review.Assessment{ID: "asm_2", CaseID: "case_1",
+			Spec: json.RawMessage(`{}`), Shards: 1, State: review.AssessmentQueued, Version: 1, CreatedAt: at(0), UpdatedAt: at(0)}))
+		up := a
+		up.State, up.UpdatedAt = review.AssessmentRunning, at(5)
+		if _, err := tx.UpdateAssessment(ctx, up); err != nil {
+			t.Errorf("UpdateAssessment in tx: %v", err)
+		}
+		if n, err := tx.MarkShardDone(ctx, "asm_1", 0); err != nil || n != 1 {
+			t.Errorf("MarkShardDone in tx = %d, %v; want 1", n, err)
+		}
+		must(t, "PutSamples in tx", tx.PutSamples(ctx, sampleFixture("asm_1", 5)))
+		if n, err := tx.CountSamples(ctx, "asm_1"); err != nil || n != 5 {
+			t.Errorf("CountSamples in tx = %d, %v; want 5", n, err)
+		}
+		must(t, "SetDecisionLog in tx", tx.SetDecisionLog(ctx, "dec_1", 3, []byte("r")))
+		must(t, "PutCachedResponse in tx", tx.PutCachedResponse(ctx, "k", []byte("v")))
+		must(t, "CreateIdempotencyKey in tx", tx.CreateIdempotencyKey(ctx, review.IdempotencyKey{UserID: "usr_1", Key: "k",
+			CaseID: "case_1", CreatedAt: at(0)}))
+		must(t, "CreateWebhook in tx", tx.CreateWebhook(ctx, review.Webhook{ID: "whk_1", OrgID: "org_a", URL: "https://a.example",
+			Secret: []byte("s"), CreatedAt: at(0)}))
+		must(t, "SetCursor in tx", tx.SetCursor(ctx, "webhooks", 7))
+		e, err := tx.AppendAudit(ctx, review.AuditEntry{Time: at(0), Actor: "u", Action: "x"})
+		must(t, "AppendAudit in tx", err)
+		must(t, "CreateAnchor in tx", tx.CreateAnchor(ctx, review.Anchor{Seq: e.Seq, Hash: e.Hash, LogIndex: 1, CreatedAt: at(0)}))
+		if v, err := tx.Cursor(ctx, "webhooks"); err != nil || v != 7 {
+			t.Errorf("Cursor in tx = %d, %v; want 7", v, err)
+		}
+		return boom
+	})
+	wantErr(t, "Tx", err, boom)
+
+	_, err = s.GetAssessment(ctx, "asm_2")
+	wantErr(t, "GetAssessment(created in rolled-back tx)", err, review.ErrNotFound)
+	got, err := s.GetAssessment(ctx, "asm_1")
+	must(t, "GetAssessment", err)
+	if diff := cmp.Diff(a, got); diff != "" {
+		t.Fatalf("assessment updated in a rolled-back tx changed (-want +got):\n%s", diff)
+	}
+	if n, err := s.MarkShardDone(ctx, "asm_1", 1); err != nil || n != 1 {
+		t.Fatalf("MarkShardDone after rollback = %d, %v; want 1 (shard 0 rolled back)", n, err)
+	}
+	if n, err := s.CountSamples(ctx, "asm_1"); err != nil || n != 0 {
+		t.Fatalf("CountSamples after rollback = %d, %v; want 0", n, err)
+	}
+	gotD, err := s.GetDecision(ctx, "dec_1")
+	must(t, "GetDecision", err)
+	if gotD.LogIndex != -1 || gotD.Receipt != nil {
+		t.Fatalf("decision logged in a rolled-back tx: index %d receipt %q", gotD.LogIndex, gotD.Receipt)
+	}
+	_, err = s.CachedResponse(ctx, "k")
+	wantErr(t, "CachedResponse after rollback", err, review.ErrNotFound)
+	_, err = s.GetIdempotencyKey(ctx, "usr_1", "k")
+	wantErr(t, "GetIdempotencyKey after rollback", err, review.ErrNotFound)
+	_, err = s.GetWebhook(ctx, "whk_1")
+	wantErr(t, "GetWebhook after rollback", err, review.ErrNotFound)
+	if v, err := s.Cursor(ctx, "webhooks"); err != nil || v != 0 {
+		t.Fatalf("Cursor after rollback = %d, %v; want 0", v, err)
+	}
+	_, err = s.LastAnchor(ctx)
+	wantErr(t, "LastAnchor after rollback", err, review.ErrNotFound)
 }

@@ -1,0 +1,478 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/attest"
+	"github.com/clearance-dev/clearance/policy"
+	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/store/postgres"
+	"github.com/clearance-dev/clearance/tlog"
+	"github.com/clearance-dev/clearance/webhook"
+	"github.com/clearance-dev/clearance/work"
+)
+
+// stackOptions choose the parts of the service a command runs.
+type stackOptions struct {
+	// workers is the number of assessment shards this process works at
+	// once; 0 makes the job queue insert-only.
+	workers int
+	// owner: this process owns the transparency log and the decision key
+	// (clearance serve); workers neither sign nor log.
+	owner bool
+	// shardSize and skipJudge plan assessments.
+	shardSize int
+	// concurrency caps requests in flight per shard (0: adaptive).
+	concurrency int
+}
+
+// stack is the review service with its store, job queue, signer and log.
+type stack struct {
+	store   review.Store
+	svc     *review.Service
+	queue   *work.Queue
+	runner  *work.Runner
+	log     *tlog.Log
+	logDir  string
+	keyPath string // decision public key (PEM), when owner
+	hooks   *webhook.Dispatcher
+	closers []func(context.Context)
+}
+
+// Close stops the queue (waiting for running shards briefly) and closes
+// the log and the store.
+func (s *stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i](ctx)
+	}
+}
+
+// lateScheduler lets the service be built before the queue it schedules
+// on; the queue needs the service as its Expirer and shard runner.
+type lateScheduler struct{ q *work.Queue }
+
+func (l *lateScheduler) ScheduleExpiry(ctx context.Context, caseID string, due time.Time) error {
+	if l.q == nil {
+		return errors.New("job queue not open")
+	}
+	_, err := l.q.ScheduleExpiry(ctx, caseID, due)
+	return err
+}
+
+func (l *lateScheduler) EnqueueAssessment(ctx context.Context, a review.Assessment) error {
+	if l.q == nil {
+		return errors.New("job queue not open")
+	}
+	return l.q.EnqueueAssessment(ctx, a)
+}
+
+// openStack opens the store, the service and the job queue the flags
+// name, and (owner) the decision key and the transparency log.
+func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions) (_ *stack, err error) {
+	st := &stack{logDir: filepath.Join(sf.data, "log")}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	store, closeStore, err := sf.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.store = store
+	st.closers = append(st.closers, func(context.Context) { closeStore() })
+	sealer, err := sf.sealer()
+	if err != nil {
+		return nil, err
+	}
+	sched := &lateScheduler{}
+	cfg := review.Config{
+		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{},
+		Planner: &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, ProfilePlan: profilePlan(e)},
+		Scheduler: sched, Now: e.now, Logger: e.log,
+	}
+	if opts.owner {
+		key, pubPath, err := sf.decisionKey()
+		if err != nil {
+			return nil, err
+		}
+		st.keyPath = pubPath
+		cfg.Signer = &decisionSigner{key: key, store: store, now: e.now, id: "urn:clearance:service:" + filepath.Base(sf.absData())}
+		if _, err := os.Stat(filepath.Join(st.logDir, tlog.VerifierKeyFile)); err != nil {
+			if _, err := tlog.Init(ctx, st.logDir, "clearance/"+filepath.Base(sf.absData())); err != nil {
+				return nil, err
+			}
+		}
+		l, err := tlog.Open(ctx, st.logDir, tlog.Options{})
+		if err != nil {
+			return nil, err
+		}
+		st.log = l
+		st.closers = append(st.closers, func(ctx context.Context) { _ = l.Close(ctx) })
+		cfg.Publisher = logPublisher{l: l}
+	}
+	if st.svc, err = review.New(cfg); err != nil {
+		return nil, err
+	}
+	wc := work.Config{Workers: opts.workers, Expirer: st.svc, Logger: e.log, Now: e.now}
+	if opts.workers > 0 {
+		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc, Cache: store, TempDir: filepath.Join(sf.data, "tmp"),
+			Concurrency: opts.concurrency, Logger: e.log, Now: e.now, Version: clearanceVersion()})
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Join(sf.data, "tmp"), 0o700); err != nil {
+			return nil, err
+		}
+		wc.RunShard = st.runner.RunShard
+		d, err := webhook.NewDeliverer(webhook.DelivererConfig{Store: store, Sealer: sealer, Now: e.now, Logger: e.log})
+		if err != nil {
+			return nil, err
+		}
+		wc.Deliver = d.Deliver
+		// Shards are minutes of work: a dead worker's shard is taken up
+		// again after ShardTimeout plus the margin.
+		wc.ShardTimeout, wc.RescueMargin = 30*time.Minute, time.Minute
+		wc.Backoff = func(attempt int) time.Duration { return time.Duration(min(attempt*attempt, 60)) * time.Second }
+	}
+	if pg, ok := store.(*postgres.DB); ok {
+		wc.PGPool = pg.Pool()
+	} else {
+		wc.SQLitePath = filepath.Join(sf.data, "jobs.db")
+	}
+	if st.queue, err = work.Open(ctx, wc); err != nil {
+		return nil, err
+	}
+	sched.q = st.queue
+	if opts.owner {
+		if st.hooks, err = webhook.NewDispatcher(webhook.DispatcherConfig{Store: store, Enqueue: st.queue.EnqueueDelivery, Logger: e.log}); err != nil {
+			return nil, err
+		}
+	}
+	st.closers = append(st.closers, func(ctx context.Context) { _ = st.queue.Close(ctx) })
+	return st, nil
+}
+
+// start starts the workers (if any) and hands the scheduler the work the
+// store says is due (Reconcile).
+func (s *stack) start(ctx context.Context, workers bool) error {
+	if workers {
+		if err := s.queue.Start(ctx); err != nil {
+			return err
+		}
+	}
+	return s.svc.Reconcile(ctx)
+}
+
+func (sf *serviceFlags) absData() string {
+	if p, err := filepath.Abs(sf.data); err == nil {
+		return p
+	}
+	return sf.data
+}
+
+// decisionKey returns the service's decision signing key, DATA/decision.key
+// (made on first use, mode 0600), and the path of its public key.
+func (sf *serviceFlags) decisionKey() (*ecdsa.PrivateKey, string, error) {
+	prefix := filepath.Join(sf.data, "decision")
+	b, err := os.ReadFile(prefix + ".key")
+	if errors.Is(err, os.ErrNotExist) {
+		key, err := attest.GenerateKey()
+		if err != nil {
+			return nil, "", err
+		}
+		if err := attest.WriteKeyFiles(prefix, key, nil); err != nil {
+			return nil, "", err
+		}
+		return key, prefix + ".pub", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read decision key: %w", err)
+	}
+	key, err := attest.ParsePrivateKey(b, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("decision key %s: %w", prefix+".key", err)
+	}
+	return key, prefix + ".pub", nil
+}
+
+// logPublisher logs entries once each (review.Publisher).
+type logPublisher struct{ l *tlog.Log }
+
+func (p logPublisher) Publish(ctx context.Context, entry []byte) (int64, []byte, error) {
+	r, err := p.l.AppendOnce(ctx, entry)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := r.Marshal()
+	if err != nil {
+		return 0, nil, err
+	}
+	return int64(r.Index), b, nil
+}
+
+// decisionSigner signs case decisions as Sigstore bundles bound to the
+// submitted OMS root digest (review.Signer).
+type decisionSigner struct {
+	key   *ecdsa.PrivateKey
+	store review.Store
+	now   func() time.Time
+	id    string
+}
+
+// SignDecision implements review.Signer. Each profile's outcome must be
+// one of attest's outcomes; an unknown one is invalid input.
+func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d review.Decision) ([]byte, error) {
+	outs, err := parseOutcomes(d.Outcomes)
+	if err != nil {
+		return nil, err
+	}
+	profs, err := loadProfiles(c.Profiles)
+	if err != nil {
+		return nil, err
+	}
+	ad := &attest.Decision{
+		CaseID: c.ID, Outcome: attest.OutcomeNotApplicable, DecidedAt: d.CreatedAt.UTC().Truncate(time.Second),
+		Verifier: attest.Verifier{ID: s.id, Version: map[string]string{"clearance": clearanceVersion()}},
+		Model:    attest.Model{Name: cmp.Or(c.ModelName, "model")},
+	}
+	for _, p := range profs {
+		o := outs[p.ID]
+		po := attest.ProfileOutcome{ID: p.ID, Version: p.Version, Outcome: o, Rationale: d.Rationale,
+			Digest: map[string]string{"sha256": strings.TrimPrefix(p.Digest(), "sha256:")}}
+		ad.Profiles = append(ad.Profiles, po)
+		if outcomeRank[o] > outcomeRank[ad.Outcome] {
+			ad.Outcome = o
+		}
+	}
+	ds := sha256.Sum256(c.Dossier)
+	ad.Evidence = append(ad.Evidence, attest.Evidence{Name: "dossier", MediaType: "application/json", Digest: map[string]string{"sha256": hex.EncodeToString(ds[:])}})
+	as, err := doneAssessments(ctx, s.store, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
+		ms := sha256.Sum256(a.Metrics)
+		ad.Evidence = append(ad.Evidence, attest.Evidence{Name: "assessment " + a.ID + " metrics", MediaType: "application/json", Digest: map[string]string{"sha256": hex.EncodeToString(ms[:])}})
+	}
+	return attest.SignDecisionDigest(s.key, ad, strings.TrimPrefix(c.ModelDigest, "sha256:"))
+}
+
+// parseOutcomes reads a decision's outcomes: per profile, an outcome name
+// or an object {"outcome": name, …}.
+func parseOutcomes(raw json.RawMessage) (map[string]attest.Outcome, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("outcomes: %v: %w", err, review.ErrInvalidInput)
+	}
+	out := map[string]attest.Outcome{}
+	for k, v := range m {
+		var name string
+		if err := json.Unmarshal(v, &name); err != nil {
+			var obj struct {
+				Outcome string `json:"outcome"`
+			}
+			if err := json.Unmarshal(v, &obj); err != nil {
+				return nil, fmt.Errorf("outcomes: %s: want an outcome name or {\"outcome\": name}: %w", k, review.ErrInvalidInput)
+			}
+			name = obj.Outcome
+		}
+		o := attest.Outcome(name)
+		if !o.Valid() {
+			return nil, fmt.Errorf("outcomes: %s: %q is not an outcome (cleared, cleared_with_conditions, hold, refused, window_expired, not_applicable): %w", k, name, review.ErrInvalidInput)
+		}
+		out[k] = o
+	}
+	return out, nil
+}
+
+// doneAssessments lists a case's finished assessments, oldest first.
+func doneAssessments(ctx context.Context, st review.Store, caseID string) ([]review.Assessment, error) {
+	var out []review.Assessment
+	p := review.Page{Limit: review.MaxPageLimit}
+	for {
+		as, err := st.ListAssessments(ctx, caseID, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			if a.State == review.AssessmentDone && len(a.Metrics) > 0 {
+				out = append(out, a)
+			}
+		}
+		if len(as) < p.N() {
+			return out, nil
+		}
+		p.After = as[len(as)-1].ID
+	}
+}
+
+// caseEvidence is the policy engine's evidence for a case: its dossier
+// and the metrics of its finished assessments (a later assessment's
+// metric replaces an earlier one's).
+func caseEvidence(ctx context.Context, st review.Store, c review.Case, now time.Time) (*policy.Evidence, error) {
+	ev, err := policy.LoadEvidence("case "+c.ID+" dossier", c.Dossier)
+	if err != nil {
+		return nil, err
+	}
+	asOf := ev.AsOf
+	if asOf.IsZero() {
+		asOf = now.UTC()
+	}
+	as, err := doneAssessments(ctx, st, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		ev.AsOf = asOf
+		return ev, nil
+	}
+	metrics := map[string]policy.MetricValue{}
+	for _, a := range as {
+		var m assess.Metrics
+		if err := json.Unmarshal(a.Metrics, &m); err != nil {
+			return nil, fmt.Errorf("metrics of assessment %s: %w", a.ID, err)
+		}
+		for k, v := range metricValues(m) {
+			metrics[k] = v
+		}
+	}
+	id := ev.Identity
+	if id.Name == "" {
+		id.Name = cmp.Or(ev.Model.Name, c.ModelName)
+	}
+	if id.Digest == "" {
+		id.Digest = c.ModelDigest
+	}
+	return policy.EvidenceFromMetrics(&ev.Dossier, ev.Known, id, metrics, asOf), nil
+}
+
+// policyEvidence tells the review service which evidence a case's profiles
+// still require: every evaluation, artifact or safeguard criterion that is
+// missing or too small under an applicable profile, given the dossier and
+// the case's finished assessments. A decision without it needs a recorded
+// override.
+type policyEvidence struct {
+	store review.Store
+	now   func() time.Time
+}
+
+func (p policyEvidence) MissingEvidence(ctx context.Context, c review.Case) ([]string, error) {
+	d, err := evaluateCase(ctx, p.store, c, p.now())
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, r := range d.Results {
+		if !r.Applicable {
+			continue
+		}
+		for _, cr := range r.FailedCriteria {
+			if cr.Status == "missing" || cr.Status == "insufficient" {
+				missing = append(missing, r.Profile+"/"+cr.ID)
+			}
+		}
+	}
+	return missing, nil
+}
+
+// evaluateCase judges a case's evidence under its profiles: the regime
+// comparison the UI shows.
+func evaluateCase(ctx context.Context, st review.Store, c review.Case, now time.Time) (*policy.Decision, error) {
+	ev, err := caseEvidence(ctx, st, c, now)
+	if err != nil {
+		return nil, err
+	}
+	profs, err := loadProfiles(c.Profiles)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Decide(ev, profs...)
+}
+
+// policyClocks gives a case the review clock of its profiles: the
+// shortest clock that starts when the model is shared with the reviewer.
+// Its expiry deems the outcome window_expired.
+type policyClocks struct{}
+
+// clockStarts are the profile events that submitting a case stands for.
+var clockStarts = []string{"model_shared", "submitted"}
+
+func (policyClocks) ClockFor(ids []string) (*review.ClockSpec, error) {
+	profs, err := loadProfiles(ids)
+	if err != nil {
+		return nil, err
+	}
+	var best *review.ClockSpec
+	for _, p := range profs {
+		for _, k := range p.Clocks {
+			if !slices.Contains(clockStarts, k.Start) {
+				continue
+			}
+			n := k.Length.Literal
+			if k.Length.Name != "" {
+				c, ok := p.Constants[k.Length.Name]
+				if !ok {
+					continue
+				}
+				f, ok := c.Value.(float64)
+				if !ok {
+					continue
+				}
+				n = f
+			}
+			unit := review.Unit(cmp.Or(k.Unit, policy.CalendarDays))
+			spec := &review.ClockSpec{Unit: unit, Length: int(math.Ceil(n)), OnExpiry: string(attest.OutcomeWindowExpired)}
+			if spec.Validate() != nil {
+				continue
+			}
+			if best == nil || (spec.Unit == best.Unit && spec.Length < best.Length) {
+				best = spec
+			}
+		}
+	}
+	return best, nil
+}
+
+// profilePlan returns the suites and sample sizes a case's profiles
+// require of its dossier (policy.MakePlan).
+func profilePlan(e *env) func(ctx context.Context, c review.Case) ([]work.SpecSuite, error) {
+	return func(ctx context.Context, c review.Case) ([]work.SpecSuite, error) {
+		ev, err := policy.LoadEvidence("case "+c.ID+" dossier", c.Dossier)
+		if err != nil {
+			return nil, err
+		}
+		if ev.AsOf.IsZero() {
+			ev.AsOf = e.now().UTC()
+		}
+		profs, err := loadProfiles(c.Profiles)
+		if err != nil {
+			return nil, err
+		}
+		p, err := policy.MakePlan(ev, profs...)
+		if err != nil {
+			return nil, err
+		}
+		var out []work.SpecSuite
+		for _, sp := range p.Suites {
+			out = append(out, work.SpecSuite{Name: sp.Suite, Limit: sp.Limit})
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,115 @@
+package review
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// WebhookInput asks for a webhook.
+type WebhookInput struct {
+	// URL receives the POSTs; http or https.
+	URL string `json:"url"`
+	// Events are the audit actions to deliver (such as
+	// "case.transition"); empty means every case event.
+	Events []string `json:"events,omitempty"`
+}
+
+const maxWebhookEvents = 32
+
+func (in WebhookInput) validate() error {
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(in.URL) > maxURL {
+		return invalid("url", "want an http or https URL of at most %d bytes", maxURL)
+	}
+	if len(in.Events) > maxWebhookEvents {
+		return invalid("events", "%d events exceeds the limit of %d", len(in.Events), maxWebhookEvents)
+	}
+	for i, e := range in.Events {
+		if e == "" || len(e) > 64 || strings.ContainsAny(e, " \t\r\n") {
+			return invalid(fmt.Sprintf("events[%d]", i), "%q is not an event name", e)
+		}
+	}
+	return nil
+}
+
+// CreateWebhook subscribes the actor's organisation to its cases' events
+// and returns the webhook with its signing secret, shown once (stored
+// sealed). Developers and admins.
+func (s *Service) CreateWebhook(ctx context.Context, a Actor, in WebhookInput) (Webhook, string, error) {
+	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
+		return Webhook{}, "", forbidden("create webhook", RoleDeveloper, RoleAdmin)
+	}
+	if err := in.validate(); err != nil {
+		return Webhook{}, "", fmt.Errorf("create webhook: %w", err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Webhook{}, "", fmt.Errorf("create webhook: %w", err)
+	}
+	secret := "whsec_" + hex.EncodeToString(b[:])
+	sealed, err := s.sealer.Seal([]byte(secret))
+	if err != nil {
+		return Webhook{}, "", fmt.Errorf("create webhook: %w", err)
+	}
+	now := s.stamp()
+	w := Webhook{OrgID: a.Org.ID, URL: in.URL, Secret: sealed, Events: slices.Clone(in.Events), CreatedBy: a.User.ID, CreatedAt: now}
+	if w.ID, err = newID("whk", now); err != nil {
+		return Webhook{}, "", err
+	}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateWebhook(ctx, w); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "webhook.create", "", map[string]any{"webhook": w.ID, "url": w.URL, "events": w.Events})
+	})
+	if err != nil {
+		return Webhook{}, "", fmt.Errorf("create webhook: %w", err)
+	}
+	w.Secret = nil
+	return w, secret, nil
+}
+
+// Webhooks lists the actor's organisation's webhooks, without secrets.
+func (s *Service) Webhooks(ctx context.Context, a Actor, p Page) ([]Webhook, error) {
+	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
+		return nil, forbidden("list webhooks", RoleDeveloper, RoleAdmin)
+	}
+	ws, err := s.store.ListWebhooks(ctx, a.Org.ID, p)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	for i := range ws {
+		ws[i].Secret = nil
+	}
+	return ws, nil
+}
+
+// DisableWebhook stops deliveries to one of the actor's organisation's
+// webhooks.
+func (s *Service) DisableWebhook(ctx context.Context, a Actor, id string) error {
+	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
+		return forbidden("disable webhook", RoleDeveloper, RoleAdmin)
+	}
+	err := s.store.Tx(ctx, func(tx Store) error {
+		w, err := tx.GetWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		if w.OrgID != a.Org.ID {
+			return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
+		}
+		if err := tx.DisableWebhook(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "webhook.disable", "", map[string]any{"webhook": id})
+	})
+	if err != nil {
+		return fmt.Errorf("disable webhook %s: %w", id, err)
+	}
+	return nil
+}

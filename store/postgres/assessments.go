@@ -1,0 +1,234 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clearance-dev/clearance/review"
+)
+
+// CreateAssessment implements review.Store.
+func (d *DB) CreateAssessment(ctx context.Context, a review.Assessment) error {
+	_, err := d.exec(ctx, "create assessment "+a.ID, `INSERT INTO assessments (id, case_id, spec, shards, shards_done, state,
+		metrics, error, imported, created_by, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		a.ID, a.CaseID, string(a.Spec), a.Shards, a.ShardsDone, string(a.State), metricsText(a.Metrics), a.Error,
+		a.Imported, a.CreatedBy, a.Version, fmtTime(a.CreatedAt), fmtTime(a.UpdatedAt))
+	return err
+}
+
+// metricsText stores nil metrics as NULL.
+func metricsText(m json.RawMessage) any {
+	if m == nil {
+		return nil
+	}
+	return string(m)
+}
+
+const assessmentCols = `id, case_id, spec, shards, shards_done, state, metrics, error, imported, created_by, version, created_at, updated_at`
+
+func scanAssessment(s scanner) (review.Assessment, error) {
+	var a review.Assessment
+	var spec, state, created, updated string
+	var metrics sql.NullString
+	if err := s.Scan(&a.ID, &a.CaseID, &spec, &a.Shards, &a.ShardsDone, &state, &metrics, &a.Error,
+		&a.Imported, &a.CreatedBy, &a.Version, &created, &updated); err != nil {
+		return a, translate(err)
+	}
+	a.Spec, a.State = json.RawMessage(spec), review.AssessmentState(state)
+	if metrics.Valid {
+		a.Metrics = json.RawMessage(metrics.String)
+	}
+	var err error
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, err
+	}
+	a.UpdatedAt, err = parseTime(updated)
+	return a, err
+}
+
+// GetAssessment implements review.Store.
+func (d *DB) GetAssessment(ctx context.Context, id string) (review.Assessment, error) {
+	a, err := scanAssessment(d.q.QueryRow(ctx, `SELECT `+assessmentCols+` FROM assessments WHERE id = $1`, id))
+	if err != nil {
+		return a, fmt.Errorf("get assessment %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAssessments implements review.Store.
+func (d *DB) ListAssessments(ctx context.Context, caseID string, p review.Page) ([]review.Assessment, error) {
+	as, err := list(ctx, d.q, scanAssessment, `SELECT `+assessmentCols+` FROM assessments
+		WHERE ($1 = '' OR case_id = $2) AND id > $3 ORDER BY id LIMIT $4`, caseID, caseID, p.After, p.N())
+	if err != nil {
+		return nil, fmt.Errorf("list assessments: %w", err)
+	}
+	return as, nil
+}
+
+// ListAssessmentsByState implements review.Store. A limit of zero or
+// less means review.DefaultPageLimit, as in review.Page; no states match
+// nothing.
+func (d *DB) ListAssessmentsByState(ctx context.Context, limit int, states ...review.AssessmentState) ([]review.Assessment, error) {
+	in := make([]string, len(states))
+	for i, st := range states {
+		in[i] = string(st)
+	}
+	as, err := list(ctx, d.q, scanAssessment, `SELECT `+assessmentCols+` FROM assessments
+		WHERE state = ANY($1) ORDER BY created_at, id LIMIT $2`, in, review.Page{Limit: limit}.N())
+	if err != nil {
+		return nil, fmt.Errorf("list assessments by state: %w", err)
+	}
+	return as, nil
+}
+
+// UpdateAssessment implements review.Store.
+func (d *DB) UpdateAssessment(ctx context.Context, a review.Assessment) (review.Assessment, error) {
+	op := "update assessment " + a.ID
+	r, err := d.exec(ctx, op, `UPDATE assessments SET state = $1, shards_done = $2, metrics = $3, error = $4,
+		version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7`,
+		string(a.State), a.ShardsDone, metricsText(a.Metrics), a.Error, fmtTime(a.UpdatedAt), a.ID, a.Version)
+	if err != nil {
+		return a, err
+	}
+	if err := d.versioned(ctx, r, op, "assessments", a.ID, a.Version); err != nil {
+		return a, err
+	}
+	a.Version++
+	a.UpdatedAt = review.AuditTime(a.UpdatedAt)
+	return a, nil
+}
+
+// MarkShardDone implements review.Store. It locks the assessment's row
+// until its transaction ends, so of concurrent calls finishing an
+// assessment's last shards (each in a Tx of its caller or not) exactly
+// one counts them all; at READ COMMITTED the others would each miss the
+// shards not yet committed. The lock is FOR NO KEY UPDATE, which does not
+// conflict with the key-share locks that inserting samples takes on the
+// row through their foreign key: with FOR UPDATE, two transactions that
+// each put samples and then mark their shard done deadlock.
+func (d *DB) MarkShardDone(ctx context.Context, assessmentID string, shard int) (int, error) {
+	op := fmt.Sprintf("mark shard %d of assessment %s done", shard, assessmentID)
+	var n int
+	err := d.Tx(ctx, func(s review.Store) error {
+		tx := s.(*DB)
+		if _, err := tx.q.Exec(ctx, `SELECT 1 FROM assessments WHERE id = $1 FOR NO KEY UPDATE`, assessmentID); err != nil {
+			return fmt.Errorf("%s: lock assessment: %w", op, translate(err))
+		}
+		if _, err := tx.exec(ctx, op, `INSERT INTO assessment_shards (assessment_id, shard) VALUES ($1, $2)
+			ON CONFLICT (assessment_id, shard) DO NOTHING`, assessmentID, shard); err != nil {
+			return err
+		}
+		err := tx.q.QueryRow(ctx, `SELECT count(*) FROM assessment_shards WHERE assessment_id = $1`, assessmentID).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, translate(err))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// PutSamples implements review.Store, in one transaction and one round
+// trip.
+func (d *DB) PutSamples(ctx context.Context, samples []review.Sample) error {
+	if err := checkSamples(samples); err != nil {
+		return err
+	}
+	if len(samples) == 0 {
+		return nil
+	}
+	return d.Tx(ctx, func(s review.Store) error {
+		tx := s.(*DB)
+		var b pgx.Batch
+		for _, x := range samples {
+			b.Queue(`INSERT INTO samples (`+sampleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+				ON CONFLICT (assessment_id, seq) DO UPDATE SET shard = excluded.shard, sample_id = excluded.sample_id,
+				suite = excluded.suite, category = excluded.category, transform = excluded.transform, kind = excluded.kind,
+				outcome = excluded.outcome, harmful = excluded.harmful, record = excluded.record`,
+				x.AssessmentID, x.Seq, x.Shard, x.ID, x.Suite, x.Category, x.Transform, x.Kind, string(x.Outcome),
+				x.Harmful, nonNil(x.Record))
+		}
+		br := tx.q.SendBatch(ctx, &b)
+		for _, x := range samples {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return fmt.Errorf("put sample %d of assessment %s: %w", x.Seq, x.AssessmentID, translate(err))
+			}
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("put samples: %w", translate(err))
+		}
+		return nil
+	})
+}
+
+// checkSamples refuses samples that could not be listed back: a sample
+// without an assessment, or before the start of the plan.
+func checkSamples(samples []review.Sample) error {
+	for i, x := range samples {
+		switch {
+		case x.AssessmentID == "":
+			return fmt.Errorf("put samples: sample %d (seq %d) has no assessment id", i, x.Seq)
+		case x.Seq < 0:
+			return fmt.Errorf("put samples: sample %d of assessment %s has negative seq %d", i, x.AssessmentID, x.Seq)
+		}
+	}
+	return nil
+}
+
+const sampleCols = `assessment_id, seq, shard, sample_id, suite, category, transform, kind, outcome, harmful, record`
+
+func scanSample(s scanner) (review.Sample, error) {
+	var x review.Sample
+	var outcome string
+	if err := s.Scan(&x.AssessmentID, &x.Seq, &x.Shard, &x.ID, &x.Suite, &x.Category, &x.Transform, &x.Kind,
+		&outcome, &x.Harmful, &x.Record); err != nil {
+		return x, translate(err)
+	}
+	x.Outcome = review.SampleOutcome(outcome)
+	return x, nil
+}
+
+// GetSample implements review.Store.
+func (d *DB) GetSample(ctx context.Context, assessmentID string, seq int) (review.Sample, error) {
+	x, err := scanSample(d.q.QueryRow(ctx, `SELECT `+sampleCols+` FROM samples WHERE assessment_id = $1 AND seq = $2`,
+		assessmentID, seq))
+	if err != nil {
+		return x, fmt.Errorf("get sample %d of assessment %s: %w", seq, assessmentID, err)
+	}
+	return x, nil
+}
+
+// ListSamples implements review.Store. Only the filters set are put in
+// the query, so that the planner can pick the index that serves them.
+func (d *DB) ListSamples(ctx context.Context, f review.SampleFilter) ([]review.Sample, error) {
+	query := `SELECT ` + sampleCols + ` FROM samples WHERE assessment_id = $1 AND seq > $2`
+	args := []any{f.AssessmentID, f.AfterSeq}
+	for _, c := range [...]struct{ col, v string }{
+		{"suite", f.Suite}, {"category", f.Category}, {"transform", f.Transform}, {"outcome", string(f.Outcome)},
+	} {
+		if c.v != "" {
+			args = append(args, c.v)
+			query += fmt.Sprintf(` AND %s = $%d`, c.col, len(args))
+		}
+	}
+	args = append(args, review.Page{Limit: f.Limit}.N())
+	xs, err := list(ctx, d.q, scanSample, query+fmt.Sprintf(` ORDER BY seq LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list samples of assessment %s: %w", f.AssessmentID, err)
+	}
+	return xs, nil
+}
+
+// CountSamples implements review.Store.
+func (d *DB) CountSamples(ctx context.Context, assessmentID string) (int, error) {
+	var n int
+	err := d.q.QueryRow(ctx, `SELECT count(*) FROM samples WHERE assessment_id = $1`, assessmentID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count samples of assessment %s: %w", assessmentID, translate(err))
+	}
+	return n, nil
+}

@@ -1,0 +1,271 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/work"
+)
+
+// maxImportBytes bounds an imported run (its samples travel inline).
+const maxImportBytes = 256 << 20
+
+type assessmentJSON struct {
+	ID         string          `json:"id"`
+	CaseID     string          `json:"case_id"`
+	State      string          `json:"state"`
+	Spec       json.RawMessage `json:"spec"`
+	Shards     int             `json:"shards"`
+	ShardsDone int             `json:"shards_done"`
+	// Metrics is the run's metrics.json once the assessment is done.
+	Metrics   json.RawMessage `json:"metrics,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Imported  bool            `json:"imported"`
+	CreatedBy string          `json:"created_by"`
+	CreatedAt string          `json:"created_at"`
+	UpdatedAt string          `json:"updated_at"`
+}
+
+func toAssessment(a review.Assessment) assessmentJSON {
+	out := assessmentJSON{ID: a.ID, CaseID: a.CaseID, State: string(a.State), Spec: a.Spec, Shards: a.Shards,
+		ShardsDone: a.ShardsDone, Error: a.Error, Imported: a.Imported, CreatedBy: a.CreatedBy,
+		CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt)}
+	if json.Valid(a.Metrics) {
+		out.Metrics = a.Metrics
+	}
+	if !json.Valid(out.Spec) {
+		out.Spec = json.RawMessage("{}")
+	}
+	return out
+}
+
+type sampleJSON struct {
+	Seq       int    `json:"seq"`
+	ID        string `json:"id"`
+	Suite     string `json:"suite"`
+	Category  string `json:"category"`
+	Transform string `json:"transform"`
+	Kind      string `json:"kind"`
+	Outcome   string `json:"outcome"`
+	// Harmful samples' records are withheld from lists; GET the sample
+	// (assessor, reviewer, official) to read it.
+	Harmful bool            `json:"harmful"`
+	Record  json.RawMessage `json:"record,omitempty"`
+}
+
+func toSample(s review.Sample) sampleJSON {
+	out := sampleJSON{Seq: s.Seq, ID: s.ID, Suite: s.Suite, Category: s.Category, Transform: s.Transform,
+		Kind: s.Kind, Outcome: string(s.Outcome), Harmful: s.Harmful}
+	if s.Record != nil && json.Valid(s.Record) {
+		out.Record = s.Record
+	}
+	return out
+}
+
+type webhookJSON struct {
+	ID     string   `json:"id"`
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	// Secret signs deliveries (see docs/webhooks.md); shown once, on
+	// creation.
+	Secret    string `json:"secret,omitempty"`
+	Disabled  bool   `json:"disabled"`
+	CreatedAt string `json:"created_at"`
+}
+
+func toWebhook(w review.Webhook) webhookJSON {
+	return webhookJSON{ID: w.ID, URL: w.URL, Events: nonNil(w.Events), Disabled: w.Disabled, CreatedAt: ts(w.CreatedAt)}
+}
+
+// importRequest is a run made with clearance assess: its run.json,
+// metrics.json and the lines of samples.jsonl.
+type importRequest struct {
+	Run     json.RawMessage   `json:"run"`
+	Metrics json.RawMessage   `json:"metrics"`
+	Samples []json.RawMessage `json:"samples"`
+}
+
+func (handlers) scheduleAssessment(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in review.AssessmentInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	as, err := srv(r).svc.ScheduleAssessment(r.Context(), a, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toAssessment(as))
+	return nil
+}
+
+func (handlers) listAssessments(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	as, err := srv(r).svc.Assessments(r.Context(), a, r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, as, p, func(x review.Assessment) string { return x.ID }, toAssessment)
+}
+
+func (handlers) getAssessment(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	as, err := srv(r).svc.GetAssessment(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAssessment(as))
+	return nil
+}
+
+func (handlers) importAssessment(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	data, err := readBody(w, r, maxImportBytes)
+	if err != nil {
+		return err
+	}
+	var in importRequest
+	if err := decodeStrict(data, &in); err != nil {
+		return err
+	}
+	run, err := parseImport(in)
+	if err != nil {
+		return err
+	}
+	as, err := srv(r).svc.ImportAssessment(r.Context(), a, r.PathValue("id"), run)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toAssessment(as))
+	return nil
+}
+
+func (handlers) listSamples(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := review.SampleFilter{AssessmentID: r.PathValue("id"), Suite: q.Get("suite"), Category: q.Get("category"),
+		Transform: q.Get("transform"), Outcome: review.SampleOutcome(q.Get("outcome")), AfterSeq: -1, Limit: p.Limit}
+	if p.After != "" {
+		n, err := strconv.Atoi(p.After)
+		if err != nil || n < 0 {
+			return fmt.Errorf("query after %q: want a sample sequence number: %w", p.After, errBadRequest)
+		}
+		f.AfterSeq = n
+	}
+	ss, err := srv(r).svc.Samples(r.Context(), a, f)
+	if err != nil {
+		return err
+	}
+	return writeList(w, ss, p, func(s review.Sample) string { return strconv.Itoa(s.Seq) }, toSample)
+}
+
+func (handlers) getSample(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	seq, err := strconv.Atoi(r.PathValue("seq"))
+	if err != nil || seq < 0 {
+		return fmt.Errorf("sample %q: want a sequence number: %w", r.PathValue("seq"), errBadRequest)
+	}
+	s, err := srv(r).svc.RevealSample(r.Context(), a, r.PathValue("id"), seq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toSample(s))
+	return nil
+}
+
+func (handlers) getDecision(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	d, err := srv(r).svc.GetDecision(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toDecision(d))
+	return nil
+}
+
+func (handlers) getDecisionBundle(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	d, err := srv(r).svc.GetDecision(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if len(d.Bundle) == 0 {
+		return fmt.Errorf("decision %s has no signed bundle: %w", d.ID, review.ErrNotFound)
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", d.ID+".sigstore.json"))
+	writeRaw(w, http.StatusOK, d.Bundle, false)
+	return nil
+}
+
+func (handlers) createWebhook(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in review.WebhookInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	wh, secret, err := srv(r).svc.CreateWebhook(r.Context(), a, in)
+	if err != nil {
+		return err
+	}
+	out := toWebhook(wh)
+	out.Secret = secret
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func (handlers) listWebhooks(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	ws, err := srv(r).svc.Webhooks(r.Context(), a, p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, ws, p, func(x review.Webhook) string { return x.ID }, toWebhook)
+}
+
+func (handlers) disableWebhook(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	if err := srv(r).svc.DisableWebhook(r.Context(), a, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// maxImportSamples bounds the samples of one imported run.
+const maxImportSamples = 1_000_000
+
+// parseImport checks an imported run: run.json and metrics.json must be
+// JSON objects (metrics of the current schema) and every sample a
+// samples.jsonl record with an id, in plan order.
+func parseImport(in importRequest) (review.ImportedRun, error) {
+	var run review.ImportedRun
+	if len(in.Run) == 0 || in.Run[0] != '{' {
+		return run, fmt.Errorf("run: want the run.json object: %w", errBadRequest)
+	}
+	var m assess.Metrics
+	if err := json.Unmarshal(in.Metrics, &m); err != nil || m.Schema != assess.MetricsSchema {
+		return run, fmt.Errorf("metrics: want a metrics.json object of schema %s: %w", assess.MetricsSchema, errBadRequest)
+	}
+	if len(in.Samples) == 0 || len(in.Samples) > maxImportSamples {
+		return run, fmt.Errorf("samples: want 1..%d records, got %d: %w", maxImportSamples, len(in.Samples), errBadRequest)
+	}
+	seen := make(map[string]bool, len(in.Samples))
+	for i, raw := range in.Samples {
+		var rec assess.Record
+		if err := decodeStrict(raw, &rec); err != nil {
+			return run, fmt.Errorf("samples[%d]: %w", i, err)
+		}
+		if rec.ID == "" || rec.Suite == "" || seen[rec.ID] {
+			return run, fmt.Errorf("samples[%d]: missing or repeated id or suite: %w", i, errBadRequest)
+		}
+		seen[rec.ID] = true
+		run.Samples = append(run.Samples, work.SampleOf(i, &rec, raw))
+	}
+	run.Spec, run.Metrics = in.Run, in.Metrics
+	return run, nil
+}

@@ -1,0 +1,505 @@
+package work
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/score"
+	"github.com/clearance-dev/clearance/suite"
+	"github.com/clearance-dev/clearance/target"
+)
+
+// SpecVersion is the version of Spec this package writes and runs.
+const SpecVersion = 1
+
+// DefaultShardSize is the number of samples in a shard when the Planner
+// sets none.
+const DefaultShardSize = 100
+
+// Spec is an assessment's fixed definition, stored as
+// review.Assessment.Spec: the suites (each pinned by digest) with their
+// sample limits, the seed, and how the plan is cut into shards. Shard i
+// runs plan positions [i×ShardSize, (i+1)×ShardSize).
+type Spec struct {
+	Version   int         `json:"version"`
+	Suites    []SpecSuite `json:"suites"`
+	Seed      int64       `json:"seed"`
+	SkipJudge bool        `json:"skip_judge,omitempty"`
+	ShardSize int         `json:"shard_size"`
+	Samples   int         `json:"samples"`
+	// Source says where the suites came from: "profiles" (the plan the
+	// case's profiles require) or "request".
+	Source   string   `json:"source"`
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// SpecSuite is one suite of a Spec.
+type SpecSuite struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Digest  string `json:"digest"`
+	Limit   int    `json:"limit,omitempty"`
+}
+
+// ParseSpec decodes a stored spec.
+func ParseSpec(b []byte) (Spec, error) {
+	var s Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Spec{}, fmt.Errorf("parse assessment spec: %s", review.DescribeJSONError(err))
+	}
+	switch {
+	case s.Version != SpecVersion:
+		return Spec{}, fmt.Errorf("parse assessment spec: version %d, want %d", s.Version, SpecVersion)
+	case len(s.Suites) == 0:
+		return Spec{}, errors.New("parse assessment spec: no suites")
+	case s.ShardSize < 1:
+		return Spec{}, fmt.Errorf("parse assessment spec: shard size %d", s.ShardSize)
+	}
+	return s, nil
+}
+
+// Shards returns the number of shards of the spec.
+func (s Spec) Shards() int { return max(1, (s.Samples+s.ShardSize-1)/s.ShardSize) }
+
+// plan returns the spec's samples in plan order, checking that each
+// suite is still the one the spec pinned.
+func (s Spec) plan() (iter.Seq[suite.Sample], int, []*suite.Suite, error) {
+	var seqs []iter.Seq[suite.Sample]
+	var suites []*suite.Suite
+	for _, ss := range s.Suites {
+		st, err := suite.Builtin(ss.Name)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if st.Digest() != ss.Digest {
+			return nil, 0, nil, fmt.Errorf("suite %s changed since the assessment was planned (digest %s, planned %s)", ss.Name, st.Digest(), ss.Digest)
+		}
+		seq, _, err := suite.Samples([]*suite.Suite{st}, suite.PlanOptions{Limit: ss.Limit, Seed: s.Seed})
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("suite %s: %w", ss.Name, err)
+		}
+		seqs = append(seqs, seq)
+		suites = append(suites, st)
+	}
+	all := func(yield func(suite.Sample) bool) {
+		for _, seq := range seqs {
+			for sm := range seq {
+				if s.SkipJudge && sm.Scorer == "judge" {
+					continue
+				}
+				if !yield(sm) {
+					return
+				}
+			}
+		}
+	}
+	n := 0
+	for range all {
+		n++
+	}
+	return all, n, suites, nil
+}
+
+// Planner plans assessments for the review service (review.Planner):
+// the suites the caller asks for, or else those of the sampling plan the
+// case's profiles require, pinned by digest and cut into shards.
+type Planner struct {
+	// ShardSize is the number of samples per shard (default
+	// DefaultShardSize).
+	ShardSize int
+	// SkipJudge leaves out samples scored by the LLM judge, for servers
+	// with no judge model.
+	SkipJudge bool
+	// ProfilePlan returns the suites and per-suite limits the case's
+	// profiles require; nil means a request must name its suites.
+	ProfilePlan func(ctx context.Context, c review.Case) ([]SpecSuite, error)
+}
+
+var _ review.Planner = (*Planner)(nil)
+
+// PlanAssessment implements review.Planner.
+func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.AssessmentInput) (json.RawMessage, int, error) {
+	spec := Spec{Version: SpecVersion, Seed: in.Seed, SkipJudge: p.SkipJudge, ShardSize: p.ShardSize, Source: "request"}
+	if spec.Seed == 0 {
+		spec.Seed = 1
+	}
+	if spec.ShardSize <= 0 {
+		spec.ShardSize = DefaultShardSize
+	}
+	var want []SpecSuite
+	if len(in.Suites) > 0 {
+		for _, name := range in.Suites {
+			want = append(want, SpecSuite{Name: name, Limit: in.Limit})
+		}
+	} else {
+		if p.ProfilePlan == nil {
+			return nil, 0, fmt.Errorf("plan assessment: name the suites: %w", review.ErrInvalidInput)
+		}
+		var err error
+		if want, err = p.ProfilePlan(ctx, c); err != nil {
+			return nil, 0, fmt.Errorf("plan assessment from profiles: %w", err)
+		}
+		if len(want) == 0 {
+			return nil, 0, fmt.Errorf("plan assessment: the case's profiles require no evaluation; name the suites: %w", review.ErrInvalidInput)
+		}
+		if in.Limit > 0 {
+			for i := range want {
+				want[i].Limit = in.Limit
+			}
+		}
+		spec.Source, spec.Profiles = "profiles", c.Profiles
+	}
+	for _, w := range want {
+		st, err := suite.Builtin(w.Name)
+		if errors.Is(err, suite.ErrUnknownSuite) {
+			return nil, 0, fmt.Errorf("plan assessment: suites: unknown suite %q (built-in: %s): %w", w.Name, strings.Join(suite.BuiltinNames(), ", "), review.ErrInvalidInput)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("plan assessment: %w", err)
+		}
+		spec.Suites = append(spec.Suites, SpecSuite{Name: st.Name, Version: st.Version, Digest: st.Digest(), Limit: w.Limit})
+	}
+	_, n, _, err := spec.plan()
+	if err != nil {
+		return nil, 0, fmt.Errorf("plan assessment: %w", err)
+	}
+	if n == 0 {
+		return nil, 0, fmt.Errorf("plan assessment: the plan has no samples: %w", review.ErrInvalidInput)
+	}
+	spec.Samples = n
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, 0, err
+	}
+	return b, spec.Shards(), nil
+}
+
+// Assessor is what the shard runner needs of the review service;
+// *review.Service satisfies it.
+type Assessor interface {
+	AssessmentTarget(ctx context.Context, assessmentID string) (review.Assessment, review.Case, []byte, error)
+	RecordShard(ctx context.Context, assessmentID string, shard int, samples []review.Sample) (review.Assessment, error)
+	ShardSamples(ctx context.Context, assessmentID string, fn func(review.Sample) error) error
+	CompleteAssessment(ctx context.Context, assessmentID string, metrics json.RawMessage) (review.Assessment, error)
+	FailAssessment(ctx context.Context, assessmentID, reason string) (review.Assessment, error)
+}
+
+// ResponseStore is the response cache the runner keeps in the database;
+// review.Store satisfies it.
+type ResponseStore interface {
+	CachedResponse(ctx context.Context, key string) ([]byte, error)
+	PutCachedResponse(ctx context.Context, key string, resp []byte) error
+}
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	Service Assessor      // required
+	Cache   ResponseStore // required: the store-backed response cache
+	// Target builds the client of a case's endpoint; nil means an
+	// OpenAI-compatible endpoint at the case's target URL (the "/v1"
+	// root), the case's model name, and the credentials as bearer key.
+	Target func(c review.Case, credentials []byte) (assess.Target, assess.TargetInfo, error)
+	// TempDir holds shard run directories while they run (default
+	// os.TempDir()).
+	TempDir        string
+	Concurrency    int           // per shard; 0: the runner's adaptive default
+	RequestTimeout time.Duration // 0: the runner's default
+	Attempts       int           // 0: the runner's default
+	Logger         *slog.Logger
+	Now            func() time.Time
+	Version        string
+}
+
+// Runner runs assessment shards (Config.RunShard): it runs a shard's
+// samples against the case's target with the store-backed response
+// cache, records them with the service and, when the last shard is in,
+// computes the metrics from every stored sample and completes the
+// assessment. Running a shard again repeats no completed model call.
+type Runner struct {
+	cfg RunnerConfig
+}
+
+// NewRunner returns a Runner.
+func NewRunner(cfg RunnerConfig) (*Runner, error) {
+	if cfg.Service == nil || cfg.Cache == nil {
+		return nil, fmt.Errorf("%w: runner needs Service and Cache", ErrConfig)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Target == nil {
+		cfg.Target = openAITarget(cfg.RequestTimeout)
+	}
+	return &Runner{cfg: cfg}, nil
+}
+
+func openAITarget(timeout time.Duration) func(review.Case, []byte) (assess.Target, assess.TargetInfo, error) {
+	return func(c review.Case, cred []byte) (assess.Target, assess.TargetInfo, error) {
+		base := strings.TrimRight(c.TargetURL, "/")
+		if !strings.HasSuffix(base, "/v1") {
+			base += "/v1"
+		}
+		model := c.ModelName
+		t, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: base, Model: model, APIKey: strings.TrimSpace(string(cred)), Timeout: timeout})
+		if err != nil {
+			return nil, assess.TargetInfo{}, err
+		}
+		return t, assess.TargetInfo{Kind: "openai", Model: model, BaseURL: base, Identity: t.Identity()}, nil
+	}
+}
+
+// errPermanent marks shard failures that retrying cannot fix.
+var errPermanent = errors.New("permanent shard failure")
+
+// RunShard runs one shard; it is Config.RunShard.
+func (r *Runner) RunShard(ctx context.Context, args ShardArgs) error {
+	err := r.runShard(ctx, args)
+	if errors.Is(err, errPermanent) {
+		if _, ferr := r.cfg.Service.FailAssessment(ctx, args.AssessmentID, err.Error()); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+	}
+	return err
+}
+
+func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
+	as, c, cred, err := r.cfg.Service.AssessmentTarget(ctx, args.AssessmentID)
+	if errors.Is(err, review.ErrNotFound) {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	if err != nil {
+		return err
+	}
+	if as.State == review.AssessmentDone || as.State == review.AssessmentFailed {
+		return nil
+	}
+	spec, err := ParseSpec(as.Spec)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	if args.Shard < 0 || args.Shard >= spec.Shards() {
+		return fmt.Errorf("%w: shard %d of an assessment with %d", errPermanent, args.Shard, spec.Shards())
+	}
+	plan, _, _, err := spec.plan()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	lo, hi := args.Shard*spec.ShardSize, (args.Shard+1)*spec.ShardSize
+	seqOf := map[string]int{}
+	shardPlan := func(yield func(suite.Sample) bool) {
+		i := 0
+		for sm := range plan {
+			if i >= lo && i < hi && !yield(sm) {
+				return
+			}
+			i++
+			if i >= hi {
+				return
+			}
+		}
+	}
+	n := 0
+	for sm := range shardPlan {
+		seqOf[sm.ID] = lo + n
+		n++
+	}
+	scorers, err := scorersFor(shardPlan)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	t, info, err := r.cfg.Target(c, cred)
+	if err != nil {
+		return fmt.Errorf("%w: target of case %s: %v", errPermanent, c.ID, err)
+	}
+	dir, err := os.MkdirTemp(r.cfg.TempDir, "shard-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	res, err := assess.Run(ctx, assess.Config{
+		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, OutDir: dir,
+		PlanKey:     assess.PlanInfo{Seed: spec.Seed, Filter: fmt.Sprintf("assessment=%s;shard=%d", as.ID, args.Shard)},
+		Concurrency: r.cfg.Concurrency, Attempts: r.cfg.Attempts, RequestTimeout: r.cfg.RequestTimeout,
+		Cache: storeCache{ctx: ctx, st: r.cfg.Cache, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
+	})
+	if err != nil {
+		return fmt.Errorf("run shard %d of %s: %w", args.Shard, as.ID, err)
+	}
+	if res.Metrics.Status != "complete" {
+		return fmt.Errorf("run shard %d of %s: run %s", args.Shard, as.ID, res.Metrics.Status)
+	}
+	samples, err := readShard(filepath.Join(dir, "samples.jsonl"), seqOf)
+	if err != nil {
+		return fmt.Errorf("%w: shard %d of %s: %v", errPermanent, args.Shard, as.ID, err)
+	}
+	if len(samples) != n {
+		return fmt.Errorf("run shard %d of %s: %d samples recorded, %d planned", args.Shard, as.ID, len(samples), n)
+	}
+	as, err = r.cfg.Service.RecordShard(ctx, as.ID, args.Shard, samples)
+	if err != nil {
+		return err
+	}
+	r.cfg.Logger.InfoContext(ctx, "shard done", "assessment", as.ID, "shard", args.Shard, "samples", n, "done", as.ShardsDone, "of", as.Shards)
+	if as.State == review.AssessmentRunning && as.ShardsDone == as.Shards {
+		return r.complete(ctx, as.ID, scorers)
+	}
+	return nil
+}
+
+// complete computes an assessment's metrics from its stored samples, in
+// plan order, exactly as a single run computes them from samples.jsonl.
+func (r *Runner) complete(ctx context.Context, id string, scorers map[string]score.Scorer) error {
+	pr, pw := io.Pipe()
+	go func() {
+		err := r.cfg.Service.ShardSamples(ctx, id, func(sm review.Sample) error {
+			if _, err := pw.Write(sm.Record); err != nil {
+				return err
+			}
+			_, err := pw.Write([]byte("\n"))
+			return err
+		})
+		pw.CloseWithError(err)
+	}()
+	all, err := allScorers()
+	if err != nil {
+		return err
+	}
+	for k, v := range scorers {
+		all[k] = v
+	}
+	m, err := assess.ComputeMetrics(pr, "complete", assess.ScorerQuality(all))
+	pr.Close()
+	if err != nil {
+		return fmt.Errorf("metrics of %s: %w", id, err)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = r.cfg.Service.CompleteAssessment(ctx, id, b)
+	return err
+}
+
+// scorersFor builds the scorers a plan uses; the judge is not available
+// to the service's runner (plans skip it).
+func scorersFor(plan iter.Seq[suite.Sample]) (map[string]score.Scorer, error) {
+	out := map[string]score.Scorer{}
+	for sm := range plan {
+		if _, ok := out[sm.Scorer]; ok {
+			continue
+		}
+		if sm.Scorer == "judge" {
+			return nil, errors.New("the plan needs the judge scorer, which the service does not run (plan with SkipJudge)")
+		}
+		sc, err := score.New(sm.Scorer, nil)
+		if err != nil {
+			return nil, err
+		}
+		out[sm.Scorer] = sc
+	}
+	return out, nil
+}
+
+// allScorers builds every scorer that needs no judge, so that metrics
+// name each scorer's version and quality whichever shard ran it.
+func allScorers() (map[string]score.Scorer, error) {
+	out := map[string]score.Scorer{}
+	for _, name := range []string{"refusal", "exact", "regex", "choice", "canary", "marker"} {
+		sc, err := score.New(name, nil)
+		if err != nil {
+			continue
+		}
+		out[name] = sc
+	}
+	return out, nil
+}
+
+// readShard turns a shard's samples.jsonl into review samples.
+func readShard(path string, seqOf map[string]int) ([]review.Sample, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []review.Sample
+	err = assess.ReadRecords(f, func(line int, rec *assess.Record) error {
+		seq, ok := seqOf[rec.ID]
+		if !ok {
+			return fmt.Errorf("line %d: sample %s is not in the shard", line, rec.ID)
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		out = append(out, SampleOf(seq, rec, b))
+		return nil
+	})
+	return out, err
+}
+
+// SampleOf makes the review sample of a run record at plan position seq;
+// raw is the record's JSON. Samples of harmful requests are marked
+// Harmful, so the service seals them: the answer may be harmful content.
+func SampleOf(seq int, rec *assess.Record, raw []byte) review.Sample {
+	sm := review.Sample{Seq: seq, ID: rec.ID, Suite: rec.Suite, Category: rec.Category, Transform: rec.Transform,
+		Kind: rec.Kind, Harmful: rec.Kind == suite.KindHarmful, Record: raw}
+	switch {
+	case rec.Failed():
+		sm.Outcome = review.SampleError
+	case rec.Verdict == nil || rec.Verdict.Err != "":
+		sm.Outcome = review.SampleError
+	case rec.Verdict.Flagged:
+		sm.Outcome = review.SampleFlagged
+	default:
+		sm.Outcome = review.SamplePassed
+	}
+	return sm
+}
+
+// storeCache adapts a ResponseStore to assess.ResponseCache.
+type storeCache struct {
+	ctx context.Context
+	st  ResponseStore
+	log *slog.Logger
+}
+
+func (c storeCache) Get(key string) (target.Response, bool) {
+	b, err := c.st.CachedResponse(c.ctx, key)
+	if err != nil {
+		if !errors.Is(err, review.ErrNotFound) {
+			c.log.Warn("read cached response", "err", err)
+		}
+		return target.Response{}, false
+	}
+	var resp target.Response
+	if err := json.Unmarshal(b, &resp); err != nil {
+		c.log.Warn("decode cached response", "err", err)
+		return target.Response{}, false
+	}
+	return resp, true
+}
+
+func (c storeCache) Put(key string, resp target.Response) error {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	return c.st.PutCachedResponse(c.ctx, key, b)
+}
