@@ -45,7 +45,8 @@ func Transitions() []Transition {
 	dev := []Role{RoleDeveloper}
 	return []Transition{
 		{StateSubmitted, StateInAssessment, []Role{RoleAssessor}},
-		{StateInAssessment, StateUnderReview, []Role{RoleAssessor}},
+		// The system moves a case on when its last assessment finishes.
+		{StateInAssessment, StateUnderReview, []Role{RoleAssessor, RoleSystem}},
 		// Re-run an assessment, e.g. after the developer remediated.
 		{StateUnderReview, StateInAssessment, []Role{RoleAssessor, RoleReviewer}},
 		{StateUnderReview, StateInformationRequested, []Role{RoleReviewer, RoleOfficial}},

@@ -44,6 +44,9 @@ type Config struct {
 	// LogHandler, if set, serves the transparency log read-only (GET and
 	// HEAD) under /log/; it sees paths with the /log prefix removed.
 	LogHandler http.Handler
+	// UI, if set, serves every request no other route takes (the web
+	// pages, package web/ui).
+	UI http.Handler
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes,
@@ -126,6 +129,9 @@ func New(c Config) (*Server, error) {
 	}
 	// Anything else under /api/v1 is a problem, not the mux's text.
 	s.handle(catchAll, http.HandlerFunc(s.unrouted))
+	if c.UI != nil {
+		s.handle("/", c.UI)
+	}
 	s.handler = s.instrument(s.mux)
 	return s, nil
 }

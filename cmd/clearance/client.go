@@ -89,6 +89,11 @@ func dossierJSON(path string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read dossier: %w", err)
 	}
+	return dossierJSONOf(path, b)
+}
+
+// dossierJSONOf converts a YAML or JSON dossier to compact JSON.
+func dossierJSONOf(path string, b []byte) (json.RawMessage, error) {
 	var v map[string]any
 	if err := yaml.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("dossier %s: %w", path, err)

@@ -1,21 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/attest"
-	"github.com/clearance-dev/clearance/policy"
-	"github.com/clearance-dev/clearance/report"
+	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/suite"
+	"github.com/clearance-dev/clearance/target"
 	"github.com/clearance-dev/clearance/tlog"
 )
 
@@ -25,198 +26,387 @@ import (
 //go:embed demo_dossier.yaml
 var demoDossier []byte
 
-// demoModels are the two reference models (simulators) the demo reviews.
-var demoModels = []struct{ name, profile string }{
-	{"acme-robust", "robust"},
-	{"acme-vulnerable", "vulnerable"},
+// demoModels are the two reference models (simulators) the demo reviews,
+// each submitted by its own developer organisation.
+var demoModels = []struct{ name, profile, org, dev string }{
+	{"northwind-robust", "robust", "Northwind Labs", "nadia"},
+	{"contoso-vulnerable", "vulnerable", "Contoso AI", "carlos"},
+}
+
+// demoProfiles are the regimes the demo cases are reviewed under.
+var demoProfiles = []string{"eu-ai-act-gpai-sr", "us-2026-draft", "ca-sb-53"}
+
+// demoState is DATA/demo.json: what a finished demo seeded, so that a
+// second run serves it again instead of seeding twice.
+type demoState struct {
+	Cases     map[string]string `json:"cases"`     // model name → case id
+	Decisions map[string]string `json:"decisions"` // model name → decision id
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "demo [--data DIR] [--limit N]")
-	data := fs.String("data", "clearance-demo", "directory for the demo's runs and reports")
-	limit := fs.Int("limit", 200, "samples per suite")
+	fs := newFlagSet(e, "demo", "demo [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…] [--no-serve] [--limit N]")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the service the demo starts")
+	var sf serviceFlags
+	sf.register(fs)
+	fs.Lookup("data").DefValue, sf.data = "clearance-demo", "clearance-demo"
+	noServe := fs.Bool("no-serve", false, "exit after the seeded reviews are decided instead of serving")
+	limit := fs.Int("limit", 0, "samples per suite of each assessment (0: the sizes the profiles require)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	names := suite.BuiltinNames()
-	fmt.Fprintf(e.stdout, "Clearance demo: assessing two reference models (simulators with known behaviour, not real models)\nover real HTTP on loopback with the built-in suites %v, %d samples each.\n\n", names, *limit)
-	cache, err := assess.OpenCache(filepath.Join(*data, "cache"))
+	if *limit < 0 {
+		return usageError("--limit must not be negative")
+	}
+	st, err := sf.openStack(ctx, e, stackOptions{workers: 2, owner: true, shardSize: 50})
 	if err != nil {
 		return err
 	}
-	var suites []*suite.Suite
-	info := assess.PlanInfo{Limit: *limit, Seed: 1, Filter: ";skip-judge"}
-	for _, n := range names {
+	defer st.Close()
+	srv, err := st.httpServer(e)
+	if err != nil {
+		return err
+	}
+	listen := *addr
+	if *noServe {
+		listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if err := st.start(ctx, true); err != nil {
+		ln.Close()
+		return err
+	}
+	statePath := filepath.Join(sf.data, "demo.json")
+	var ds demoState
+	if b, err := os.ReadFile(statePath); err == nil {
+		if err := json.Unmarshal(b, &ds); err != nil {
+			ln.Close()
+			return fmt.Errorf("read %s: %w", statePath, err)
+		}
+		fmt.Fprintf(e.stdout, "The demo data in %s is already seeded: serving it again.\n", sf.absData())
+	} else {
+		if ds, err = seedDemo(ctx, e, st, &sf, *limit); err != nil {
+			ln.Close()
+			return err
+		}
+		b, _ := json.MarshalIndent(ds, "", "  ")
+		if err := os.WriteFile(statePath, b, 0o644); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	if err := demoCheck(ctx, e, st, &sf, ds); err != nil {
+		ln.Close()
+		return err
+	}
+	if *noServe {
+		ln.Close()
+		fmt.Fprintf(e.stdout, "Done (--no-serve). Serve it with: clearance serve --data %s\n", sf.data)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "\nClearance is serving http://%s — sign in at /login with a token from %s; the public log of decisions is at /transparency.\nPress Ctrl-C to stop.\n",
+		ln.Addr(), filepath.Join(sf.data, "demo-tokens.txt"))
+	return st.serve(ctx, e, srv, ln, 10*time.Minute)
+}
+
+// demoActors are the demo's people, by role label.
+type demoActors map[string]review.Actor
+
+// seedDemo creates the demo's organisations and people, submits both
+// reference models, assesses them through the job queue, records
+// findings and responses, and decides, signs and logs both cases.
+func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit int) (demoState, error) {
+	ds := demoState{Cases: map[string]string{}, Decisions: map[string]string{}}
+	svc := st.svc
+	admin, _, err := svc.Bootstrap(ctx, "Demo Review Office", "admin", "admin@review.example")
+	if err != nil {
+		return ds, fmt.Errorf("seed the demo (is %s another service's data directory?): %w", sf.data, err)
+	}
+	actors := demoActors{"admin": admin}
+	var tokens strings.Builder
+	fmt.Fprintf(&tokens, "# Demo API tokens: sign in at /login, or use with clearance case --token.\n")
+	person := func(label, orgID, name string, roles ...review.Role) error {
+		u, err := svc.CreateUser(ctx, admin, review.UserInput{OrgID: orgID, Name: name, Email: name + "@example.com", Roles: roles})
+		if err != nil {
+			return err
+		}
+		_, secret, err := svc.IssueToken(ctx, admin, u.ID, "demo", time.Time{})
+		if err != nil {
+			return err
+		}
+		a, err := svc.Authenticate(ctx, secret)
+		if err != nil {
+			return err
+		}
+		actors[label] = a
+		fmt.Fprintf(&tokens, "%-10s %-28s %s\n", label, name+" ("+string(roles[0])+")", secret)
+		return nil
+	}
+	if err := person("reviewer", admin.Org.ID, "rita", review.RoleReviewer); err != nil {
+		return ds, err
+	}
+	if err := person("official", admin.Org.ID, "omar", review.RoleOfficial); err != nil {
+		return ds, err
+	}
+	if err := person("auditor", admin.Org.ID, "aude", review.RoleAuditor); err != nil {
+		return ds, err
+	}
+	assessors, err := svc.CreateOrg(ctx, admin, "Demo Assessors", review.OrgAssessor)
+	if err != nil {
+		return ds, err
+	}
+	if err := person("assessor", assessors.ID, "asha", review.RoleAssessor); err != nil {
+		return ds, err
+	}
+	dossier, err := dossierJSONOf("demo dossier", demoDossier)
+	if err != nil {
+		return ds, err
+	}
+	oracle, err := demoOracle()
+	if err != nil {
+		return ds, err
+	}
+	fmt.Fprintf(e.stdout, "Clearance demo: two developers submit reference models (simulators with known behaviour, not real models);\n"+
+		"assessors run the plan their regimes require as sharded jobs over HTTP; reviewers, developers and an official\n"+
+		"take the cases to signed decisions in the transparency log.\n\n")
+	for _, m := range demoModels {
+		org, err := svc.CreateOrg(ctx, admin, m.org, review.OrgDeveloper)
+		if err != nil {
+			return ds, err
+		}
+		if err := person("dev-"+m.profile, org.ID, m.dev, review.RoleDeveloper); err != nil {
+			return ds, err
+		}
+		dev := actors["dev-"+m.profile]
+		url, err := demoTarget(st, m.profile, oracle)
+		if err != nil {
+			return ds, err
+		}
+		modelDir := filepath.Join(sf.data, "models", m.name)
+		if err := writeDemoWeights(modelDir, m.name); err != nil {
+			return ds, err
+		}
+		man, err := attest.HashModel(ctx, modelDir, attest.HashOptions{})
+		if err != nil {
+			return ds, err
+		}
+		c, err := svc.Submit(ctx, dev, review.Submission{Model: review.SubmittedModel{Digest: "sha256:" + man.RootHex(), Name: m.name},
+			Dossier: dossier, Target: review.SubmittedTarget{URL: url}, Profiles: demoProfiles})
+		if err != nil {
+			return ds, err
+		}
+		ds.Cases[m.name] = c.ID
+		fmt.Fprintf(e.stdout, "== %s by %s: case %s submitted under %s\n", m.name, m.org, c.ID, strings.Join(demoProfiles, ", "))
+		as, err := svc.ScheduleAssessment(ctx, actors["assessor"], c.ID, review.AssessmentInput{Limit: limit})
+		if err != nil {
+			return ds, err
+		}
+		fmt.Fprintf(e.stdout, "   assessment %s: the profiles' sampling plan, %d shards\n", as.ID, as.Shards)
+		if as, err = waitAssessment(ctx, svc, actors["assessor"], as.ID); err != nil {
+			return ds, err
+		}
+		if err := printRates(e, as); err != nil {
+			return ds, err
+		}
+		if err := demoReview(ctx, e, st, actors, dev, c.ID, as, &ds, m.name); err != nil {
+			return ds, err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(sf.data, "demo-tokens.txt"), []byte(tokens.String()), 0o600); err != nil {
+		return ds, err
+	}
+	return ds, nil
+}
+
+// demoReview files a finding on the flagged attacks, has the developer
+// respond, and has the official decide by the profiles' outcomes.
+func demoReview(ctx context.Context, e *env, st *stack, actors demoActors, dev review.Actor, caseID string, as review.Assessment, ds *demoState, name string) error {
+	svc := st.svc
+	flagged, err := svc.Samples(ctx, actors["reviewer"], review.SampleFilter{AssessmentID: as.ID, Suite: "jailbreak", Outcome: review.SampleFlagged, AfterSeq: -1, Limit: 5})
+	if err != nil {
+		return err
+	}
+	sev, title := review.SeverityLow, "Residual jailbreak susceptibility"
+	if len(flagged) == 5 {
+		sev, title = review.SeverityHigh, "Jailbreaks elicit harmful assistance"
+	}
+	var ids []string
+	for _, s := range flagged {
+		ids = append(ids, s.ID)
+	}
+	f, err := svc.RecordFinding(ctx, actors["reviewer"], caseID, review.FindingInput{Severity: sev, Title: title,
+		Description: "Attack success on the jailbreak suite; the linked samples show the model complying.", SampleIDs: ids})
+	if err != nil {
+		return err
+	}
+	if _, err := svc.Respond(ctx, dev, f.ID, "We will add refusal training for the linked attack families and resubmit the safety case."); err != nil {
+		return err
+	}
+	c, err := svc.GetCase(ctx, actors["official"], caseID)
+	if err != nil {
+		return err
+	}
+	pd, err := evaluateCase(ctx, st.store, c, e.now())
+	if err != nil {
+		return err
+	}
+	outcomes := map[string]map[string]string{}
+	fmt.Fprintf(e.stdout, "   regime comparison:\n")
+	for _, r := range pd.Results {
+		o := string(r.Outcome)
+		switch {
+		case !r.Applicable:
+			o = string(attest.OutcomeNotApplicable)
+		case o == "notify_only":
+			o = string(attest.OutcomeClearedWithConditions)
+		}
+		if !attest.Outcome(o).Valid() {
+			o = string(attest.OutcomeHold)
+		}
+		outcomes[r.Profile] = map[string]string{"outcome": o}
+		why := ""
+		for _, cr := range r.FailedCriteria {
+			why += fmt.Sprintf(" %s:%s", cr.ID, cr.Status)
+		}
+		fmt.Fprintf(e.stdout, "     %-20s %-15s tier %-12s %s%s\n", r.Profile, map[bool]string{true: "applicable", false: "not applicable"}[r.Applicable], r.Tier, o, why)
+	}
+	ob, _ := json.Marshal(outcomes)
+	in := review.DecisionInput{Outcomes: ob, Rationale: "Decided on the assessed rates under each profile's rules (see the regime comparison)."}
+	missing, err := policyEvidence{store: st.store, now: e.now}.MissingEvidence(ctx, c)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		in.OverrideReason = "Demo: artifacts a reference model cannot provide are recorded as missing."
+	}
+	d, err := svc.Decide(ctx, actors["official"], caseID, in)
+	if err != nil {
+		return err
+	}
+	ds.Decisions[name] = d.ID
+	fmt.Fprintf(e.stdout, "   finding %s (%s) answered; decision %s signed", f.ID, sev, d.ID)
+	if d.LogIndex >= 0 {
+		fmt.Fprintf(e.stdout, ", logged at index %d", d.LogIndex)
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+// demoCheck downloads each demo decision's bundle and receipt into
+// DATA/decisions and verifies them offline as anyone could.
+func demoCheck(ctx context.Context, e *env, st *stack, sf *serviceFlags, ds demoState) error {
+	if _, err := st.svc.PublishPending(ctx); err != nil {
+		return err
+	}
+	dir := filepath.Join(sf.data, "decisions")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	for _, m := range demoModels {
+		id, ok := ds.Decisions[m.name]
+		if !ok {
+			continue
+		}
+		d, err := st.store.GetDecision(ctx, id)
+		if err != nil {
+			return err
+		}
+		if d.LogIndex < 0 {
+			return fmt.Errorf("demo decision %s is not logged", id)
+		}
+		bundle := filepath.Join(dir, m.name+".sigstore.json")
+		if err := os.WriteFile(bundle, d.Bundle, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(tlog.ReceiptPath(bundle), d.Receipt, 0o644); err != nil {
+			return err
+		}
+		modelDir := filepath.Join(sf.data, "models", m.name)
+		rep := verifyDecisionFiles(ctx, verifyInput{bundlePath: bundle, keyPath: st.keyPath, modelDir: modelDir,
+			logLoc: st.logDir, logKeyPath: filepath.Join(st.logDir, tlog.VerifierKeyFile), now: e.now()})
+		if !rep.OK {
+			return fmt.Errorf("demo decision %s does not verify: %s", bundle, rep.Reason)
+		}
+		fmt.Fprintf(e.stdout, "Verified offline: %s is %s (signature, weights %s, log index %d, consistency).\n", m.name, rep.Decision.Outcome, modelDir, d.LogIndex)
+	}
+	m := demoModels[0]
+	fmt.Fprintf(e.stdout, "Check one yourself:\n  clearance verify --bundle %s --model %s --key %s --log-key %s\n",
+		filepath.Join(dir, m.name+".sigstore.json"), filepath.Join(sf.data, "models", m.name), st.keyPath, filepath.Join(st.logDir, tlog.VerifierKeyFile))
+	return nil
+}
+
+// waitAssessment waits for an assessment's jobs to finish.
+func waitAssessment(ctx context.Context, svc *review.Service, a review.Actor, id string) (review.Assessment, error) {
+	for {
+		as, err := svc.GetAssessment(ctx, a, id)
+		if err != nil {
+			return as, err
+		}
+		switch as.State {
+		case review.AssessmentDone:
+			return as, nil
+		case review.AssessmentFailed:
+			return as, fmt.Errorf("assessment %s failed: %s", id, as.Error)
+		}
+		select {
+		case <-ctx.Done():
+			return as, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// printRates prints an assessment's headline rates with their intervals.
+func printRates(e *env, as review.Assessment) error {
+	var m assess.Metrics
+	if err := json.Unmarshal(as.Metrics, &m); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "   %d samples scored, %d errors\n", m.Scored, m.Errors)
+	for _, g := range m.Groups {
+		r := g.Overall
+		fmt.Fprintf(e.stdout, "     %-40s %6.1f%%  [%5.1f%%, %5.1f%%]  n=%d\n", g.Key, 100*r.Rate, 100*r.CI.Low, 100*r.CI.High, r.N)
+	}
+	return nil
+}
+
+// demoOracle tells the reference models what each built-in prompt is.
+func demoOracle() (target.Oracle, error) {
+	var ss []*suite.Suite
+	for _, n := range suite.BuiltinNames() {
 		s, err := suite.Builtin(n)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		suites = append(suites, s)
-		info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
+		ss = append(ss, s)
 	}
-	all, _, err := suite.Samples(suites, suite.PlanOptions{Limit: *limit, Seed: 1})
+	all, _, err := suite.Samples(ss, suite.PlanOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	seq, n := withoutJudge(all) // the demo has no judge model
-	for _, m := range demoModels {
-		tf := targetFlags{kind: "reference", profile: m.profile, temperature: -1}
-		bt, err := buildTarget(e, &tf, seq, "")
-		if err != nil {
-			return err
-		}
-		scorers, closeJudge, err := buildScorers(e, seq, &targetFlags{})
-		if err != nil {
-			bt.close()
-			return err
-		}
-		dir := filepath.Join(*data, "runs", m.name)
-		res, err := assess.Run(ctx, assess.Config{
-			Target: bt.t, TargetInfo: bt.info, Plan: seq, Total: n, PlanKey: info, Scorers: scorers,
-			OutDir: dir, Cache: cache, Logger: e.log, Now: e.now, Version: clearanceVersion(),
-		})
-		closeJudge()
-		bt.close()
-		if err != nil {
-			return err
-		}
-		if err := report.WriteRunFiles(dir, report.Run{Run: res.Run, Metrics: res.Metrics}); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "== %s (reference profile %q)\n", m.name, m.profile)
-		if err := printSummary(e.stdout, "text", res, map[string]string{"report_html": filepath.Join(dir, "report.html")}); err != nil {
-			return err
-		}
-		if err := demoDecide(ctx, e, *data, m.name, dir, res); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout)
-	}
-	fmt.Fprintf(e.stdout, "Check a decision yourself, offline:\n  clearance verify --bundle %s --model %s --key %s --log-key %s\n",
-		filepath.Join(*data, "runs", demoModels[0].name, "decision.bundle"), filepath.Join(*data, "models", demoModels[0].name),
-		filepath.Join(*data, "keys", "decider.pub"), filepath.Join(*data, "log", "log.pub"))
-	fmt.Fprintf(e.stdout, "or with cosign v2:\n  %s\n\n", attest.CosignCommand(filepath.Join(*data, "keys", "decider.pub"),
-		filepath.Join(*data, "runs", demoModels[0].name, "decision.bundle"), filepath.Join(*data, "trusted_root.json"),
-		filepath.Join(*data, "models", demoModels[0].name, "model.safetensors"), ""))
-	abs, _ := filepath.Abs(*data)
-	fmt.Fprintf(e.stdout, "Done. Runs, metrics and reports are under %s%c\n", abs, os.PathSeparator)
-	return nil
+	return assess.ReferenceOracle(all), nil
 }
 
-// demoDecide judges a demo run under every built-in profile, writes the
-// regime comparison, signs the decision bound to a (synthetic) weights
-// directory, appends it to the demo's transparency log and verifies it.
-func demoDecide(ctx context.Context, e *env, data, name, runDir string, res *assess.Result) error {
-	dossierPath := filepath.Join(data, "dossier.yaml")
-	if err := os.WriteFile(dossierPath, demoDossier, 0o644); err != nil {
-		return err
-	}
-	evPath, err := writeEvidence(runDir, dossierPath, res, e.now())
+// demoTarget serves a reference model with a built-in profile on
+// loopback for as long as the stack runs, and returns its base URL.
+func demoTarget(st *stack, profile string, oracle target.Oracle) (string, error) {
+	p, err := loadReferenceProfile(profile)
 	if err != nil {
-		return err
+		return "", err
 	}
-	evBytes, err := os.ReadFile(evPath)
+	ref, err := target.NewReference(p, oracle)
 	if err != nil {
-		return err
+		return "", err
 	}
-	ev, err := policy.LoadEvidence(evPath, evBytes)
+	url, stop, err := serveLoopback(target.NewReferenceServer(ref, target.ServerOptions{}))
 	if err != nil {
-		return err
+		return "", err
 	}
-	ev.Model.Name = name
-	cmp, err := policy.Compare(ev)
-	if err != nil {
-		return err
-	}
-	var txt, html bytes.Buffer
-	if err := policy.RenderTable(&txt, cmp); err != nil {
-		return err
-	}
-	if err := policy.RenderHTML(&html, cmp); err != nil {
-		return err
-	}
-	cj, _ := json.MarshalIndent(cmp, "", "  ")
-	for file, b := range map[string][]byte{"compare.txt": txt.Bytes(), "compare.html": html.Bytes(), "compare.json": cj} {
-		if err := os.WriteFile(filepath.Join(runDir, file), b, 0o644); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(e.stdout, "Regime comparison (full detail: %s):\n", filepath.Join(runDir, "compare.html"))
-	for _, r := range cmp.Results {
-		app := "not applicable"
-		if r.Applicable {
-			app = "applicable"
-		}
-		fmt.Fprintf(e.stdout, "  %-20s %-15s tier %-12s %s\n", r.Profile, app, r.Tier, r.Outcome)
-	}
-
-	// The decider's key and the log are made once per data directory.
-	keys := filepath.Join(data, "keys", "decider")
-	if _, err := os.Stat(keys + ".key"); err != nil {
-		os.MkdirAll(filepath.Dir(keys), 0o700)
-		k, err := attest.GenerateKey()
-		if err != nil {
-			return err
-		}
-		if err := attest.WriteKeyFiles(keys, k, nil); err != nil {
-			return err
-		}
-	}
-	logDir := filepath.Join(data, "log")
-	if _, err := os.Stat(filepath.Join(logDir, "log.pub")); err != nil {
-		if _, err := tlog.Init(ctx, logDir, "clearance-demo/log"); err != nil {
-			return err
-		}
-	}
-	os.WriteFile(filepath.Join(data, "trusted_root.json"), []byte(attest.CosignTrustedRoot), 0o644)
-	modelDir := filepath.Join(data, "models", name)
-	if err := writeDemoWeights(modelDir, name); err != nil {
-		return err
-	}
-	key, err := loadPrivateKey(e, keys+".key", "")
-	if err != nil {
-		return err
-	}
-	all, err := policy.Builtins()
-	if err != nil {
-		return err
-	}
-	pd, err := policy.Decide(ev, all...)
-	if err != nil {
-		return err
-	}
-	d := decisionFromPolicy(pd, ev, e.now(), 365*24*time.Hour)
-	d.CaseID = "demo-" + name
-	d.Verifier = attest.Verifier{ID: "urn:clearance:demo-review-board", Name: "Clearance demo review board", Version: map[string]string{"clearance": clearanceVersion()}}
-	bundlePath := filepath.Join(runDir, "decision.bundle")
-	if _, err := os.Stat(bundlePath); err == nil {
-		// Already decided and logged in an earlier demo run: verify it again
-		// rather than logging a duplicate.
-		return demoVerify(ctx, e, bundlePath, modelDir, keys, logDir)
-	}
-	bundle, _, err := signDecisionFor(ctx, key, d, modelDir, "")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(bundlePath, bundle, 0o644); err != nil {
-		return err
-	}
-	rec, err := appendToLog(ctx, logDir, bundle, tlog.ReceiptPath(bundlePath))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "Decision: %s — signed %s, logged at index %d\n", d.Outcome, bundlePath, rec.Index)
-	return demoVerify(ctx, e, bundlePath, modelDir, keys, logDir)
-}
-
-func demoVerify(ctx context.Context, e *env, bundlePath, modelDir, keys, logDir string) error {
-	rep := verifyDecisionFiles(ctx, verifyInput{bundlePath: bundlePath, keyPath: keys + ".pub", modelDir: modelDir,
-		logLoc: logDir, logKeyPath: filepath.Join(logDir, "log.pub"), receiptPath: tlog.ReceiptPath(bundlePath), now: e.now()})
-	if !rep.OK {
-		return fmt.Errorf("demo decision %s does not verify: %s", bundlePath, rep.Reason)
-	}
-	fmt.Fprintf(e.stdout, "Verified offline: signature, weights, log inclusion and consistency.\n")
-	return nil
+	st.closers = append(st.closers, func(context.Context) { stop() })
+	return url, nil
 }
 
 // writeDemoWeights writes a small synthetic "weights" directory, the same

@@ -131,7 +131,11 @@ func (s *stack) httpServer(e *env) (*http.Server, error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, func(context.Context) { lh.Close() })
-	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, Now: e.now})
+	pages, err := s.uiHandler(e)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, UI: pages, Now: e.now})
 	if err != nil {
 		return nil, err
 	}

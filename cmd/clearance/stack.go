@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/store/postgres"
 	"github.com/clearance-dev/clearance/tlog"
+	"github.com/clearance-dev/clearance/web/ui"
 	"github.com/clearance-dev/clearance/webhook"
 	"github.com/clearance-dev/clearance/work"
 )
@@ -48,6 +50,7 @@ type stack struct {
 	runner  *work.Runner
 	log     *tlog.Log
 	logDir  string
+	dataDir string
 	keyPath string // decision public key (PEM), when owner
 	hooks   *webhook.Dispatcher
 	closers []func(context.Context)
@@ -85,7 +88,7 @@ func (l *lateScheduler) EnqueueAssessment(ctx context.Context, a review.Assessme
 // openStack opens the store, the service and the job queue the flags
 // name, and (owner) the decision key and the transparency log.
 func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions) (_ *stack, err error) {
-	st := &stack{logDir: filepath.Join(sf.data, "log")}
+	st := &stack{logDir: filepath.Join(sf.data, "log"), dataDir: sf.data}
 	defer func() {
 		if err != nil {
 			st.Close()
@@ -475,4 +478,36 @@ func profilePlan(e *env) func(ctx context.Context, c review.Case) ([]work.SpecSu
 		}
 		return out, nil
 	}
+}
+
+// uiHandler builds the web pages over the service. The session key is
+// DATA/session.key (32 random bytes, made on first use, mode 0600), so
+// sessions survive a restart.
+func (s *stack) uiHandler(e *env) (*ui.Handler, error) {
+	p := filepath.Join(s.dataDir, "session.key")
+	key, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(key) != ui.SessionKeySize) {
+		key = make([]byte, ui.SessionKeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, key, 0o600); err != nil {
+			return nil, fmt.Errorf("write session key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read session key: %w", err)
+	}
+	var decider []byte
+	if s.keyPath != "" {
+		if decider, err = os.ReadFile(s.keyPath); err != nil {
+			return nil, err
+		}
+	}
+	return ui.New(ui.Config{
+		Service: s.svc,
+		Evaluate: func(ctx context.Context, c review.Case) (*policy.Decision, error) {
+			return evaluateCase(ctx, s.store, c, e.now())
+		},
+		LogDir: s.logDir, DeciderKey: decider, SessionKey: key, Logger: e.log, Now: e.now,
+	})
 }

@@ -1,0 +1,205 @@
+// Package ui is Clearance's web user interface: server-rendered HTML pages
+// for the people who run a review (developers, assessors, reviewers,
+// officials, auditors) and a public transparency page for everyone else.
+//
+// A Handler serves these routes (see routes for the full table):
+//
+//	GET  /login, POST /login       sign in with an API token
+//	POST /logout                   sign out
+//	GET  /cases                    case list with clocks, filters and search
+//	GET  /cases/{id}               case page: dossier, regime comparison,
+//	                               assessments with charts, findings,
+//	                               decisions, timeline and the role's actions
+//	GET  /cases/{id}/samples       transcript browser
+//	GET  /decisions/{id}           decision page with verification commands
+//	GET  /transparency             public: log checkpoint and decisions
+//	GET  /static/style.css         the one stylesheet
+//
+// Sign-in exchanges an API token for a session cookie that holds the token
+// sealed with AES-256-GCM under Config.SessionKey (HttpOnly, SameSite=Strict,
+// Secure when Config.Secure, with an expiry). Every request authenticates
+// the token again through review.Service.Authenticate, so a revoked token or
+// disabled user loses access at once. Every POST carries the session's CSRF
+// token in a hidden field; the sign-in form, which has no session yet, is
+// protected by a double-submit cookie. Every response carries a strict
+// Content-Security-Policy with no script source at all: the UI uses no
+// JavaScript.
+//
+// Authorisation is the review service's: pages call the service as the
+// signed-in actor and map its errors to pages (ErrNotFound, including
+// another organisation's case, to one 404 page that does not tell the two
+// apart; ErrForbidden to 403). The UI hides actions the actor's roles do not
+// allow, but never relies on hiding. Forms reject bad input with a message
+// next to the field and status 422, changing nothing.
+//
+// Harmful transcripts are never in a page unless the actor asked for one
+// (a POST "reveal") and the service allowed it; the service records each
+// reveal in the audit trail. Authenticated pages are sent with
+// Cache-Control: no-store.
+package ui
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/clearance-dev/clearance/policy"
+	"github.com/clearance-dev/clearance/review"
+)
+
+// SessionKeySize is the length of Config.SessionKey in bytes.
+const SessionKeySize = 32
+
+// DefaultSessionTTL is how long a session lasts when Config.SessionTTL is
+// zero.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Config configures a Handler.
+type Config struct {
+	// Service is required: every page reads and acts through it.
+	Service *review.Service
+	// Evaluate judges a case's evidence under its profiles for the regime
+	// comparison matrix on the case page. Nil shows the section as
+	// unavailable; an error is logged and shown as unavailable.
+	Evaluate func(ctx context.Context, c review.Case) (*policy.Decision, error)
+	// LogDir is the transparency log directory (DIR/checkpoint,
+	// DIR/log.pub); the public page shows its latest checkpoint, verified
+	// with log.pub. Empty shows the log as not configured.
+	LogDir string
+	// LogURL is where the log is served, for links; "" means "/log/".
+	LogURL string
+	// DeciderKey is the PEM public key decisions are signed with, offered
+	// for download on the transparency page; nil leaves it out.
+	DeciderKey []byte
+	// SessionKey seals session cookies; required, SessionKeySize bytes.
+	// Changing it signs everyone out.
+	SessionKey []byte
+	// SessionTTL is a session's lifetime; zero means DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Secure sets the Secure flag (and the __Host- prefix) on cookies; set
+	// it whenever the UI is served over HTTPS.
+	Secure bool
+	// Logger receives internal errors; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Service == nil:
+		return errors.New("ui config: Service is required")
+	case len(c.SessionKey) != SessionKeySize:
+		return fmt.Errorf("ui config: SessionKey is %d bytes, want %d", len(c.SessionKey), SessionKeySize)
+	case c.SessionTTL < 0:
+		return fmt.Errorf("ui config: SessionTTL %s is negative", c.SessionTTL)
+	}
+	return nil
+}
+
+// Handler serves the web UI. It is safe for concurrent use.
+type Handler struct {
+	svc        *review.Service
+	evaluate   func(ctx context.Context, c review.Case) (*policy.Decision, error)
+	logDir     string
+	logURL     string
+	deciderKey []byte
+	aead       cipher.AEAD
+	ttl        time.Duration
+	secure     bool
+	log        *slog.Logger
+	now        func() time.Time
+	pages      pages
+	mux        *http.ServeMux
+}
+
+// New returns a Handler, or an error naming the bad Config field.
+func New(cfg Config) (*Handler, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(cfg.SessionKey)
+	if err != nil {
+		return nil, fmt.Errorf("ui config: session key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("ui config: session key: %w", err)
+	}
+	ps, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{svc: cfg.Service, evaluate: cfg.Evaluate, logDir: cfg.LogDir, logURL: cfg.LogURL,
+		deciderKey: cfg.DeciderKey, aead: aead, ttl: cfg.SessionTTL, secure: cfg.Secure,
+		log: cfg.Logger, now: cfg.Now, pages: ps}
+	if h.logURL == "" {
+		h.logURL = "/log/"
+	}
+	if h.ttl == 0 {
+		h.ttl = DefaultSessionTTL
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.mux = h.routes()
+	return h, nil
+}
+
+// ServeHTTP sets the security headers every response carries and
+// dispatches to the route.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}
+
+// contentSecurityPolicy allows the page's own stylesheet and inline SVG
+// (data: images), nothing else: no script of any origin, no frames, and
+// forms only to this origin.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func (h *Handler) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /static/style.css", h.style)
+	m.HandleFunc("GET /login", h.loginForm)
+	m.HandleFunc("POST /login", h.login)
+	m.HandleFunc("POST /logout", h.logout)
+	m.HandleFunc("GET /transparency", h.transparency)
+	m.HandleFunc("GET /transparency/log.pub", h.logKey)
+	m.HandleFunc("GET /transparency/decider.pub", h.deciderPub)
+	m.HandleFunc("GET /transparency/trusted_root.json", h.trustedRoot)
+	m.HandleFunc("GET /transparency/decisions/{file}", h.publicDecision)
+
+	m.HandleFunc("GET /{$}", h.authed(h.home))
+	m.HandleFunc("GET /cases", h.authed(h.caseList))
+	m.HandleFunc("GET /cases/{id}", h.authed(h.casePage))
+	m.HandleFunc("POST /cases/{id}/assessments", h.authed(h.scheduleAssessment))
+	m.HandleFunc("POST /cases/{id}/findings", h.authed(h.recordFinding))
+	m.HandleFunc("POST /cases/{id}/findings/{fid}/responses", h.authed(h.respond))
+	m.HandleFunc("POST /cases/{id}/findings/{fid}/status", h.authed(h.findingStatus))
+	m.HandleFunc("POST /cases/{id}/transition", h.authed(h.transition))
+	m.HandleFunc("POST /cases/{id}/decision", h.authed(h.decide))
+	m.HandleFunc("POST /cases/{id}/appeal", h.authed(h.appeal))
+	m.HandleFunc("GET /cases/{id}/samples", h.authed(h.samples))
+	m.HandleFunc("POST /cases/{id}/samples/reveal", h.authed(h.reveal))
+	m.HandleFunc("GET /decisions/{id}", h.authed(h.decisionPage))
+	m.HandleFunc("GET /decisions/{id}/bundle", h.authed(h.decisionBundle))
+	m.HandleFunc("GET /decisions/{id}/receipt", h.authed(h.decisionReceipt))
+	m.HandleFunc("/", h.notFound)
+	return m
+}
