@@ -107,7 +107,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	sched := &lateScheduler{}
 	cfg := review.Config{
 		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{},
-		Planner: &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, ProfilePlan: profilePlan(e)},
+		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, ProfilePlan: profilePlan(e)},
 		Scheduler: sched, Now: e.now, Logger: e.log,
 	}
 	if opts.owner {
