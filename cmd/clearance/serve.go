@@ -92,13 +92,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	workers := fs.Int("workers", 2, "assessment shards this process works at once (0: leave them to 'clearance worker' processes)")
 	shardSize := fs.Int("shard-size", work.DefaultShardSize, "samples per assessment shard")
 	anchorEvery := fs.Duration("anchor-every", 10*time.Minute, "how often the audit trail's head is anchored in the transparency log")
+	var jf jobFlags
+	jf.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *workers < 0 || *shardSize < 1 || *anchorEvery <= 0 {
 		return usageError("--workers must be ≥ 0, --shard-size ≥ 1 and --anchor-every > 0")
 	}
-	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize})
+	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency})
 	if err != nil {
 		return err
 	}
@@ -188,7 +191,8 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	var sf serviceFlags
 	sf.register(fs)
 	workers := fs.Int("workers", 4, "assessment shards worked at once")
-	concurrency := fs.Int("concurrency", 0, "model requests in flight per shard (0: adaptive)")
+	var jf jobFlags
+	jf.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -198,7 +202,8 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if *workers < 1 {
 		return usageError("--workers must be at least 1")
 	}
-	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: *concurrency})
+	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency,
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin})
 	if err != nil {
 		return err
 	}
@@ -258,4 +263,16 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "admin %s of %s created; API token (shown once):\n%s\n", a.User.Name, a.Org.Name, token)
 	return nil
+}
+
+// jobFlags tune how this process works assessment shards.
+type jobFlags struct {
+	concurrency                int
+	shardTimeout, rescueMargin time.Duration
+}
+
+func (jf *jobFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&jf.concurrency, "concurrency", 0, "model requests in flight per shard (0: adaptive)")
+	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
+	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")
 }

@@ -40,6 +40,9 @@ type stackOptions struct {
 	shardSize int
 	// concurrency caps requests in flight per shard (0: adaptive).
 	concurrency int
+	// shardTimeout bounds one attempt of a shard; a dead worker's shard
+	// is taken up again a minute (rescueMargin) after it (0: 30 minutes).
+	shardTimeout, rescueMargin time.Duration
 }
 
 // stack is the review service with its store, job queue, signer and log.
@@ -151,7 +154,8 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		wc.Deliver = d.Deliver
 		// Shards are minutes of work: a dead worker's shard is taken up
 		// again after ShardTimeout plus the margin.
-		wc.ShardTimeout, wc.RescueMargin = 30*time.Minute, time.Minute
+		wc.ShardTimeout, wc.RescueMargin = cmp.Or(opts.shardTimeout, 30*time.Minute), cmp.Or(opts.rescueMargin, time.Minute)
+		wc.PollInterval = time.Second
 		wc.Backoff = func(attempt int) time.Duration { return time.Duration(min(attempt*attempt, 60)) * time.Second }
 	}
 	if pg, ok := store.(*postgres.DB); ok {
