@@ -10,8 +10,14 @@ import (
 )
 
 // TestMain lets testscript scripts run the clearance command in-process.
+// With CLEARANCE_TEST_EXEC=1 the test binary is the clearance command
+// itself, so tests can run (and kill) real server and worker processes.
 func TestMain(m *testing.M) {
 	quietTessera()
+	if os.Getenv("CLEARANCE_TEST_EXEC") == "1" {
+		main()
+		return
+	}
 	testscript.Main(m, map[string]func(){
 		"clearance": main,
 	})
