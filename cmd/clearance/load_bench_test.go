@@ -387,7 +387,7 @@ func assessLoad(b *testing.B, n int) float64 {
 		shards += as.Shards
 	}
 	elapsed := time.Since(start)
-	if os.Getenv("CLEARANCE_BENCH_TRACE") != "" {
+	if os.Getenv("CLEARANCE_BENCH_TRACE") == "1" {
 		traceJobs(b, sf.database)
 	}
 	rate := float64(samples) / elapsed.Seconds()
@@ -449,29 +449,53 @@ func slowReference(profile string, delay time.Duration) (string, func(), error) 
 	}))
 }
 
+// traceJobs logs when each shard job of the schema at dsn was inserted,
+// taken up and finished (ms after the first insert), and by which River
+// client: where the time between shards goes.
 func traceJobs(b *testing.B, dsn string) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("trace jobs: %v", err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT id, created_at, attempted_at, finalized_at, attempted_by[1], attempt FROM river_job WHERE kind='assess_shard' ORDER BY id`)
+	rows, err := conn.Query(ctx, `SELECT id, created_at, attempted_at, finalized_at, attempted_by[array_length(attempted_by, 1)], attempt
+		FROM river_job WHERE kind = 'assess_shard' ORDER BY id`)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("trace jobs: %v", err)
 	}
+	defer rows.Close()
 	var t0 time.Time
 	for rows.Next() {
-		var id int64
-		var c, a, f time.Time
-		var by string
-		var att int
-		if err := rows.Scan(&id, &c, &a, &f, &by, &att); err != nil {
-			b.Fatal(err)
+		var (
+			id          int64
+			created     time.Time
+			taken, done *time.Time
+			client      *string
+			attempt     int
+		)
+		if err := rows.Scan(&id, &created, &taken, &done, &client, &attempt); err != nil {
+			b.Fatalf("trace jobs: %v", err)
 		}
 		if t0.IsZero() {
-			t0 = c
+			t0 = created
 		}
-		b.Logf("job %d created %v attempted %v finalized %v (%v) by %s attempt %d", id, c.Sub(t0).Milliseconds(), a.Sub(t0).Milliseconds(), f.Sub(t0).Milliseconds(), f.Sub(a).Milliseconds(), by, att)
+		ms := func(t *time.Time) string {
+			if t == nil {
+				return "-"
+			}
+			return fmt.Sprint(t.Sub(t0).Milliseconds())
+		}
+		b.Logf("shard job %d: inserted %s, taken %s, finished %s (ms); attempt %d by %s", id, ms(&created), ms(taken), ms(done), attempt, deref(client))
 	}
+	if err := rows.Err(); err != nil {
+		b.Fatalf("trace jobs: %v", err)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
 }
