@@ -459,7 +459,8 @@ func traceJobs(b *testing.B, dsn string) {
 		b.Fatalf("trace jobs: %v", err)
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT id, created_at, attempted_at, finalized_at, attempted_by[array_length(attempted_by, 1)], attempt
+	rows, err := conn.Query(ctx, `SELECT id, created_at, attempted_at, finalized_at, attempted_by[array_length(attempted_by, 1)], attempt,
+		coalesce(errors[1]->>'error', '')
 		FROM river_job WHERE kind = 'assess_shard' ORDER BY id`)
 	if err != nil {
 		b.Fatalf("trace jobs: %v", err)
@@ -473,8 +474,9 @@ func traceJobs(b *testing.B, dsn string) {
 			taken, done *time.Time
 			client      *string
 			attempt     int
+			firstErr    string
 		)
-		if err := rows.Scan(&id, &created, &taken, &done, &client, &attempt); err != nil {
+		if err := rows.Scan(&id, &created, &taken, &done, &client, &attempt, &firstErr); err != nil {
 			b.Fatalf("trace jobs: %v", err)
 		}
 		if t0.IsZero() {
@@ -486,7 +488,7 @@ func traceJobs(b *testing.B, dsn string) {
 			}
 			return fmt.Sprint(t.Sub(t0).Milliseconds())
 		}
-		b.Logf("shard job %d: inserted %s, taken %s, finished %s (ms); attempt %d by %s", id, ms(&created), ms(taken), ms(done), attempt, deref(client))
+		b.Logf("shard job %d: inserted %s, taken %s, finished %s (ms); attempt %d by %s %s", id, ms(&created), ms(taken), ms(done), attempt, deref(client), firstErr)
 	}
 	if err := rows.Err(); err != nil {
 		b.Fatalf("trace jobs: %v", err)
