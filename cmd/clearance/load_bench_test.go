@@ -387,11 +387,16 @@ func assessLoad(b *testing.B, n int) float64 {
 		shards += as.Shards
 	}
 	elapsed := time.Since(start)
+	failed, err := failedShardAttempts(ctx, sf.database)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if os.Getenv("CLEARANCE_BENCH_TRACE") == "1" {
 		traceJobs(b, sf.database)
 	}
 	rate := float64(samples) / elapsed.Seconds()
 	b.ReportMetric(rate, "samples/s")
+	b.ReportMetric(float64(failed)/float64(b.N), "failed-attempts/op")
 	b.ReportMetric(float64(samples)/float64(b.N), "samples/op")
 	b.ReportMetric(float64(shards)/float64(b.N), "shards/op")
 	return rate
@@ -447,6 +452,23 @@ func slowReference(profile string, delay time.Duration) (string, func(), error) 
 		}
 		h.ServeHTTP(w, r)
 	}))
+}
+
+// failedShardAttempts counts the shard job attempts that failed (and
+// were retried) in the schema at dsn.
+func failedShardAttempts(ctx context.Context, dsn string) (int, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, fmt.Errorf("count failed shard attempts: %w", err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	err = conn.QueryRow(ctx, `SELECT coalesce(sum(coalesce(array_length(errors, 1), 0)), 0)
+		FROM river_job WHERE kind = 'assess_shard'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count failed shard attempts: %w", err)
+	}
+	return n, nil
 }
 
 // traceJobs logs when each shard job of the schema at dsn was inserted,
