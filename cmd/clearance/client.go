@@ -6,16 +6,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/attest"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/tlog"
 	"gopkg.in/yaml.v3"
 )
 
@@ -170,9 +174,22 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+const caseUsage = "usage: clearance case list|show|assess|import|bundle … --server URL [--token T]"
+
 func runCase(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
-		return usageError("usage: clearance case list|show [ID] --server URL [--token T] [--format json]")
+	if len(args) == 0 {
+		return usageError(caseUsage)
+	}
+	switch args[0] {
+	case "list", "show":
+	case "assess":
+		return runCaseAssess(ctx, e, args[1:])
+	case "import":
+		return runCaseImport(ctx, e, args[1:])
+	case "bundle":
+		return runCaseBundle(ctx, e, args[1:])
+	default:
+		return usageError(caseUsage)
 	}
 	sub := args[0]
 	fs := newFlagSet(e, "case "+sub, "case "+sub+" [ID] --server URL [--token T] [--state S] [--format text|json]")
@@ -230,4 +247,147 @@ func runCase(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", x["id"], x["state"], x["model_name"], x["profiles"])
 	}
 	return tw.Flush()
+}
+
+// clientFlags are the flags every client command shares.
+type clientFlags struct{ server, token *string }
+
+func registerClient(fs *flag.FlagSet) clientFlags {
+	return clientFlags{
+		server: fs.String("server", "", "review service base URL"),
+		token:  fs.String("token", "", "API token (default: CLEARANCE_TOKEN)"),
+	}
+}
+
+// runCaseAssess schedules an assessment of a case (assessor) and, with
+// --wait, waits for its jobs to finish.
+func runCaseAssess(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "case assess", "case assess ID [--suite NAME…] [--limit N] [--seed N] [--wait] --server URL [--token T]")
+	cf := registerClient(fs)
+	var suites multiFlag
+	fs.Var(&suites, "suite", "suites to run (default: the plan the case's profiles require)")
+	limit := fs.Int("limit", 0, "samples per suite (0: the plan's)")
+	seed := fs.Int64("seed", 0, "sampling seed (0: 1)")
+	wait := fs.Bool("wait", false, "wait until the assessment is done and print its metrics")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("case assess wants one case id")
+	}
+	c, err := newAPIClient(e, *cf.server, *cf.token)
+	if err != nil {
+		return err
+	}
+	var as map[string]any
+	body := map[string]any{"suites": []string(suites), "limit": *limit, "seed": *seed}
+	if err := c.do(ctx, "POST", "/api/v1/cases/"+pos[0]+"/assessments", body, nil, &as); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "assessment %v scheduled: %v shards\n", as["id"], as["shards"])
+	for *wait && as["state"] != "done" {
+		if as["state"] == "failed" {
+			return fmt.Errorf("assessment %v failed: %v", as["id"], as["error"])
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		if err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/assessments/%v", as["id"]), nil, nil, &as); err != nil {
+			return err
+		}
+	}
+	return writeJSON(e.stdout, as)
+}
+
+// runCaseImport imports a run directory made with clearance assess into a
+// case (assessor).
+func runCaseImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "case import", "case import ID --run DIR --server URL [--token T]")
+	cf := registerClient(fs)
+	run := fs.String("run", "", "run directory (run.json, metrics.json, samples.jsonl)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *run == "" {
+		return usageError("case import wants one case id and --run DIR")
+	}
+	c, err := newAPIClient(e, *cf.server, *cf.token)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Run     json.RawMessage   `json:"run"`
+		Metrics json.RawMessage   `json:"metrics"`
+		Samples []json.RawMessage `json:"samples"`
+	}
+	if body.Run, err = os.ReadFile(filepath.Join(*run, "run.json")); err != nil {
+		return err
+	}
+	if body.Metrics, err = os.ReadFile(filepath.Join(*run, "metrics.json")); err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(*run, "samples.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = assess.ReadRecords(f, func(line int, rec *assess.Record) error {
+		b, err := json.Marshal(rec)
+		body.Samples = append(body.Samples, b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var as map[string]any
+	if err := c.do(ctx, "POST", "/api/v1/cases/"+pos[0]+"/imports", body, nil, &as); err != nil {
+		return err
+	}
+	return writeJSON(e.stdout, as)
+}
+
+// runCaseBundle downloads a decision's signed bundle and its log receipt,
+// ready for clearance verify.
+func runCaseBundle(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "case bundle", "case bundle DECISION_ID --out FILE --server URL [--token T]")
+	cf := registerClient(fs)
+	out := fs.String("out", "", "where to write the bundle; the receipt goes to FILE.receipt.json")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return usageError("case bundle wants one decision id and --out FILE")
+	}
+	c, err := newAPIClient(e, *cf.server, *cf.token)
+	if err != nil {
+		return err
+	}
+	var d struct {
+		Bundle   []byte          `json:"bundle"`
+		LogIndex *int64          `json:"log_index"`
+		Receipt  json.RawMessage `json:"receipt"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/decisions/"+pos[0], nil, nil, &d); err != nil {
+		return err
+	}
+	if len(d.Bundle) == 0 {
+		return fmt.Errorf("decision %s has no signed bundle", pos[0])
+	}
+	if err := os.WriteFile(*out, d.Bundle, 0o644); err != nil {
+		return err
+	}
+	if d.LogIndex == nil {
+		fmt.Fprintf(e.stdout, "bundle written to %s; the decision is not logged yet (try again shortly for its receipt)\n", *out)
+		return nil
+	}
+	if err := os.WriteFile(tlog.ReceiptPath(*out), d.Receipt, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "bundle written to %s, receipt (log index %d) to %s\n", *out, *d.LogIndex, tlog.ReceiptPath(*out))
+	return nil
 }

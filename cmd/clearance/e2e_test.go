@@ -678,3 +678,79 @@ func TestWorkersKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseClient drives the client commands: case assess --wait, case
+// import of a run made with clearance assess, case show, and case bundle
+// feeding clearance verify.
+func TestCaseClient(t *testing.T) {
+	sf := serviceFlags{data: t.TempDir()}
+	refURL, _ := referenceTarget(t, "typical", 0)
+	adminToken := bootstrap(t, sf)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	se, _ := quietEnv()
+	go func() { done <- runServe(ctx, se, []string{"--addr", addr, "--data", sf.data, "--shard-size", "20"}) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + addr
+	waitHealthy(t, base, 20*time.Second)
+	c := client{t: t, base: base}
+	p := seedPeople(t, c, adminToken)
+	dossier, modelDir := e2eFiles(t)
+	caseID := submitCase(t, base, p.dev, refURL, modelDir, dossier)
+	run := func(f func(context.Context, *env, []string) error, args ...string) []byte {
+		t.Helper()
+		e, out := quietEnv()
+		if err := f(context.Background(), e, append(args, "--server", base)); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return out.Bytes()
+	}
+	var as assessmentView
+	out := run(runCase, "assess", caseID, "--suite", "misuse", "--limit", "12", "--wait", "--token", p.assessor)
+	if err := json.Unmarshal(out, &as); err != nil || as.State != "done" || len(as.Metrics) == 0 {
+		t.Fatalf("case assess --wait printed %s (%v)", out, err)
+	}
+	// Import a run made elsewhere.
+	runDir := t.TempDir()
+	e, _ := quietEnv()
+	if err := runAssess(context.Background(), e, []string{"--target", "openai", "--base-url", refURL + "/v1", "--model", "m",
+		"--suite", "over-refusal", "--limit", "10", "--no-cache", "--out", runDir}); err != nil {
+		t.Fatal(err)
+	}
+	var imp assessmentView
+	out = run(runCase, "import", caseID, "--run", runDir, "--token", p.assessor)
+	if err := json.Unmarshal(out, &imp); err != nil || imp.State != "done" {
+		t.Fatalf("case import printed %s (%v)", out, err)
+	}
+	wantMetrics, _ := os.ReadFile(filepath.Join(runDir, "metrics.json"))
+	var got, want any
+	json.Unmarshal(imp.Metrics, &got)
+	json.Unmarshal(wantMetrics, &want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("imported metrics differ (-file +stored):\n%s", diff)
+	}
+	var list struct{ Items []assessmentView }
+	c.call(p.dev, "GET", "/api/v1/cases/"+caseID+"/assessments", nil, 200, &list)
+	if len(list.Items) != 2 {
+		t.Errorf("case has %d assessments, want 2", len(list.Items))
+	}
+	decisionID := decideCase(t, c, p, caseID, as.ID)
+	bundle := filepath.Join(t.TempDir(), "d.sigstore.json")
+	for range 50 {
+		out = run(runCase, "bundle", decisionID, "--out", bundle, "--token", p.dev)
+		if strings.Contains(string(out), "receipt (log index") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e, vout := quietEnv()
+	if err := runVerify(context.Background(), e, []string{"--bundle", bundle, "--key", filepath.Join(sf.data, "decision.pub"),
+		"--model", modelDir, "--log-key", filepath.Join(sf.data, "log", "log.pub")}); err != nil {
+		t.Fatalf("verify the bundle from case bundle: %v\n%s", err, vout)
+	}
+	out = run(runCase, "show", caseID, "--token", p.dev)
+	if !strings.Contains(string(out), `"decided"`) {
+		t.Errorf("case show: %s", out)
+	}
+}
