@@ -137,14 +137,7 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 
 // Assessments lists a case's assessments.
 func (s *Service) Assessments(ctx context.Context, a Actor, caseID string, p Page) ([]Assessment, error) {
-	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
-		return nil, fmt.Errorf("list assessments: %w", err)
-	}
-	as, err := s.store.ListAssessments(ctx, caseID, p)
-	if err != nil {
-		return nil, fmt.Errorf("list assessments of case %s: %w", caseID, err)
-	}
-	return as, nil
+	return caseRecords(ctx, s, a, caseID, "assessments", p, s.store.ListAssessments)
 }
 
 // GetAssessment returns an assessment of a case the actor may see.

@@ -531,24 +531,10 @@ func latestDecision(ctx context.Context, st Store, caseID string) (Decision, err
 
 // Decisions lists the decisions on a case the actor may see.
 func (s *Service) Decisions(ctx context.Context, a Actor, caseID string, p Page) ([]Decision, error) {
-	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
-		return nil, fmt.Errorf("list decisions: %w", err)
-	}
-	ds, err := s.store.ListDecisions(ctx, caseID, p)
-	if err != nil {
-		return nil, fmt.Errorf("list decisions of case %s: %w", caseID, err)
-	}
-	return ds, nil
+	return caseRecords(ctx, s, a, caseID, "decisions", p, s.store.ListDecisions)
 }
 
 // Appeals lists the appeals on a case the actor may see.
 func (s *Service) Appeals(ctx context.Context, a Actor, caseID string, p Page) ([]Appeal, error) {
-	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
-		return nil, fmt.Errorf("list appeals: %w", err)
-	}
-	as, err := s.store.ListAppeals(ctx, caseID, p)
-	if err != nil {
-		return nil, fmt.Errorf("list appeals of case %s: %w", caseID, err)
-	}
-	return as, nil
+	return caseRecords(ctx, s, a, caseID, "appeals", p, s.store.ListAppeals)
 }

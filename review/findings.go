@@ -185,14 +185,7 @@ func (s *Service) Respond(ctx context.Context, a Actor, findingID, body string) 
 
 // Findings lists the findings of a case the actor may see.
 func (s *Service) Findings(ctx context.Context, a Actor, caseID string, p Page) ([]Finding, error) {
-	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
-		return nil, fmt.Errorf("list findings: %w", err)
-	}
-	fs, err := s.store.ListFindings(ctx, caseID, p)
-	if err != nil {
-		return nil, fmt.Errorf("list findings of case %s: %w", caseID, err)
-	}
-	return fs, nil
+	return caseRecords(ctx, s, a, caseID, "findings", p, s.store.ListFindings)
 }
 
 // Responses lists the responses on a case the actor may see, all or to

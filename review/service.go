@@ -391,3 +391,16 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, tokenID string) erro
 	}
 	return nil
 }
+
+// caseRecords lists one kind of record of a case the actor may see.
+func caseRecords[T any](ctx context.Context, s *Service, a Actor, caseID, what string, p Page,
+	list func(ctx context.Context, caseID string, p Page) ([]T, error)) ([]T, error) {
+	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	out, err := list(ctx, caseID, p)
+	if err != nil {
+		return nil, fmt.Errorf("list %s of case %s: %w", what, caseID, err)
+	}
+	return out, nil
+}

@@ -409,23 +409,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			refURL, _ := referenceTarget(t, "typical", 0)
 			adminToken := bootstrap(t, sf)
-			addr := freeAddr(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			se, _ := quietEnv()
-			args := []string{"--addr", addr, "--data", sf.data, "--workers", "2", "--shard-size", "13"}
-			if sf.database != "" {
-				args = append(args, "--database", sf.database)
-			}
-			go func() { done <- runServe(ctx, se, args) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			}()
-			base := "http://" + addr
-			waitHealthy(t, base, 20*time.Second)
+			base := serveInProcess(t, sf, "--workers", "2", "--shard-size", "13")
 			c := client{t: t, base: base}
 			p := seedPeople(t, c, adminToken)
 			dossier, modelDir := e2eFiles(t)
@@ -448,6 +432,30 @@ func TestEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveInProcess runs clearance serve in this process until the test
+// ends and returns its base URL.
+func serveInProcess(t *testing.T, sf serviceFlags, extra ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	se, _ := quietEnv()
+	args := append([]string{"--addr", addr, "--data", sf.data}, extra...)
+	if sf.database != "" {
+		args = append(args, "--database", sf.database)
+	}
+	go func() { done <- runServe(ctx, se, args) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	base := "http://" + addr
+	waitHealthy(t, base, 20*time.Second)
+	return base
 }
 
 // proc is a clearance process run from the test binary.
@@ -686,14 +694,7 @@ func TestCaseClient(t *testing.T) {
 	sf := serviceFlags{data: t.TempDir()}
 	refURL, _ := referenceTarget(t, "typical", 0)
 	adminToken := bootstrap(t, sf)
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	se, _ := quietEnv()
-	go func() { done <- runServe(ctx, se, []string{"--addr", addr, "--data", sf.data, "--shard-size", "20"}) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + addr
-	waitHealthy(t, base, 20*time.Second)
+	base := serveInProcess(t, sf, "--shard-size", "20")
 	c := client{t: t, base: base}
 	p := seedPeople(t, c, adminToken)
 	dossier, modelDir := e2eFiles(t)
