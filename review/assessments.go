@@ -269,35 +269,41 @@ func (s *Service) RecordShard(ctx context.Context, assessmentID string, shard in
 		}
 	}
 	var out Assessment
-	err := s.store.Tx(ctx, func(tx Store) error {
-		as, err := tx.GetAssessment(ctx, assessmentID)
-		if err != nil {
-			return err
-		}
-		if shard < 0 || shard >= as.Shards {
-			return invalid("shard", "%d is outside [0, %d)", shard, as.Shards)
-		}
-		if as.State == AssessmentDone || as.State == AssessmentFailed {
-			out = as
-			return nil
-		}
-		for chunk := range slices.Chunk(samples, 200) {
-			if err := tx.PutSamples(ctx, chunk); err != nil {
+	err := retryConflict(func() error {
+		return s.store.Tx(ctx, func(tx Store) error {
+			// Marking the shard first locks the assessment (PostgreSQL),
+			// so the read below sees every shard recorded before.
+			n, err := tx.MarkShardDone(ctx, assessmentID, shard)
+			if err != nil {
 				return err
 			}
-		}
-		n, err := tx.MarkShardDone(ctx, assessmentID, shard)
-		if err != nil {
-			return err
-		}
-		if n == as.ShardsDone && as.State == AssessmentRunning {
+			as, err := tx.GetAssessment(ctx, assessmentID)
+			if err != nil {
+				return err
+			}
 			out = as
-			return nil
-		}
-		as.ShardsDone, as.State, as.UpdatedAt = n, AssessmentRunning, s.stamp()
-		out, err = tx.UpdateAssessment(ctx, as)
-		return err
+			if shard < 0 || shard >= as.Shards {
+				return invalid("shard", "%d is outside [0, %d)", shard, as.Shards)
+			}
+			if as.State == AssessmentDone || as.State == AssessmentFailed {
+				return errUnchanged
+			}
+			for chunk := range slices.Chunk(samples, 200) {
+				if err := tx.PutSamples(ctx, chunk); err != nil {
+					return err
+				}
+			}
+			if n == as.ShardsDone && as.State == AssessmentRunning {
+				return nil
+			}
+			as.ShardsDone, as.State, as.UpdatedAt = n, AssessmentRunning, s.stamp()
+			out, err = tx.UpdateAssessment(ctx, as)
+			return err
+		})
 	})
+	if errors.Is(err, errUnchanged) {
+		return out, nil
+	}
 	if err != nil {
 		return Assessment{}, fmt.Errorf("record shard %d of %s: %w", shard, assessmentID, err)
 	}
@@ -314,27 +320,29 @@ func (s *Service) CompleteAssessment(ctx context.Context, assessmentID string, m
 		return Assessment{}, fmt.Errorf("complete assessment %s: metrics: %w", assessmentID, err)
 	}
 	var out Assessment
-	err := s.store.Tx(ctx, func(tx Store) error {
-		as, err := tx.GetAssessment(ctx, assessmentID)
-		if err != nil {
-			return err
-		}
-		if as.State == AssessmentDone {
-			out = as
-			return nil
-		}
-		if as.ShardsDone < as.Shards {
-			return fmt.Errorf("%d of %d shards done: %w", as.ShardsDone, as.Shards, ErrConflict)
-		}
-		as.State, as.Metrics, as.UpdatedAt = AssessmentDone, buf.Bytes(), s.stamp()
-		if out, err = tx.UpdateAssessment(ctx, as); err != nil {
-			return err
-		}
-		sys := SystemActor()
-		if err := s.audit(ctx, tx, sys, "assessment.done", as.CaseID, map[string]any{"assessment": as.ID}); err != nil {
-			return err
-		}
-		return s.afterAssessment(ctx, tx, as.CaseID)
+	err := retryConflict(func() error {
+		return s.store.Tx(ctx, func(tx Store) error {
+			as, err := tx.GetAssessment(ctx, assessmentID)
+			if err != nil {
+				return err
+			}
+			if as.State == AssessmentDone {
+				out = as
+				return nil
+			}
+			if as.ShardsDone < as.Shards {
+				return fmt.Errorf("%d of %d shards done: %w", as.ShardsDone, as.Shards, ErrConflict)
+			}
+			as.State, as.Metrics, as.UpdatedAt = AssessmentDone, buf.Bytes(), s.stamp()
+			if out, err = tx.UpdateAssessment(ctx, as); err != nil {
+				return err
+			}
+			sys := SystemActor()
+			if err := s.audit(ctx, tx, sys, "assessment.done", as.CaseID, map[string]any{"assessment": as.ID}); err != nil {
+				return err
+			}
+			return s.afterAssessment(ctx, tx, as.CaseID)
+		})
 	})
 	if err != nil {
 		return Assessment{}, fmt.Errorf("complete assessment %s: %w", assessmentID, err)
@@ -368,6 +376,22 @@ func (s *Service) FailAssessment(ctx context.Context, assessmentID, reason strin
 		return Assessment{}, fmt.Errorf("fail assessment %s: %w", assessmentID, err)
 	}
 	return out, nil
+}
+
+// errUnchanged rolls back a transaction that found nothing to do.
+var errUnchanged = errors.New("unchanged")
+
+// retryConflict runs fn again (up to three times in all) while it fails
+// with ErrConflict: a concurrent update won an optimistic version check,
+// and a fresh read will see it.
+func retryConflict(fn func() error) error {
+	var err error
+	for range 3 {
+		if err = fn(); !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return err
 }
 
 func truncate(s string, n int) string {

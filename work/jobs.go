@@ -158,10 +158,16 @@ func (w *shardWorker) Work(ctx context.Context, job *river.Job[ShardArgs]) error
 // waiting or running are not queued twice. It implements part of
 // review.Scheduler (see Scheduler).
 func (q *Queue) EnqueueAssessment(ctx context.Context, a review.Assessment) error {
+	params := make([]river.InsertManyParams, 0, a.Shards)
 	for i := range a.Shards {
-		if _, err := q.EnqueueShard(ctx, ShardArgs{AssessmentID: a.ID, Shard: i, Shards: a.Shards}); err != nil {
-			return err
+		args := ShardArgs{AssessmentID: a.ID, Shard: i, Shards: a.Shards}
+		if err := args.validate(); err != nil {
+			return fmt.Errorf("enqueue assessment %s: %w: %v", a.ID, ErrConfig, err)
 		}
+		params = append(params, river.InsertManyParams{Args: args})
+	}
+	if _, err := q.client.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("enqueue assessment %s: %w", a.ID, err)
 	}
 	return nil
 }

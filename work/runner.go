@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
@@ -75,13 +76,38 @@ func ParseSpec(b []byte) (Spec, error) {
 // Shards returns the number of shards of the spec.
 func (s Spec) Shards() int { return max(1, (s.Samples+s.ShardSize-1)/s.ShardSize) }
 
+// suites loads built-in suites once: parsing one costs tens of
+// milliseconds and megabytes, and every shard needs them. A loaded Suite
+// is not modified by planning, so one value serves every shard.
+type suites struct {
+	mu     sync.Mutex
+	loaded map[string]*suite.Suite
+}
+
+func (c *suites) get(name string) (*suite.Suite, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.loaded[name]; ok {
+		return s, nil
+	}
+	s, err := suite.Builtin(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.loaded == nil {
+		c.loaded = map[string]*suite.Suite{}
+	}
+	c.loaded[name] = s
+	return s, nil
+}
+
 // plan returns the spec's samples in plan order, checking that each
 // suite is still the one the spec pinned.
-func (s Spec) plan() (iter.Seq[suite.Sample], int, []*suite.Suite, error) {
+func (s Spec) plan(load *suites) (iter.Seq[suite.Sample], int, []*suite.Suite, error) {
 	var seqs []iter.Seq[suite.Sample]
 	var suites []*suite.Suite
 	for _, ss := range s.Suites {
-		st, err := suite.Builtin(ss.Name)
+		st, err := load.get(ss.Name)
 		if err != nil {
 			return nil, 0, nil, err
 		}
@@ -127,6 +153,8 @@ type Planner struct {
 	// ProfilePlan returns the suites and per-suite limits the case's
 	// profiles require; nil means a request must name its suites.
 	ProfilePlan func(ctx context.Context, c review.Case) ([]SpecSuite, error)
+
+	suites suites
 }
 
 var _ review.Planner = (*Planner)(nil)
@@ -164,7 +192,7 @@ func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.A
 		spec.Source, spec.Profiles = "profiles", c.Profiles
 	}
 	for _, w := range want {
-		st, err := suite.Builtin(w.Name)
+		st, err := p.suites.get(w.Name)
 		if errors.Is(err, suite.ErrUnknownSuite) {
 			return nil, 0, fmt.Errorf("plan assessment: suites: unknown suite %q (built-in: %s): %w", w.Name, strings.Join(suite.BuiltinNames(), ", "), review.ErrInvalidInput)
 		}
@@ -173,7 +201,7 @@ func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.A
 		}
 		spec.Suites = append(spec.Suites, SpecSuite{Name: st.Name, Version: st.Version, Digest: st.Digest(), Limit: w.Limit})
 	}
-	_, n, _, err := spec.plan()
+	_, n, _, err := spec.plan(&p.suites)
 	if err != nil {
 		return nil, 0, fmt.Errorf("plan assessment: %w", err)
 	}
@@ -230,7 +258,8 @@ type RunnerConfig struct {
 // computes the metrics from every stored sample and completes the
 // assessment. Running a shard again repeats no completed model call.
 type Runner struct {
-	cfg RunnerConfig
+	cfg    RunnerConfig
+	suites suites
 }
 
 // NewRunner returns a Runner.
@@ -297,7 +326,7 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 	if args.Shard < 0 || args.Shard >= spec.Shards() {
 		return fmt.Errorf("%w: shard %d of an assessment with %d", errPermanent, args.Shard, spec.Shards())
 	}
-	plan, _, _, err := spec.plan()
+	plan, _, _, err := spec.plan(&r.suites)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errPermanent, err)
 	}

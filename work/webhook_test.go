@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/webhook"
 )
 
@@ -68,6 +69,55 @@ func TestWebhookDeliveries(t *testing.T) {
 			if calls[k] != n {
 				t.Errorf("%s delivered %d times, want %d (all: %v)", k, calls[k], n, calls)
 			}
+		}
+	})
+}
+
+// TestEnqueueAssessment checks that an assessment's shards are queued
+// once however often it is enqueued (Reconcile enqueues again).
+func TestEnqueueAssessment(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, base func() Config) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		runs := map[int]int{}
+		q := open(t, workerConfig(base(), &fakeExpirer{}, func(_ context.Context, s ShardArgs) error {
+			mu.Lock()
+			defer mu.Unlock()
+			runs[s.Shard]++
+			return nil
+		}))
+		defer q.Close(ctx)
+		a := review.Assessment{ID: "asm_x", Shards: 5}
+		for range 3 {
+			if err := q.EnqueueAssessment(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			mu.Lock()
+			n := len(runs)
+			mu.Unlock()
+			if n == 5 {
+				break
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := q.EnqueueAssessment(ctx, a); err != nil { // all completed: still nothing new
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range 5 {
+			if runs[i] != 1 {
+				t.Errorf("shard %d ran %d times, want 1 (%v)", i, runs[i], runs)
+			}
+		}
+		if err := q.EnqueueAssessment(ctx, review.Assessment{ID: "", Shards: 1}); err == nil {
+			t.Error("EnqueueAssessment(no id) succeeded")
 		}
 	})
 }

@@ -59,6 +59,10 @@ type DB struct {
 
 var _ review.Store = (*DB)(nil)
 
+// DefaultMaxConns is the pool size when the connection string sets no
+// pool_max_conns.
+const DefaultMaxConns = 16
+
 // Open connects to the database at connString (a postgres:// URL or
 // key=value string; a search_path parameter selects the schema) and
 // applies any migrations it lacks.
@@ -66,6 +70,11 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres connection string: %w", err)
+	}
+	if !strings.Contains(connString, "pool_max_conns") {
+		// The store, the job queue and every worker share the pool:
+		// pgxpool's default (the number of CPUs, at least 4) queues them.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
