@@ -204,7 +204,7 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			return ds, err
 		}
 		fmt.Fprintf(e.stdout, "   assessment %s: the profiles' sampling plan, %d shards\n", as.ID, as.Shards)
-		if as, err = waitAssessment(ctx, svc, actors["assessor"], as.ID); err != nil {
+		if as, err = waitAssessment(ctx, svc, actors["assessor"], as.ID, 100*time.Millisecond); err != nil {
 			return ds, err
 		}
 		if err := printRates(e, as); err != nil {
@@ -338,8 +338,9 @@ func demoCheck(ctx context.Context, e *env, st *stack, sf *serviceFlags, ds demo
 	return nil
 }
 
-// waitAssessment waits for an assessment's jobs to finish.
-func waitAssessment(ctx context.Context, svc *review.Service, a review.Actor, id string) (review.Assessment, error) {
+// waitAssessment waits for an assessment's jobs to finish, polling every
+// interval.
+func waitAssessment(ctx context.Context, svc *review.Service, a review.Actor, id string, every time.Duration) (review.Assessment, error) {
 	for {
 		as, err := svc.GetAssessment(ctx, a, id)
 		if err != nil {
@@ -353,8 +354,8 @@ func waitAssessment(ctx context.Context, svc *review.Service, a review.Actor, id
 		}
 		select {
 		case <-ctx.Done():
-			return as, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+			return as, fmt.Errorf("wait for assessment %s (%d of %d shards done): %w", id, as.ShardsDone, as.Shards, ctx.Err())
+		case <-time.After(every):
 		}
 	}
 }

@@ -418,27 +418,11 @@ func median(xs []float64) float64 {
 }
 
 // awaitAssessment polls an assessment every 20 ms until it is done
-// (finer than waitAssessment's 100 ms, which would blur short runs).
+// (finer than the demo's 100 ms, which would blur short runs).
 func awaitAssessment(ctx context.Context, svc *review.Service, a review.Actor, id string) (review.Assessment, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	for {
-		as, err := svc.GetAssessment(ctx, a, id)
-		if err != nil {
-			return as, err
-		}
-		switch as.State {
-		case review.AssessmentDone:
-			return as, nil
-		case review.AssessmentFailed:
-			return as, fmt.Errorf("assessment %s failed: %s", id, as.Error)
-		}
-		select {
-		case <-ctx.Done():
-			return as, fmt.Errorf("await assessment %s (%d of %d shards done): %w", id, as.ShardsDone, as.Shards, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return waitAssessment(ctx, svc, a, id, 20*time.Millisecond)
 }
 
 // slowReference serves a built-in reference model on loopback with a
