@@ -340,6 +340,16 @@ func (s *Suite) Metric(kind string) (Metric, bool) { return metricFor(s.Metrics,
 // the suite uses. Runs record it so that results are tied to exact prompts.
 func (s *Suite) Digest() string { return s.digest }
 
+// Kinds returns the distinct kinds of the suite's items, sorted.
+func (s *Suite) Kinds() []string {
+	var out []string
+	for i := range s.items {
+		out = append(out, s.items[i].Kind)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Items returns a copy of the suite's items, after filtering and removal of
 // duplicates, in dataset order.
 func (s *Suite) Items() []Item {

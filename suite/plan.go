@@ -27,6 +27,10 @@ type PlanOptions struct {
 	Categories []string
 	// Transforms, when set, keeps only these transforms.
 	Transforms []string
+	// Kinds, when set, keeps only items of these kinds (KindHarmful,
+	// KindBenign, …): each kind is measured by its own metric, so a plan
+	// that needs n samples per metric draws each kind with its own limit.
+	Kinds []string
 }
 
 // ref is a planned sample before rendering: 8 bytes instead of a few KiB, so
@@ -93,7 +97,7 @@ func selectRefs(suites []*Suite, opts PlanOptions) ([]ref, error) {
 	if len(suites) == 0 {
 		return nil, fmt.Errorf("plan: %w: no suites", ErrEmptyPlan)
 	}
-	var allTr, allCat []string
+	var allTr, allCat, allKinds []string
 	for i, s := range suites {
 		if s == nil {
 			return nil, fmt.Errorf("plan: suite %d is nil", i)
@@ -106,12 +110,16 @@ func selectRefs(suites []*Suite, opts PlanOptions) ([]ref, error) {
 		allTr = append(allTr, s.Transforms...)
 		for _, it := range s.items {
 			allCat = append(allCat, it.Category)
+			allKinds = append(allKinds, it.Kind)
 		}
 	}
 	if err := checkFilter("transform", opts.Transforms, allTr); err != nil {
 		return nil, err
 	}
 	if err := checkFilter("category", opts.Categories, allCat); err != nil {
+		return nil, err
+	}
+	if err := checkFilter("kind", opts.Kinds, allKinds); err != nil {
 		return nil, err
 	}
 	var refs []ref
@@ -168,6 +176,9 @@ func (s *Suite) selectRefs(si int32, opts PlanOptions) []ref {
 		for ii := range s.items {
 			it := &s.items[ii]
 			if len(opts.Categories) > 0 && !slices.Contains(opts.Categories, it.Category) {
+				continue
+			}
+			if len(opts.Kinds) > 0 && !slices.Contains(opts.Kinds, it.Kind) {
 				continue
 			}
 			if !t.applies(c, it) {

@@ -247,6 +247,7 @@ func TestPlanFilters(t *testing.T) {
 	for _, opts := range []PlanOptions{
 		{Transforms: []string{"nope"}},
 		{Categories: []string{"nope"}},
+		{Kinds: []string{"nope"}},
 		{Limit: -1},
 	} {
 		if _, err := Plan([]*Suite{s}, opts); err == nil {
@@ -258,6 +259,22 @@ func TestPlanFilters(t *testing.T) {
 	}
 	if _, err := Plan([]*Suite{builtin(t, "leakage")}, PlanOptions{Transforms: []string{"base64"}}); err == nil {
 		t.Errorf("Plan(leakage, base64) succeeded, want error")
+	}
+	// A kind filter keeps one metric's items, with the limit its own.
+	cy := builtin(t, "cyber-compliance")
+	if got := cy.Kinds(); len(got) != 2 || got[0] != "choice" || got[1] != KindHarmful {
+		t.Fatalf("cyber-compliance kinds %v", got)
+	}
+	for _, k := range cy.Kinds() {
+		ks := allSamples(t, cy, PlanOptions{Limit: 40, Seed: 3, Kinds: []string{k}})
+		if len(ks) != 40 {
+			t.Errorf("kind %s: %d samples, want 40", k, len(ks))
+		}
+		for _, x := range ks {
+			if x.Kind != k {
+				t.Fatalf("%s (kind %s) escapes the kind filter %s", x.ID, x.Kind, k)
+			}
+		}
 	}
 }
 

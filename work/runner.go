@@ -52,6 +52,10 @@ type SpecSuite struct {
 	Version string `json:"version,omitempty"`
 	Digest  string `json:"digest"`
 	Limit   int    `json:"limit,omitempty"`
+	// PerKind applies Limit to each kind of item (each metric) of the
+	// suite rather than to the suite: a profile requiring n samples of a
+	// metric gets n of that metric's kind however the suite mixes kinds.
+	PerKind bool `json:"per_kind,omitempty"`
 }
 
 // ParseSpec decodes a stored spec.
@@ -114,11 +118,20 @@ func (s Spec) plan(load *suites) (iter.Seq[suite.Sample], int, []*suite.Suite, e
 		if st.Digest() != ss.Digest {
 			return nil, 0, nil, fmt.Errorf("suite %s changed since the assessment was planned (digest %s, planned %s)", ss.Name, st.Digest(), ss.Digest)
 		}
-		seq, _, err := suite.Samples([]*suite.Suite{st}, suite.PlanOptions{Limit: ss.Limit, Seed: s.Seed})
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("suite %s: %w", ss.Name, err)
+		kinds := [][]string{nil}
+		if ss.PerKind && ss.Limit > 0 {
+			kinds = kinds[:0]
+			for _, k := range st.Kinds() {
+				kinds = append(kinds, []string{k})
+			}
 		}
-		seqs = append(seqs, seq)
+		for _, k := range kinds {
+			seq, _, err := suite.Samples([]*suite.Suite{st}, suite.PlanOptions{Limit: ss.Limit, Seed: s.Seed, Kinds: k})
+			if err != nil {
+				return nil, 0, nil, fmt.Errorf("suite %s: %w", ss.Name, err)
+			}
+			seqs = append(seqs, seq)
+		}
 		suites = append(suites, st)
 	}
 	all := func(yield func(suite.Sample) bool) {
@@ -199,7 +212,7 @@ func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.A
 		if err != nil {
 			return nil, 0, fmt.Errorf("plan assessment: %w", err)
 		}
-		spec.Suites = append(spec.Suites, SpecSuite{Name: st.Name, Version: st.Version, Digest: st.Digest(), Limit: w.Limit})
+		spec.Suites = append(spec.Suites, SpecSuite{Name: st.Name, Version: st.Version, Digest: st.Digest(), Limit: w.Limit, PerKind: w.PerKind})
 	}
 	_, n, _, err := spec.plan(&p.suites)
 	if err != nil {

@@ -482,12 +482,15 @@ func samplesFromPlan(path string, seed int64, info *assess.PlanInfo) (iter.Seq[s
 			return nil, 0, nil, fmt.Errorf("plan %s: %w", path, err)
 		}
 		info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
-		seq, n, err := suite.Samples([]*suite.Suite{s}, suite.PlanOptions{Limit: sp.Limit, Seed: seed})
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("plan %s: suite %s: %w", path, sp.Suite, err)
+		// The plan's sizes are per metric: each kind of item gets the limit.
+		for _, k := range s.Kinds() {
+			seq, n, err := suite.Samples([]*suite.Suite{s}, suite.PlanOptions{Limit: sp.Limit, Seed: seed, Kinds: []string{k}})
+			if err != nil {
+				return nil, 0, nil, fmt.Errorf("plan %s: suite %s: %w", path, sp.Suite, err)
+			}
+			seqs = append(seqs, seq)
+			total += n
 		}
-		seqs = append(seqs, seq)
-		total += n
 		for _, r := range sp.StopRules {
 			t, err := r.NewTest()
 			if err != nil {

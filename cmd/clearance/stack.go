@@ -478,7 +478,7 @@ func profilePlan(e *env) func(ctx context.Context, c review.Case) ([]work.SpecSu
 		}
 		var out []work.SpecSuite
 		for _, sp := range p.Suites {
-			out = append(out, work.SpecSuite{Name: sp.Suite, Limit: sp.Limit})
+			out = append(out, work.SpecSuite{Name: sp.Suite, Limit: sp.Limit, PerKind: true})
 		}
 		return out, nil
 	}
