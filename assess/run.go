@@ -78,7 +78,7 @@ type Config struct {
 	ChunkSize int
 
 	Cache    ResponseCache // nil: no response cache
-	Progress *Progress // nil: silent
+	Progress *Progress     // nil: silent
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Version  string // clearance version, recorded in run.json

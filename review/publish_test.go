@@ -282,3 +282,23 @@ func TestSubmitOnce(t *testing.T) {
 		t.Errorf("another user's key: %v %v %v", c.ID, replayed, err)
 	}
 }
+
+func TestUserNames(t *testing.T) {
+	w := newWorld(t)
+	names, err := w.svc.UserNames(context.Background(), w.devA, []string{w.reviewer.User.ID, "system", "usr_gone", w.reviewer.User.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{w.reviewer.User.ID: "reviewer (Agency)", "system": "system", "usr_gone": "usr_gone"}
+	if len(names) != len(want) {
+		t.Errorf("UserNames = %v, want %v", names, want)
+	}
+	for k, v := range want {
+		if names[k] != v {
+			t.Errorf("name of %s = %q, want %q", k, names[k], v)
+		}
+	}
+	if _, err := w.svc.UserNames(context.Background(), review.Actor{}, nil); !errors.Is(err, review.ErrUnauthenticated) {
+		t.Errorf("UserNames without an actor: %v", err)
+	}
+}

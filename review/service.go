@@ -404,3 +404,42 @@ func caseRecords[T any](ctx context.Context, s *Service, a Actor, caseID, what s
 	}
 	return out, nil
 }
+
+// UserNames returns display names ("name (organisation)") for user ids
+// met in records the actor can see: authors of findings, responses,
+// decisions and audit entries. Unknown ids map to themselves; the system
+// actor to "system".
+func (s *Service) UserNames(ctx context.Context, a Actor, ids []string) (map[string]string, error) {
+	if a.User.ID == "" {
+		return nil, fmt.Errorf("user names: %w", ErrUnauthenticated)
+	}
+	out := make(map[string]string, len(ids))
+	orgs := map[string]string{}
+	for _, id := range ids {
+		if _, done := out[id]; done || id == "" {
+			continue
+		}
+		if id == "system" {
+			out[id] = "system"
+			continue
+		}
+		u, err := s.store.GetUser(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			out[id] = id
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("user names: %w", err)
+		}
+		org, ok := orgs[u.OrgID]
+		if !ok {
+			o, err := s.store.GetOrg(ctx, u.OrgID)
+			if err != nil {
+				return nil, fmt.Errorf("user names: %w", err)
+			}
+			org, orgs[u.OrgID] = o.Name, o.Name
+		}
+		out[id] = u.Name + " (" + org + ")"
+	}
+	return out, nil
+}

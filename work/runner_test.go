@@ -140,7 +140,7 @@ func TestRunner(t *testing.T) {
 
 type nopScheduler struct{}
 
-func (nopScheduler) ScheduleExpiry(context.Context, string, time.Time) error   { return nil }
+func (nopScheduler) ScheduleExpiry(context.Context, string, time.Time) error    { return nil }
 func (nopScheduler) EnqueueAssessment(context.Context, review.Assessment) error { return nil }
 
 func actor(t *testing.T, svc *review.Service, admin review.Actor, org string, kind review.OrgKind, role review.Role) review.Actor {

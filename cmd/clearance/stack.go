@@ -261,11 +261,11 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 	}
 	for _, p := range profs {
 		o := outs[p.ID]
-		po := attest.ProfileOutcome{ID: p.ID, Version: p.Version, Outcome: o, Rationale: d.Rationale,
-			Digest: map[string]string{"sha256": strings.TrimPrefix(p.Digest(), "sha256:")}}
+		po := attest.ProfileOutcome{ID: p.ID, Version: p.Version, Outcome: o.Outcome, Rationale: d.Rationale,
+			Conditions: o.Conditions, Digest: map[string]string{"sha256": strings.TrimPrefix(p.Digest(), "sha256:")}}
 		ad.Profiles = append(ad.Profiles, po)
-		if outcomeRank[o] > outcomeRank[ad.Outcome] {
-			ad.Outcome = o
+		if outcomeRank[o.Outcome] > outcomeRank[ad.Outcome] {
+			ad.Outcome = o.Outcome
 		}
 	}
 	ds := sha256.Sum256(c.Dossier)
@@ -281,32 +281,64 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 	return attest.SignDecisionDigest(s.key, ad, strings.TrimPrefix(c.ModelDigest, "sha256:"))
 }
 
-// parseOutcomes reads a decision's outcomes: per profile, an outcome name
-// or an object {"outcome": name, …}.
-func parseOutcomes(raw json.RawMessage) (map[string]attest.Outcome, error) {
+// decisionOutcome is one profile's outcome in a decision: an outcome
+// name, or {"outcome": name, "conditions": [...]}, each condition a text
+// or {"text": …, "due": RFC 3339 or YYYY-MM-DD}.
+type decisionOutcome struct {
+	Outcome    attest.Outcome
+	Conditions []attest.Condition // only those with a due date: the signed predicate needs one
+}
+
+// parseOutcomes reads a decision's outcomes.
+func parseOutcomes(raw json.RawMessage) (map[string]decisionOutcome, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("outcomes: %v: %w", err, review.ErrInvalidInput)
 	}
-	out := map[string]attest.Outcome{}
+	out := map[string]decisionOutcome{}
 	for k, v := range m {
-		var name string
-		if err := json.Unmarshal(v, &name); err != nil {
-			var obj struct {
-				Outcome string `json:"outcome"`
-			}
+		var obj struct {
+			Outcome    string            `json:"outcome"`
+			Conditions []json.RawMessage `json:"conditions"`
+		}
+		if err := json.Unmarshal(v, &obj.Outcome); err != nil {
 			if err := json.Unmarshal(v, &obj); err != nil {
 				return nil, fmt.Errorf("outcomes: %s: want an outcome name or {\"outcome\": name}: %w", k, review.ErrInvalidInput)
 			}
-			name = obj.Outcome
 		}
-		o := attest.Outcome(name)
-		if !o.Valid() {
-			return nil, fmt.Errorf("outcomes: %s: %q is not an outcome (cleared, cleared_with_conditions, hold, refused, window_expired, not_applicable): %w", k, name, review.ErrInvalidInput)
+		o := decisionOutcome{Outcome: attest.Outcome(obj.Outcome)}
+		if !o.Outcome.Valid() {
+			return nil, fmt.Errorf("outcomes: %s: %q is not an outcome (cleared, cleared_with_conditions, hold, refused, window_expired, not_applicable): %w", k, obj.Outcome, review.ErrInvalidInput)
+		}
+		for i, c := range obj.Conditions {
+			var text string
+			var full struct{ Text, Due string }
+			if json.Unmarshal(c, &text) != nil {
+				if err := json.Unmarshal(c, &full); err != nil {
+					return nil, fmt.Errorf("outcomes: %s: conditions[%d]: want a text or {\"text\", \"due\"}: %w", k, i, review.ErrInvalidInput)
+				}
+				text = full.Text
+			}
+			due, ok := parseDue(full.Due)
+			if text == "" || !ok {
+				continue
+			}
+			o.Conditions = append(o.Conditions, attest.Condition{ID: fmt.Sprintf("c%d", i+1), Text: text, DueAt: due})
 		}
 		out[k] = o
 	}
 	return out, nil
+}
+
+// parseDue reads an RFC 3339 time or a date.
+func parseDue(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
 }
 
 // doneAssessments lists a case's finished assessments, oldest first.

@@ -172,6 +172,8 @@ type casePage struct {
 	// Choices for the forms.
 	Severities []review.Severity
 	Outcomes   []string
+	// Names maps the user ids on the page to display names.
+	Names map[string]string
 }
 
 type dossierField struct {
@@ -236,6 +238,19 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 		d.Timeline = append(d.Timeline, timelineEntry{AuditEntry: e, Text: auditText(e)})
 	}
 	if d.Runs, err = h.assessmentViews(r, u, c.ID); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, f := range d.Findings {
+		ids = append(ids, f.CreatedBy)
+		for _, rsp := range f.Responses {
+			ids = append(ids, rsp.AuthorID)
+		}
+	}
+	for _, e := range d.Timeline {
+		ids = append(ids, e.Actor)
+	}
+	if d.Names, err = h.svc.UserNames(ctx, u.Actor, ids); err != nil {
 		return nil, err
 	}
 	d.Matrix = h.matrix(r, c)

@@ -23,7 +23,8 @@ type outcomeRow struct {
 
 // outcomeRows reads a decision's outcomes object, sorted by profile. An
 // outcome may be {"outcome": …, "conditions": […], "deemed": …} or a bare
-// string; anything else is shown as recorded.
+// string, each condition a text or {"text": …, "due": …}; anything else
+// is shown as recorded.
 func outcomeRows(raw json.RawMessage) []outcomeRow {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {
@@ -34,15 +35,30 @@ func outcomeRows(raw json.RawMessage) []outcomeRow {
 		row := outcomeRow{Profile: p}
 		var s string
 		var o struct {
-			Outcome    string   `json:"outcome"`
-			Conditions []string `json:"conditions"`
-			Deemed     bool     `json:"deemed"`
+			Outcome    string            `json:"outcome"`
+			Conditions []json.RawMessage `json:"conditions"`
+			Deemed     bool              `json:"deemed"`
 		}
 		switch {
 		case json.Unmarshal(v, &s) == nil:
 			row.Outcome = s
 		case json.Unmarshal(v, &o) == nil && o.Outcome != "":
-			row.Outcome, row.Conditions, row.Deemed = o.Outcome, o.Conditions, o.Deemed
+			row.Outcome, row.Deemed = o.Outcome, o.Deemed
+			for _, c := range o.Conditions {
+				var text string
+				var full struct{ Text, Due string }
+				switch {
+				case json.Unmarshal(c, &text) == nil:
+				case json.Unmarshal(c, &full) == nil && full.Text != "":
+					text = full.Text
+					if full.Due != "" {
+						text += " (due " + full.Due + ")"
+					}
+				default:
+					text = string(c)
+				}
+				row.Conditions = append(row.Conditions, text)
+			}
 		default:
 			row.Raw = string(v)
 		}

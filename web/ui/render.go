@@ -177,6 +177,13 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// who names a user id from a page's Names map, falling back to the id.
+	"who": func(names map[string]string, id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return id
+	},
 	"pct": pct,
 	"label": func(s any) string {
 		return strings.ReplaceAll(fmt.Sprint(s), "_", " ")

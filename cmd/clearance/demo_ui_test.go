@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clearance-dev/clearance/web/ui/uitest"
+)
+
+// TestDemoUI checks the README's promise that `clearance demo` opens onto
+// a populated UI: it runs the demo as the command does and, in Chromium,
+// signs in as the demo's reviewer with the token from demo-tokens.txt and
+// finds both reviewed models decided, each case page with its regime
+// comparison, charts, finding and decision, the decision page with its
+// log index and verify command, and, signed out, both decisions on the
+// public transparency page. Like the UI's browser tests it skips when
+// chromium is missing, unless CLEARANCE_CI=1.
+func TestDemoUI(t *testing.T) {
+	uitest.RequireChromium(t) // before the demo's seeding, which takes seconds
+	data := t.TempDir()
+	addr := freeAddr(t)
+	e, _ := quietEnv()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runDemo(ctx, e, []string{"--addr", addr, "--data", data, "--limit", "20"})
+	}()
+	// The demo seeds before it serves: wait for its state file (or its
+	// failure), then for the service.
+	ds := waitDemoState(t, filepath.Join(data, "demo.json"), done, 60*time.Second)
+	base := "http://" + addr
+	waitHealthy(t, base, 30*time.Second)
+	token := demoToken(t, filepath.Join(data, "demo-tokens.txt"), "reviewer")
+
+	b := uitest.New(t, base)
+	b.SignIn(token)
+	b.Open("/cases")
+	for _, m := range demoModels {
+		if n := b.Count(`table.cases a[href="/cases/` + ds.Cases[m.name] + `"]`); n != 1 {
+			t.Fatalf("/cases has %d links to %s's case %s, want 1", n, m.name, ds.Cases[m.name])
+		}
+	}
+	b.WantText("table.cases", "northwind-robust", "contoso-vulnerable", "decided")
+	if n := b.Count("table.cases .state-decided"); n != 2 {
+		t.Fatalf("/cases shows %d decided cases, want 2:\n%s", n, b.Text("table.cases"))
+	}
+	b.Screenshot("cases")
+
+	for _, m := range demoModels {
+		caseID, decID := ds.Cases[m.name], ds.Decisions[m.name]
+		if caseID == "" || decID == "" {
+			t.Fatalf("demo.json has no case or no decision for %s: %+v", m.name, ds)
+		}
+		b.Open("/cases/" + caseID)
+		b.WantText("h1", m.name, "decided")
+		b.WantText("#matrix", demoProfiles...)
+		if n := b.Count("#matrix table.matrix tbody tr"); n != len(demoProfiles) {
+			t.Fatalf("%s: regime comparison has %d rows, want %d", m.name, n, len(demoProfiles))
+		}
+		if n := b.Count("#assessments figure.chart svg"); n < 3 {
+			t.Fatalf("%s: case page has %d charts, want at least 3", m.name, n)
+		}
+		if n := b.Count("#findings article.finding"); n != 1 {
+			t.Fatalf("%s: case page shows %d findings, want 1", m.name, n)
+		}
+		b.WantText("#findings", "jailbreak", "We will add refusal training")
+		if n := b.Count(`#decisions a[href="/decisions/` + decID + `"]`); n != 1 {
+			t.Fatalf("%s: case page has %d links to decision %s, want 1", m.name, n, decID)
+		}
+		b.Screenshot(strings.SplitN(m.name, "-", 2)[0] + "-case")
+	}
+
+	m := demoModels[0]
+	decID := ds.Decisions[m.name]
+	b.Open("/decisions/" + decID)
+	b.WantText("h1", "Decision on "+m.name)
+	b.WantText("main", "Transparency log", "index", "clearance verify --bundle", decID)
+	if n := b.Count(`a[href="/decisions/` + decID + `/receipt"]`); n != 1 {
+		t.Fatalf("decision page has %d receipt links, want 1 (the decision is logged)", n)
+	}
+	b.Screenshot("decision")
+
+	b.SignOut()
+	b.Open("/transparency")
+	for _, m := range demoModels {
+		id := ds.Decisions[m.name]
+		b.WantText("table.public", m.name, id+".json")
+		if n := b.Count(`table.public a[href="/transparency/decisions/` + id + `.json"]`); n != 1 {
+			t.Fatalf("/transparency has %d download links for %s's decision, want 1", n, m.name)
+		}
+	}
+	b.Screenshot("transparency")
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("runDemo after cancel = %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("runDemo did not return within 30s of its context being cancelled")
+	}
+}
+
+// waitDemoState waits for the demo's state file and returns its contents;
+// it fails the test if the demo returns first or the file does not appear
+// within the limit.
+func waitDemoState(t *testing.T, path string, done <-chan error, within time.Duration) demoState {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			var ds demoState
+			// The file is written in one call, but may be read while
+			// half-written: retry until it parses.
+			if err := json.Unmarshal(b, &ds); err == nil {
+				return ds
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("runDemo returned before seeding: %v", err)
+		case <-deadline:
+			t.Fatalf("%s not written within %s", path, within)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// demoToken returns the token of the person labelled label in the demo's
+// token file (lines: label, name (role), token; # starts a comment).
+func demoToken(t *testing.T, path, label string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == label {
+			return f[len(f)-1]
+		}
+	}
+	t.Fatalf("%s has no %s token:\n%s", path, label, b)
+	return ""
+}
