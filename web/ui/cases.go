@@ -288,10 +288,26 @@ func allowed(a review.Actor, c review.Case) actions {
 // dossierFields lists the dossier's top-level members in order, each
 // value as compact JSON (strings unquoted).
 func dossierFields(raw json.RawMessage) []dossierField {
+	out, ok := objectFields("", raw, 0)
+	if !ok {
+		return []dossierField{{Key: "(dossier)", Value: string(raw)}}
+	}
+	return out
+}
+
+// maxDossierDepth bounds how deep nested objects are spelled out as
+// dotted keys; deeper values are shown as JSON.
+const maxDossierDepth = 3
+
+// objectFields lists an object's members in document order, nested
+// objects as dotted keys ("model.training_compute_flop"), strings bare and
+// everything else (numbers, booleans, arrays) as JSON. It reports false
+// when raw is not an object.
+func objectFields(prefix string, raw json.RawMessage, depth int) ([]dossierField, bool) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return []dossierField{{Key: "(dossier)", Value: string(raw)}}
+		return nil, false
 	}
 	var out []dossierField
 	for dec.More() {
@@ -304,14 +320,20 @@ func dossierFields(raw json.RawMessage) []dossierField {
 		if err := dec.Decode(&v); err != nil {
 			break
 		}
+		if depth < maxDossierDepth {
+			if sub, ok := objectFields(prefix+k+".", v, depth+1); ok && len(sub) > 0 {
+				out = append(out, sub...)
+				continue
+			}
+		}
 		val := string(v)
 		var s string
 		if json.Unmarshal(v, &s) == nil {
 			val = s
 		}
-		out = append(out, dossierField{Key: k, Value: val})
+		out = append(out, dossierField{Key: prefix + k, Value: val})
 	}
-	return out
+	return out, true
 }
 
 // auditText summarises an audit entry's details as "key: value" pairs.

@@ -20,3 +20,17 @@ func TestOutcomeRows(t *testing.T) {
 		t.Errorf("outcomeRows (-want +got):\n%s", diff)
 	}
 }
+
+func TestDossierFields(t *testing.T) {
+	raw := json.RawMessage(`{"as_of":"2026-06-01","model":{"name":"atlas","training_compute_flop":1.2e26,"tags":["a"]},"empty":{},"deep":{"a":{"b":{"c":{"d":1}}}}}`)
+	want := []dossierField{
+		{"as_of", "2026-06-01"}, {"model.name", "atlas"}, {"model.training_compute_flop", "1.2e26"}, {"model.tags", `["a"]`},
+		{"empty", "{}"}, {"deep.a.b.c", `{"d":1}`},
+	}
+	if diff := cmp.Diff(want, dossierFields(raw)); diff != "" {
+		t.Errorf("dossierFields (-want +got):\n%s", diff)
+	}
+	if got := dossierFields(json.RawMessage(`[1]`)); len(got) != 1 || got[0].Key != "(dossier)" {
+		t.Errorf("non-object dossier: %+v", got)
+	}
+}
