@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/review/reviewtest"
 	"github.com/clearance-dev/clearance/store/sqlite"
 )
 
@@ -101,29 +102,13 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) org(t *testing.T, name string, kind review.OrgKind) review.Org {
 	t.Helper()
-	o, err := w.svc.CreateOrg(context.Background(), w.admin, name, kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return reviewtest.Org(t, w.svc, w.admin, name, kind)
 }
 
 // user creates a user, issues it a token and authenticates with it.
 func (w *world) user(t *testing.T, o review.Org, name string, r review.Role) review.Actor {
 	t.Helper()
-	ctx := context.Background()
-	u, err := w.svc.CreateUser(ctx, w.admin, review.UserInput{OrgID: o.ID, Name: name, Roles: []review.Role{r}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, secret, err := w.svc.IssueToken(ctx, w.admin, u.ID, "test", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := w.svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, secret := reviewtest.User(t, w.svc, w.admin, o.ID, name, r)
 	w.tokens[name] = secret
 	return a
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/review/reviewtest"
 	"github.com/clearance-dev/clearance/store/sqlite"
 	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
@@ -145,22 +146,7 @@ func (nopScheduler) EnqueueAssessment(context.Context, review.Assessment) error 
 
 func actor(t *testing.T, svc *review.Service, admin review.Actor, org string, kind review.OrgKind, role review.Role) review.Actor {
 	t.Helper()
-	ctx := context.Background()
-	o, err := svc.CreateOrg(ctx, admin, org, kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := svc.CreateUser(ctx, admin, review.UserInput{OrgID: o.ID, Name: org + " user", Roles: []review.Role{role}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, secret, err := svc.IssueToken(ctx, admin, u.ID, "t", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := svc.Authenticate(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := reviewtest.Org(t, svc, admin, org, kind)
+	a, _ := reviewtest.User(t, svc, admin, o.ID, org+" user", role)
 	return a
 }

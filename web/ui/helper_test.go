@@ -20,6 +20,7 @@ import (
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/review/reviewtest"
 	"github.com/clearance-dev/clearance/store/sqlite"
 	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
@@ -193,29 +194,12 @@ func newEnv(tb testing.TB) *env {
 
 func (e *env) org(tb testing.TB, name string, kind review.OrgKind) review.Org {
 	tb.Helper()
-	o, err := e.svc.CreateOrg(context.Background(), e.actors["admin"], name, kind)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return o
+	return reviewtest.Org(tb, e.svc, e.actors["admin"], name, kind)
 }
 
 func (e *env) user(tb testing.TB, o review.Org, label string, r review.Role) {
 	tb.Helper()
-	ctx := context.Background()
-	u, err := e.svc.CreateUser(ctx, e.actors["admin"], review.UserInput{OrgID: o.ID, Name: label, Roles: []review.Role{r}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	_, secret, err := e.svc.IssueToken(ctx, e.actors["admin"], u.ID, "test", time.Time{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	a, err := e.svc.Authenticate(ctx, secret)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.tokens[label], e.actors[label] = secret, a
+	e.actors[label], e.tokens[label] = reviewtest.User(tb, e.svc, e.actors["admin"], o.ID, label, r)
 }
 
 // submit opens a case for the developer labelled who, through the service.
