@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/target"
 	"github.com/clearance-dev/clearance/tlog"
+	"github.com/clearance-dev/clearance/webhook"
 )
 
 // The end-to-end tests run the review service as users would: a server
@@ -689,7 +691,8 @@ func TestWorkersKilled(t *testing.T) {
 
 // TestCaseClient drives the client commands: case assess --wait, case
 // import of a run made with clearance assess, case show, and case bundle
-// feeding clearance verify.
+// feeding clearance verify; meanwhile the developer's webhook receives
+// every transition of the case, HMAC-signed, from the running server.
 func TestCaseClient(t *testing.T) {
 	sf := serviceFlags{data: t.TempDir()}
 	refURL, _ := referenceTarget(t, "typical", 0)
@@ -697,6 +700,9 @@ func TestCaseClient(t *testing.T) {
 	base := serveInProcess(t, sf, "--shard-size", "20")
 	c := client{t: t, base: base}
 	p := seedPeople(t, c, adminToken)
+	hookURL, events := webhookReceiver(t)
+	var hook struct{ Secret string }
+	c.call(p.dev, "POST", "/api/v1/webhooks", map[string]any{"url": hookURL, "events": []string{"case.transition"}}, 201, &hook)
 	dossier, modelDir := e2eFiles(t)
 	caseID := submitCase(t, base, p.dev, refURL, modelDir, dossier)
 	run := func(f func(context.Context, *env, []string) error, args ...string) []byte {
@@ -754,4 +760,45 @@ func TestCaseClient(t *testing.T) {
 	if !strings.Contains(string(out), `"decided"`) {
 		t.Errorf("case show: %s", out)
 	}
+	// The developer's webhook got every transition of the case, signed.
+	wantTo := []string{"in_assessment", "under_review", "decided"}
+	var gotTo []string
+	deadline := time.Now().Add(20 * time.Second)
+	for len(gotTo) < len(wantTo) && time.Now().Before(deadline) {
+		select {
+		case ev := <-events:
+			if err := webhook.Verify([]byte(hook.Secret), ev.sig, ev.body, time.Now(), webhook.DefaultTolerance); err != nil {
+				t.Errorf("delivery signature: %v", err)
+			}
+			var e webhook.Event
+			if err := json.Unmarshal(ev.body, &e); err != nil || e.CaseID != caseID || e.Type != "case.transition" {
+				t.Errorf("delivery %s (%v)", ev.body, err)
+			}
+			gotTo = append(gotTo, string(e.To))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	slices.Sort(gotTo)
+	slices.Sort(wantTo)
+	if !slices.Equal(gotTo, wantTo) {
+		t.Errorf("webhook transitions %v, want %v", gotTo, wantTo)
+	}
+}
+
+type delivery struct {
+	sig  string
+	body []byte
+}
+
+// webhookReceiver serves on loopback and passes each POST on.
+func webhookReceiver(t *testing.T) (string, <-chan delivery) {
+	t.Helper()
+	ch := make(chan delivery, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ch <- delivery{sig: r.Header.Get(webhook.SignatureHeader), body: b}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/hook", ch
 }
