@@ -538,3 +538,98 @@ func (s *Service) Decisions(ctx context.Context, a Actor, caseID string, p Page)
 func (s *Service) Appeals(ctx context.Context, a Actor, caseID string, p Page) ([]Appeal, error) {
 	return caseRecords(ctx, s, a, caseID, "appeals", p, s.store.ListAppeals)
 }
+
+// maxAssignees bounds the people assigned to one case.
+const maxAssignees = 16
+
+// AssignCase sets the staff assigned to a case (replacing the previous
+// list; empty clears it). Officials and admins; every user must be an
+// enabled member of an assessor or agency organisation.
+func (s *Service) AssignCase(ctx context.Context, a Actor, caseID string, userIDs []string) (Case, error) {
+	if !a.has(RoleOfficial) && !a.has(RoleAdmin) {
+		return Case{}, forbidden("assign case", RoleOfficial, RoleAdmin)
+	}
+	if len(userIDs) > maxAssignees {
+		return Case{}, fmt.Errorf("assign case %s: %w", caseID, invalid("user_ids", "%d users exceeds the limit of %d", len(userIDs), maxAssignees))
+	}
+	ids := slices.Clone(userIDs)
+	var out Case
+	err := s.store.Tx(ctx, func(tx Store) error {
+		c, err := getCase(ctx, tx, a, caseID)
+		if err != nil {
+			return err
+		}
+		if closed(c.State) {
+			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
+		}
+		for i, id := range ids {
+			if slices.Contains(ids[:i], id) {
+				return invalid(fmt.Sprintf("user_ids[%d]", i), "%q is listed twice", id)
+			}
+			u, err := tx.GetUser(ctx, id)
+			if errors.Is(err, ErrNotFound) {
+				return invalid(fmt.Sprintf("user_ids[%d]", i), "no user %q", id)
+			}
+			if err != nil {
+				return err
+			}
+			o, err := tx.GetOrg(ctx, u.OrgID)
+			if err != nil {
+				return err
+			}
+			if u.Disabled || o.Kind == OrgDeveloper {
+				return invalid(fmt.Sprintf("user_ids[%d]", i), "%q is not an enabled member of an assessor or agency organisation", id)
+			}
+		}
+		c.Assignees, c.UpdatedAt = ids, s.stamp()
+		if out, err = tx.UpdateCase(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "case.assign", c.ID, map[string]any{"assignees": ids})
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("assign case %s: %w", caseID, err)
+	}
+	return redact(out), nil
+}
+
+// Staff lists the enabled users of assessor and agency organisations,
+// the people a case may be assigned to. Officials and admins.
+func (s *Service) Staff(ctx context.Context, a Actor) ([]User, error) {
+	if !a.has(RoleOfficial) && !a.has(RoleAdmin) {
+		return nil, forbidden("list staff", RoleOfficial, RoleAdmin)
+	}
+	var out []User
+	op := Page{Limit: MaxPageLimit}
+	for {
+		orgs, err := s.store.ListOrgs(ctx, op)
+		if err != nil {
+			return nil, fmt.Errorf("list staff: %w", err)
+		}
+		for _, o := range orgs {
+			if o.Kind == OrgDeveloper {
+				continue
+			}
+			up := Page{Limit: MaxPageLimit}
+			for {
+				us, err := s.store.ListUsers(ctx, o.ID, up)
+				if err != nil {
+					return nil, fmt.Errorf("list staff: %w", err)
+				}
+				for _, u := range us {
+					if !u.Disabled {
+						out = append(out, u)
+					}
+				}
+				if len(us) < up.N() {
+					break
+				}
+				up.After = us[len(us)-1].ID
+			}
+		}
+		if len(orgs) < op.N() {
+			return out, nil
+		}
+		op.After = orgs[len(orgs)-1].ID
+	}
+}

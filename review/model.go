@@ -95,6 +95,9 @@ type Case struct {
 	State       State
 	// Clock is the review clock; nil when the profiles set none.
 	Clock *Clock
+	// Assignees are the ids of the staff assigned to the case, in the
+	// order assigned; Store.UpdateCase stores them.
+	Assignees []string
 	// Version increases by one with every update; Store.UpdateCase
 	// refuses an update made from a stale version.
 	Version   int64

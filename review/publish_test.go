@@ -302,3 +302,52 @@ func TestUserNames(t *testing.T) {
 		t.Errorf("UserNames without an actor: %v", err)
 	}
 }
+
+func TestAssignCase(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	c := w.submit(t, w.devA)
+	got, err := w.svc.AssignCase(ctx, w.official, c.ID, []string{w.reviewer.User.ID, w.assessor.User.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Assignees) != 2 || got.Assignees[0] != w.reviewer.User.ID {
+		t.Errorf("assignees %v", got.Assignees)
+	}
+	if again, _ := w.svc.GetCase(ctx, w.devA, c.ID); len(again.Assignees) != 2 {
+		t.Errorf("stored assignees %v", again.Assignees)
+	}
+	for _, tc := range []struct {
+		who  review.Actor
+		ids  []string
+		want error
+	}{
+		{w.reviewer, []string{w.reviewer.User.ID}, review.ErrForbidden},
+		{w.devA, nil, review.ErrForbidden},
+		{w.official, []string{w.devA.User.ID}, review.ErrInvalidInput},
+		{w.official, []string{"usr_missing"}, review.ErrInvalidInput},
+		{w.official, []string{w.reviewer.User.ID, w.reviewer.User.ID}, review.ErrInvalidInput},
+	} {
+		if _, err := w.svc.AssignCase(ctx, tc.who, c.ID, tc.ids); !errors.Is(err, tc.want) {
+			t.Errorf("AssignCase(%v) by %s = %v, want %v", tc.ids, tc.who.User.Name, err, tc.want)
+		}
+	}
+	staff, err := w.svc.Staff(ctx, w.official)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range staff {
+		if u.ID == w.devA.User.ID || u.ID == w.devB.User.ID {
+			t.Errorf("a developer is listed as staff: %s", u.Name)
+		}
+	}
+	if len(staff) < 5 { // admin, assessor, reviewer, official, auditor
+		t.Errorf("%d staff, want at least 5", len(staff))
+	}
+	if _, err := w.svc.Staff(ctx, w.devA); !errors.Is(err, review.ErrForbidden) {
+		t.Errorf("Staff as developer: %v", err)
+	}
+	if cleared, err := w.svc.AssignCase(ctx, w.official, c.ID, nil); err != nil || len(cleared.Assignees) != 0 {
+		t.Errorf("clearing assignees: %v %v", cleared.Assignees, err)
+	}
+}

@@ -39,7 +39,7 @@ type Store interface {
 	CreateCase(ctx context.Context, c Case) error
 	GetCase(ctx context.Context, id string) (Case, error)
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
-	// UpdateCase stores c's State and Clock if the stored version equals
+	// UpdateCase stores c's State, Clock and Assignees if the stored version equals
 	// c.Version, and returns c with Version incremented and UpdatedAt
 	// set. A stale version is ErrConflict; a missing case ErrNotFound.
 	UpdateCase(ctx context.Context, c Case) (Case, error)

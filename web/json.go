@@ -57,7 +57,9 @@ type caseJSON struct {
 	Profiles    []string        `json:"profiles"`
 	State       review.State    `json:"state"`
 	Clock       *clockJSON      `json:"clock,omitempty"`
-	Version     int64           `json:"version"`
+	// Assignees are the ids of the staff assigned to the case.
+	Assignees []string `json:"assignees"`
+	Version   int64    `json:"version"`
 	CreatedAt   string          `json:"created_at"`
 	UpdatedAt   string          `json:"updated_at"`
 }
@@ -161,7 +163,7 @@ func toToken(t review.Token, secret string) tokenJSON {
 func toCase(c review.Case, now time.Time) caseJSON {
 	j := caseJSON{ID: c.ID, OrgID: c.OrgID, ModelDigest: c.ModelDigest, ModelName: c.ModelName,
 		Dossier: c.Dossier, TargetURL: c.TargetURL, Profiles: nonNil(c.Profiles), State: c.State,
-		Version: c.Version, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		Assignees: nonNil(c.Assignees), Version: c.Version, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
 	if len(j.Dossier) == 0 {
 		j.Dossier = json.RawMessage("{}")
 	}

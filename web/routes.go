@@ -50,6 +50,10 @@ type transitionRequest struct {
 	Note string       `json:"note,omitempty"`
 }
 
+type assignRequest struct {
+	UserIDs []string `json:"user_ids"`
+}
+
 type extendRequest struct {
 	Units  int    `json:"units"`
 	Reason string `json:"reason"`
@@ -104,6 +108,7 @@ func apiRoutes() []route {
 		{"GET", "/api/v1/cases", "listCases", "List the cases the caller may see", nil, list[caseJSON]{}, 200, append([]string{"state"}, pq...), h.listCases},
 		{"GET", "/api/v1/cases/{id}", "getCase", "Get a case", nil, caseJSON{}, 200, nil, h.getCase},
 		{"POST", "/api/v1/cases/{id}/transitions", "transitionCase", "Move a case to another state", transitionRequest{}, caseJSON{}, 200, nil, h.transition},
+		{"POST", "/api/v1/cases/{id}/assignees", "assignCase", "Set the staff assigned to a case (official, admin)", assignRequest{}, caseJSON{}, 200, nil, h.assign},
 		{"POST", "/api/v1/cases/{id}/extensions", "extendClock", "Extend a case's clock (official)", extendRequest{}, caseJSON{}, 200, nil, h.extend},
 		{"GET", "/api/v1/cases/{id}/credentials", "getCredentials", "Open the target credentials (assessor; audited)", nil, credentialsJSON{}, 200, nil, h.credentials},
 		{"POST", "/api/v1/cases/{id}/findings", "recordFinding", "Record a finding (reviewer)", findingRequest{}, findingJSON{}, 201, nil, h.recordFinding},
@@ -307,6 +312,20 @@ func (handlers) transition(w http.ResponseWriter, r *http.Request, a review.Acto
 	}
 	s := srv(r)
 	c, err := s.svc.Transition(r.Context(), a, r.PathValue("id"), in.To, in.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCase(c, s.now()))
+	return nil
+}
+
+func (handlers) assign(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	var in assignRequest
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	s := srv(r)
+	c, err := s.svc.AssignCase(r.Context(), a, r.PathValue("id"), in.UserIDs)
 	if err != nil {
 		return err
 	}

@@ -198,6 +198,10 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			return ds, err
 		}
 		ds.Cases[m.name] = c.ID
+		staff := []string{actors["assessor"].User.ID, actors["reviewer"].User.ID, actors["official"].User.ID}
+		if _, err := svc.AssignCase(ctx, actors["official"], c.ID, staff); err != nil {
+			return ds, err
+		}
 		fmt.Fprintf(e.stdout, "== %s by %s: case %s submitted under %s\n", m.name, m.org, c.ID, strings.Join(demoProfiles, ", "))
 		as, err := svc.ScheduleAssessment(ctx, actors["assessor"], c.ID, review.AssessmentInput{Limit: limit})
 		if err != nil {

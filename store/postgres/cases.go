@@ -22,10 +22,14 @@ func (d *DB) CreateCase(ctx context.Context, c review.Case) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	assignees, err := jsonText(nonNil(c.Assignees))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	_, err = d.exec(ctx, op, `INSERT INTO cases (id, org_id, model_digest, model_name, dossier, target_url, credentials,
-		profiles, state, clock, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		profiles, state, clock, version, created_at, updated_at, assignees) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.OrgID, c.ModelDigest, c.ModelName, string(c.Dossier), c.TargetURL, c.Credentials,
-		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
+		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), assignees)
 	return err
 }
 
@@ -36,15 +40,21 @@ func clockText(k *review.Clock) (any, error) {
 	return jsonText(k)
 }
 
-const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at`
+const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees`
 
 func scanCase(s scanner) (review.Case, error) {
 	var c review.Case
-	var dossier, profiles, state, created, updated string
+	var dossier, profiles, state, created, updated, assignees string
 	var clock sql.NullString
 	if err := s.Scan(&c.ID, &c.OrgID, &c.ModelDigest, &c.ModelName, &dossier, &c.TargetURL, &c.Credentials,
-		&profiles, &state, &clock, &c.Version, &created, &updated); err != nil {
+		&profiles, &state, &clock, &c.Version, &created, &updated, &assignees); err != nil {
 		return c, translate(err)
+	}
+	if err := json.Unmarshal([]byte(assignees), &c.Assignees); err != nil {
+		return c, fmt.Errorf("decode assignees of case %s: %w", c.ID, err)
+	}
+	if len(c.Assignees) == 0 {
+		c.Assignees = nil
 	}
 	c.Dossier = json.RawMessage(dossier)
 	c.State = review.State(state)
@@ -92,8 +102,12 @@ func (d *DB) UpdateCase(ctx context.Context, c review.Case) (review.Case, error)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", op, err)
 	}
-	r, err := d.exec(ctx, op, `UPDATE cases SET state = $1, clock = $2, version = version + 1, updated_at = $3
-		WHERE id = $4 AND version = $5`, string(c.State), clock, fmtTime(c.UpdatedAt), c.ID, c.Version)
+	assignees, err := jsonText(nonNil(c.Assignees))
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", op, err)
+	}
+	r, err := d.exec(ctx, op, `UPDATE cases SET state = $1, clock = $2, assignees = $3, version = version + 1, updated_at = $4
+		WHERE id = $5 AND version = $6`, string(c.State), clock, assignees, fmtTime(c.UpdatedAt), c.ID, c.Version)
 	if err != nil {
 		return c, err
 	}

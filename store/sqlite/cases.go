@@ -20,10 +20,14 @@ func (d *DB) CreateCase(ctx context.Context, c review.Case) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	assignees, err := jsonText(nonNil(c.Assignees))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	_, err = d.exec(ctx, op, `INSERT INTO cases (id, org_id, model_digest, model_name, dossier, target_url, credentials,
-		profiles, state, clock, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		profiles, state, clock, version, created_at, updated_at, assignees) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.OrgID, c.ModelDigest, c.ModelName, string(c.Dossier), c.TargetURL, c.Credentials,
-		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
+		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), assignees)
 	return err
 }
 
@@ -34,15 +38,21 @@ func clockText(k *review.Clock) (any, error) {
 	return jsonText(k)
 }
 
-const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at`
+const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees`
 
 func scanCase(s scanner) (review.Case, error) {
 	var c review.Case
-	var dossier, profiles, state, created, updated string
+	var dossier, profiles, state, created, updated, assignees string
 	var clock sql.NullString
 	if err := s.Scan(&c.ID, &c.OrgID, &c.ModelDigest, &c.ModelName, &dossier, &c.TargetURL, &c.Credentials,
-		&profiles, &state, &clock, &c.Version, &created, &updated); err != nil {
+		&profiles, &state, &clock, &c.Version, &created, &updated, &assignees); err != nil {
 		return c, translate(err)
+	}
+	if err := json.Unmarshal([]byte(assignees), &c.Assignees); err != nil {
+		return c, fmt.Errorf("decode assignees of case %s: %w", c.ID, err)
+	}
+	if len(c.Assignees) == 0 {
+		c.Assignees = nil
 	}
 	c.Dossier = json.RawMessage(dossier)
 	c.State = review.State(state)
@@ -90,8 +100,12 @@ func (d *DB) UpdateCase(ctx context.Context, c review.Case) (review.Case, error)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", op, err)
 	}
-	r, err := d.exec(ctx, op, `UPDATE cases SET state = ?, clock = ?, version = version + 1, updated_at = ?
-		WHERE id = ? AND version = ?`, string(c.State), clock, fmtTime(c.UpdatedAt), c.ID, c.Version)
+	assignees, err := jsonText(nonNil(c.Assignees))
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", op, err)
+	}
+	r, err := d.exec(ctx, op, `UPDATE cases SET state = ?, clock = ?, assignees = ?, version = version + 1, updated_at = ?
+		WHERE id = ? AND version = ?`, string(c.State), clock, assignees, fmtTime(c.UpdatedAt), c.ID, c.Version)
 	if err != nil {
 		return c, err
 	}

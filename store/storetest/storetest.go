@@ -211,6 +211,7 @@ func testCases(t *testing.T, s review.Store) {
 	k, err := c.Clock.Stop(at(30))
 	must(t, "Stop", err)
 	next.Clock, next.UpdatedAt = &k, at(30)
+	next.Assignees = []string{"usr_b", "usr_a"}
 	updated, err := s.UpdateCase(ctx, next)
 	must(t, "UpdateCase", err)
 	if updated.Version != 2 {

@@ -62,6 +62,8 @@ func label(s review.State) string { return strings.ReplaceAll(string(s), "_", " 
 type caseRow struct {
 	Case  review.Case
 	Clock clockView
+	// People are the names of the staff assigned to the case.
+	People []string
 }
 
 type casesPage struct {
@@ -103,6 +105,20 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request, u user) {
 		}
 		d.Rows = append(d.Rows, caseRow{Case: c, Clock: viewClock(c, now)})
 	}
+	var ids []string
+	for _, row := range d.Rows {
+		ids = append(ids, row.Case.Assignees...)
+	}
+	names, err := h.svc.UserNames(r.Context(), u.Actor, ids)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	for i := range d.Rows {
+		for _, id := range d.Rows[i].Case.Assignees {
+			d.Rows[i].People = append(d.Rows[i].People, names[id])
+		}
+	}
 	// Overdue and nearest deadlines first: the list is a work queue.
 	sort.SliceStable(d.Rows, func(i, j int) bool {
 		a, b := d.Rows[i].Clock, d.Rows[j].Clock
@@ -143,11 +159,12 @@ type actions struct {
 	AcceptRisk  bool // official
 	Decide      bool
 	Appeal      bool
+	Assign      bool // official or admin: assign staff
 	Transitions []review.State
 }
 
 func (a actions) Any() bool {
-	return a.Schedule || a.Finding || a.Decide || a.Appeal || len(a.Transitions) > 0
+	return a.Schedule || a.Finding || a.Decide || a.Appeal || a.Assign || len(a.Transitions) > 0
 }
 
 type timelineEntry struct {
@@ -174,6 +191,8 @@ type casePage struct {
 	Outcomes   []string
 	// Names maps the user ids on the page to display names.
 	Names map[string]string
+	// Staff are the people the case may be assigned to (for officials).
+	Staff []review.User
 }
 
 type dossierField struct {
@@ -250,12 +269,18 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 	for _, e := range d.Timeline {
 		ids = append(ids, e.Actor)
 	}
+	ids = append(ids, c.Assignees...)
 	if d.Names, err = h.svc.UserNames(ctx, u.Actor, ids); err != nil {
 		return nil, err
 	}
 	d.Matrix = h.matrix(r, c)
 	d.Outcomes = outcomeChoices()
 	d.Can = allowed(u.Actor, c)
+	if d.Can.Assign {
+		if d.Staff, err = h.svc.Staff(ctx, u.Actor); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
@@ -274,6 +299,7 @@ func allowed(a review.Actor, c review.Case) actions {
 	can.AcceptRisk = has(review.RoleOfficial) && !closed
 	can.Decide = has(review.RoleOfficial) && review.CheckTransition(c.State, review.StateDecided, a.User.Roles...) == nil
 	can.Appeal = has(review.RoleDeveloper) && review.CheckTransition(c.State, review.StateAppealed, a.User.Roles...) == nil
+	can.Assign = (has(review.RoleOfficial) || has(review.RoleAdmin)) && !closed
 	for _, t := range review.Transitions() {
 		if t.From != c.State || t.To == review.StateDecided || t.To == review.StateAppealed {
 			continue
@@ -513,6 +539,12 @@ func (h *Handler) transition(w http.ResponseWriter, r *http.Request, u user) {
 	}
 	_, err := h.svc.Transition(r.Context(), u.Actor, r.PathValue("id"), to, strings.TrimSpace(f.V("note")))
 	h.act(w, r, u, "transition", f, err, "actions", "note", "to")
+}
+
+func (h *Handler) assign(w http.ResponseWriter, r *http.Request, u user) {
+	f := newForm(r.PostForm)
+	_, err := h.svc.AssignCase(r.Context(), u.Actor, r.PathValue("id"), r.PostForm["user"])
+	h.act(w, r, u, "assign", f, err, "workflow", "user")
 }
 
 func (h *Handler) appeal(w http.ResponseWriter, r *http.Request, u user) {

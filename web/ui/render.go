@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,6 +178,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"has": func(list []string, s string) bool { return slices.Contains(list, s) },
 	// who names a user id from a page's Names map, falling back to the id.
 	"who": func(names map[string]string, id string) string {
 		if n, ok := names[id]; ok {

@@ -193,6 +193,7 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("POST /cases/{id}/findings/{fid}/responses", h.authed(h.respond))
 	m.HandleFunc("POST /cases/{id}/findings/{fid}/status", h.authed(h.findingStatus))
 	m.HandleFunc("POST /cases/{id}/transition", h.authed(h.transition))
+	m.HandleFunc("POST /cases/{id}/assignees", h.authed(h.assign))
 	m.HandleFunc("POST /cases/{id}/decision", h.authed(h.decide))
 	m.HandleFunc("POST /cases/{id}/appeal", h.authed(h.appeal))
 	m.HandleFunc("GET /cases/{id}/samples", h.authed(h.samples))

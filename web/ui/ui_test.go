@@ -494,3 +494,55 @@ func TestTransparencyPublic(t *testing.T) {
 		t.Errorf("receipt download = %d", r.code)
 	}
 }
+
+// TestAssignPeople checks that an official assigns staff from the case
+// page, that the case list shows them by name, and that a developer has
+// no such form and cannot post it.
+func TestAssignPeople(t *testing.T) {
+	e := newEnv(t)
+	c := e.submit(t, "devA", "gamma-model")
+	off := e.client(t)
+	off.signIn(t, "official")
+	p := off.get(t, "/cases/"+c.ID)
+	if !strings.Contains(p.body, `action="/cases/`+c.ID+`/assignees"`) || !strings.Contains(p.body, "nobody yet") {
+		t.Fatalf("official's case page lacks the assignment form:\n%s", p.body)
+	}
+	reviewer, assessor := e.actors["reviewer"].User.ID, e.actors["assessor"].User.ID
+	r := off.do(t, http.MethodPost, "/cases/"+c.ID+"/assignees", url.Values{"csrf": {csrf(t, p)}, "user": {reviewer, assessor}})
+	if r.code != http.StatusSeeOther {
+		t.Fatalf("assign = %d:\n%s", r.code, r.body)
+	}
+	p = off.get(t, "/cases/"+c.ID)
+	if !strings.Contains(p.body, "reviewer (Agency), assessor (Institute)") {
+		t.Errorf("case page does not name the assigned people:\n%s", p.body)
+	}
+	p = off.get(t, "/cases")
+	if !strings.Contains(p.body, "reviewer (Agency), assessor (Institute)") {
+		t.Errorf("case list does not name the assigned people")
+	}
+	// A developer is refused as an assignee, with the message by the field.
+	head := func() int64 {
+		h, err := e.store.AuditHead(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Seq
+	}
+	before := head()
+	r = off.do(t, http.MethodPost, "/cases/"+c.ID+"/assignees", url.Values{"csrf": {csrf(t, p)}, "user": {e.actors["devA"].User.ID}})
+	if r.code != http.StatusUnprocessableEntity || !strings.Contains(r.body, "assessor or agency") {
+		t.Errorf("assigning a developer = %d:\n%s", r.code, r.body)
+	}
+	if head() != before {
+		t.Error("a refused assignment changed the audit trail")
+	}
+	dev := e.client(t)
+	dev.signIn(t, "devA")
+	p = dev.get(t, "/cases/"+c.ID)
+	if strings.Contains(p.body, "/assignees") {
+		t.Error("a developer is offered the assignment form")
+	}
+	if r := dev.do(t, http.MethodPost, "/cases/"+c.ID+"/assignees", url.Values{"csrf": {csrf(t, p)}, "user": {reviewer}}); r.code != http.StatusForbidden {
+		t.Errorf("developer posts an assignment = %d", r.code)
+	}
+}
