@@ -60,8 +60,8 @@ type caseJSON struct {
 	// Assignees are the ids of the staff assigned to the case.
 	Assignees []string `json:"assignees"`
 	Version   int64    `json:"version"`
-	CreatedAt   string          `json:"created_at"`
-	UpdatedAt   string          `json:"updated_at"`
+	CreatedAt string   `json:"created_at"`
+	UpdatedAt string   `json:"updated_at"`
 }
 
 type findingJSON struct {
