@@ -39,7 +39,8 @@ type Plan struct {
 // SuitePlan is the plan for one suite.
 type SuitePlan struct {
 	Suite string `json:"suite"`
-	// Limit is the most items to run.
+	// Limit is the most items to run of each kind of item in the suite
+	// (each metric), so that a suite mixing kinds meets every minimum.
 	Limit int `json:"limit"`
 	// MinN is the fewest items to run before stopping early (the largest
 	// fixed-sample minimum among the requirements).
