@@ -51,7 +51,8 @@ type DelivererConfig struct {
 	// redirect policy is replaced: redirects are never followed, so a
 	// signed body goes only to the registered URL. Restricting which
 	// addresses may be reached (webhook URLs are chosen by tenants) is
-	// the job of its Transport.
+	// the job of its Transport: PublicClient reaches only public
+	// addresses, and a refusal is permanent.
 	Client *http.Client
 	// Timeout bounds one POST, response included; zero means
 	// DefaultTimeout.
@@ -209,6 +210,10 @@ func (d *Deliverer) post(ctx context.Context, dl Delivery, u *url.URL, action st
 			err = ue.Err
 		}
 		d.log.WarnContext(ctx, "webhook delivery failed", "delivery", dl.ID(), "err", err)
+		if errors.Is(err, ErrPrivateAddress) {
+			// The URL will not become public by waiting.
+			return fmt.Errorf("deliver %s: post: %w: %w", dl.ID(), err, ErrPermanent)
+		}
 		return fmt.Errorf("deliver %s: post: %w", dl.ID(), err)
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))

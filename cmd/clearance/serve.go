@@ -101,7 +101,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usageError("--workers must be ≥ 0, --shard-size ≥ 1 and --anchor-every > 0")
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency})
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, webhookPrivate: jf.webhookPrivate})
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return usageError("--workers must be at least 1")
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin})
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, webhookPrivate: jf.webhookPrivate})
 	if err != nil {
 		return err
 	}
@@ -269,10 +269,12 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 type jobFlags struct {
 	concurrency                int
 	shardTimeout, rescueMargin time.Duration
+	webhookPrivate             bool
 }
 
 func (jf *jobFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&jf.concurrency, "concurrency", 0, "model requests in flight per shard (0: adaptive)")
 	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
 	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")
+	fs.BoolVar(&jf.webhookPrivate, "webhook-private", false, "let webhooks reach loopback and private addresses (by default only public ones, against request forgery)")
 }

@@ -43,6 +43,8 @@ type stackOptions struct {
 	// shardTimeout bounds one attempt of a shard; a dead worker's shard
 	// is taken up again a minute (rescueMargin) after it (0: 30 minutes).
 	shardTimeout, rescueMargin time.Duration
+	// webhookPrivate lets webhooks reach loopback and private addresses.
+	webhookPrivate bool
 }
 
 // stack is the review service with its store, job queue, signer and log.
@@ -147,7 +149,11 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 			return nil, err
 		}
 		wc.RunShard = st.runner.RunShard
-		d, err := webhook.NewDeliverer(webhook.DelivererConfig{Store: store, Sealer: sealer, Now: e.now, Logger: e.log})
+		hc := webhook.PublicClient()
+		if opts.webhookPrivate {
+			hc = nil // the default client: any address
+		}
+		d, err := webhook.NewDeliverer(webhook.DelivererConfig{Store: store, Sealer: sealer, Client: hc, Now: e.now, Logger: e.log})
 		if err != nil {
 			return nil, err
 		}
