@@ -17,13 +17,9 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/store/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -52,6 +49,8 @@ type querier interface {
 
 // DB is a review.Store on PostgreSQL.
 type DB struct {
+	// Records holds the methods both stores share.
+	sqlstore.Records
 	pool *pgxpool.Pool
 	q    querier
 	tx   pgx.Tx // non-nil for a DB bound to a transaction
@@ -80,7 +79,7 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	d := &DB{pool: pool, q: pool}
+	d := &DB{Records: sqlstore.New(conn{pool}), pool: pool, q: pool}
 	if err := d.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -97,35 +96,10 @@ func (d *DB) Close() { d.pool.Close() }
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
 // Migration is one embedded schema migration.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
+type Migration = sqlstore.Migration
 
 // Migrations returns the embedded migrations in order.
-func Migrations() ([]Migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var ms []Migration
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", n)
-		}
-		b, err := fs.ReadFile(migrations, n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, Migration{Version: v, Name: base, SQL: string(b)})
-	}
-	return ms, nil
-}
+func Migrations() ([]Migration, error) { return sqlstore.ReadMigrations(migrations) }
 
 // migrate applies, in one transaction under an advisory lock, the
 // migrations not yet recorded in schema_migrations.
@@ -155,7 +129,7 @@ func (d *DB) migrate(ctx context.Context) error {
 				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
 			if _, err := tx.q.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.Version, m.Name, fmtTime(time.Now())); err != nil {
+				m.Version, m.Name, sqlstore.FormatTime(time.Now())); err != nil {
 				return fmt.Errorf("record migration %s: %w", m.Name, err)
 			}
 		}
@@ -173,7 +147,7 @@ func (d *DB) Tx(ctx context.Context, fn func(review.Store) error) error {
 		return fmt.Errorf("begin transaction: %w", translate(err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // no-op after Commit
-	if err := fn(&DB{pool: d.pool, q: tx, tx: tx}); err != nil {
+	if err := fn(&DB{Records: sqlstore.New(conn{tx}), pool: d.pool, q: tx, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -204,30 +178,3 @@ func translate(err error) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, review.ErrNotFound) }
-
-const timeFormat = "2006-01-02T15:04:05.000000Z"
-
-func fmtTime(t time.Time) string { return review.AuditTime(t).Format(timeFormat) }
-
-// nullTime stores a zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return fmtTime(t)
-}
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
-	}
-	return t, nil
-}
-
-func parseNullTime(s sql.NullString) (time.Time, error) {
-	if !s.Valid {
-		return time.Time{}, nil
-	}
-	return parseTime(s.String)
-}

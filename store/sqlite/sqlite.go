@@ -19,17 +19,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/store/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -46,6 +43,8 @@ type querier interface {
 
 // DB is a review.Store on a SQLite file.
 type DB struct {
+	// Records holds the methods both stores share.
+	sqlstore.Records
 	db *sql.DB
 	q  querier
 	tx *sql.Tx // non-nil for a DB bound to a transaction
@@ -66,7 +65,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	d := &DB{db: db, q: db}
+	d := &DB{Records: sqlstore.New(conn{db}), db: db, q: db}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -83,37 +82,10 @@ func (d *DB) Close() error { return d.db.Close() }
 func (d *DB) SQL() *sql.DB { return d.db }
 
 // Migration is one embedded schema migration.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
+type Migration = sqlstore.Migration
 
 // Migrations returns the embedded migrations in order.
-func Migrations() ([]Migration, error) { return readMigrations(migrations) }
-
-func readMigrations(fsys fs.FS) ([]Migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var ms []Migration
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", n)
-		}
-		b, err := fs.ReadFile(fsys, n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, Migration{Version: v, Name: base, SQL: string(b)})
-	}
-	return ms, nil
-}
+func Migrations() ([]Migration, error) { return sqlstore.ReadMigrations(migrations) }
 
 // migrate applies the migrations not yet recorded in schema_migrations,
 // each in its own transaction with its record.
@@ -140,7 +112,7 @@ func (d *DB) migrate(ctx context.Context) error {
 				return err
 			}
 			_, err := tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.Version, m.Name, fmtTime(time.Now()))
+				m.Version, m.Name, sqlstore.FormatTime(time.Now()))
 			return err
 		})
 		if err != nil {
@@ -165,7 +137,7 @@ func (d *DB) Tx(ctx context.Context, fn func(review.Store) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&DB{db: d.db, q: tx, tx: tx}); err != nil {
+	if err := fn(&DB{Records: sqlstore.New(conn{tx}), db: d.db, q: tx, tx: tx}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -194,33 +166,6 @@ func translate(err error) error {
 		}
 	}
 	return err
-}
-
-const timeFormat = "2006-01-02T15:04:05.000000Z"
-
-func fmtTime(t time.Time) string { return review.AuditTime(t).Format(timeFormat) }
-
-// nullTime stores a zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return fmtTime(t)
-}
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeFormat, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
-	}
-	return t, nil
-}
-
-func parseNullTime(s sql.NullString) (time.Time, error) {
-	if !s.Valid {
-		return time.Time{}, nil
-	}
-	return parseTime(s.String)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, review.ErrNotFound) }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -9,30 +9,30 @@ import (
 )
 
 // CachedResponse implements review.Store.
-func (d *DB) CachedResponse(ctx context.Context, key string) ([]byte, error) {
+func (d *Records) CachedResponse(ctx context.Context, key string) ([]byte, error) {
 	var b []byte
 	if err := d.q.QueryRow(ctx, `SELECT response FROM response_cache WHERE key = $1`, key).Scan(&b); err != nil {
-		return nil, fmt.Errorf("get cached response %s: %w", key, translate(err))
+		return nil, fmt.Errorf("get cached response %s: %w", key, err)
 	}
 	return b, nil
 }
 
 // PutCachedResponse implements review.Store.
-func (d *DB) PutCachedResponse(ctx context.Context, key string, resp []byte) error {
+func (d *Records) PutCachedResponse(ctx context.Context, key string, resp []byte) error {
 	_, err := d.exec(ctx, "put cached response "+key, `INSERT INTO response_cache (key, response) VALUES ($1, $2)
 		ON CONFLICT (key) DO NOTHING`, key, nonNil(resp))
 	return err
 }
 
 // GetIdempotencyKey implements review.Store.
-func (d *DB) GetIdempotencyKey(ctx context.Context, userID, key string) (review.IdempotencyKey, error) {
+func (d *Records) GetIdempotencyKey(ctx context.Context, userID, key string) (review.IdempotencyKey, error) {
 	k := review.IdempotencyKey{UserID: userID, Key: key}
 	var h []byte
 	var at string
 	err := d.q.QueryRow(ctx, `SELECT request_hash, case_id, created_at FROM idempotency_keys
 		WHERE user_id = $1 AND key = $2`, userID, key).Scan(&h, &k.CaseID, &at)
 	if err != nil {
-		return review.IdempotencyKey{}, fmt.Errorf("get idempotency key %q of user %s: %w", key, userID, translate(err))
+		return review.IdempotencyKey{}, fmt.Errorf("get idempotency key %q of user %s: %w", key, userID, err)
 	}
 	copy(k.RequestHash[:], h)
 	k.CreatedAt, err = parseTime(at)
@@ -40,7 +40,7 @@ func (d *DB) GetIdempotencyKey(ctx context.Context, userID, key string) (review.
 }
 
 // CreateIdempotencyKey implements review.Store.
-func (d *DB) CreateIdempotencyKey(ctx context.Context, k review.IdempotencyKey) error {
+func (d *Records) CreateIdempotencyKey(ctx context.Context, k review.IdempotencyKey) error {
 	_, err := d.exec(ctx, fmt.Sprintf("create idempotency key %q of user %s", k.Key, k.UserID),
 		`INSERT INTO idempotency_keys (user_id, key, request_hash, case_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.UserID, k.Key, k.RequestHash[:], k.CaseID, fmtTime(k.CreatedAt))
@@ -48,7 +48,7 @@ func (d *DB) CreateIdempotencyKey(ctx context.Context, k review.IdempotencyKey) 
 }
 
 // CreateWebhook implements review.Store.
-func (d *DB) CreateWebhook(ctx context.Context, w review.Webhook) error {
+func (d *Records) CreateWebhook(ctx context.Context, w review.Webhook) error {
 	op := "create webhook " + w.ID
 	events, err := jsonText(nonNil(w.Events))
 	if err != nil {
@@ -66,7 +66,7 @@ func scanWebhook(s scanner) (review.Webhook, error) {
 	var w review.Webhook
 	var events, at string
 	if err := s.Scan(&w.ID, &w.OrgID, &w.URL, &w.Secret, &events, &w.CreatedBy, &w.Disabled, &at); err != nil {
-		return w, translate(err)
+		return w, err
 	}
 	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
 		return w, fmt.Errorf("decode events of webhook %s: %w", w.ID, err)
@@ -80,7 +80,7 @@ func scanWebhook(s scanner) (review.Webhook, error) {
 }
 
 // GetWebhook implements review.Store.
-func (d *DB) GetWebhook(ctx context.Context, id string) (review.Webhook, error) {
+func (d *Records) GetWebhook(ctx context.Context, id string) (review.Webhook, error) {
 	w, err := scanWebhook(d.q.QueryRow(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = $1`, id))
 	if err != nil {
 		return w, fmt.Errorf("get webhook %s: %w", id, err)
@@ -89,7 +89,7 @@ func (d *DB) GetWebhook(ctx context.Context, id string) (review.Webhook, error) 
 }
 
 // ListWebhooks implements review.Store.
-func (d *DB) ListWebhooks(ctx context.Context, orgID string, p review.Page) ([]review.Webhook, error) {
+func (d *Records) ListWebhooks(ctx context.Context, orgID string, p review.Page) ([]review.Webhook, error) {
 	ws, err := list(ctx, d.q, scanWebhook, `SELECT `+webhookCols+` FROM webhooks
 		WHERE ($1 = '' OR org_id = $2) AND id > $3 ORDER BY id LIMIT $4`, orgID, orgID, p.After, p.N())
 	if err != nil {
@@ -100,7 +100,7 @@ func (d *DB) ListWebhooks(ctx context.Context, orgID string, p review.Page) ([]r
 
 // DisableWebhook implements review.Store. Disabling a disabled webhook
 // is a no-op.
-func (d *DB) DisableWebhook(ctx context.Context, id string) error {
+func (d *Records) DisableWebhook(ctx context.Context, id string) error {
 	op := "disable webhook " + id
 	r, err := d.exec(ctx, op, `UPDATE webhooks SET disabled = true WHERE id = $1`, id)
 	if err != nil {
@@ -110,17 +110,17 @@ func (d *DB) DisableWebhook(ctx context.Context, id string) error {
 }
 
 // Cursor implements review.Store.
-func (d *DB) Cursor(ctx context.Context, name string) (int64, error) {
+func (d *Records) Cursor(ctx context.Context, name string) (int64, error) {
 	var v int64
 	err := d.q.QueryRow(ctx, `SELECT value FROM cursors WHERE name = $1`, name).Scan(&v)
-	if err = translate(err); err != nil && !isNotFound(err) {
+	if err != nil && !isNotFound(err) {
 		return 0, fmt.Errorf("get cursor %s: %w", name, err)
 	}
 	return v, nil
 }
 
 // SetCursor implements review.Store.
-func (d *DB) SetCursor(ctx context.Context, name string, v int64) error {
+func (d *Records) SetCursor(ctx context.Context, name string, v int64) error {
 	_, err := d.exec(ctx, "set cursor "+name, `INSERT INTO cursors (name, value) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, v)
 	return err
@@ -128,7 +128,7 @@ func (d *DB) SetCursor(ctx context.Context, name string, v int64) error {
 
 // CreateAnchor implements review.Store. Anchoring an entry twice is
 // review.ErrConflict.
-func (d *DB) CreateAnchor(ctx context.Context, a review.Anchor) error {
+func (d *Records) CreateAnchor(ctx context.Context, a review.Anchor) error {
 	_, err := d.exec(ctx, fmt.Sprintf("create anchor of audit entry %d", a.Seq),
 		`INSERT INTO anchors (seq, hash, log_index, created_at) VALUES ($1, $2, $3, $4)`,
 		a.Seq, a.Hash, a.LogIndex, fmtTime(a.CreatedAt))
@@ -136,13 +136,13 @@ func (d *DB) CreateAnchor(ctx context.Context, a review.Anchor) error {
 }
 
 // LastAnchor implements review.Store.
-func (d *DB) LastAnchor(ctx context.Context) (review.Anchor, error) {
+func (d *Records) LastAnchor(ctx context.Context) (review.Anchor, error) {
 	var a review.Anchor
 	var at string
 	err := d.q.QueryRow(ctx, `SELECT seq, hash, log_index, created_at FROM anchors ORDER BY seq DESC LIMIT 1`).
 		Scan(&a.Seq, &a.Hash, &a.LogIndex, &at)
 	if err != nil {
-		return review.Anchor{}, fmt.Errorf("get last anchor: %w", translate(err))
+		return review.Anchor{}, fmt.Errorf("get last anchor: %w", err)
 	}
 	a.CreatedAt, err = parseTime(at)
 	return a, err

@@ -1,18 +1,17 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
+	"strings"
 
 	"github.com/clearance-dev/clearance/review"
 )
 
 // CreateAssessment implements review.Store.
-func (d *DB) CreateAssessment(ctx context.Context, a review.Assessment) error {
+func (d *Records) CreateAssessment(ctx context.Context, a review.Assessment) error {
 	_, err := d.exec(ctx, "create assessment "+a.ID, `INSERT INTO assessments (id, case_id, spec, shards, shards_done, state,
 		metrics, error, imported, created_by, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		a.ID, a.CaseID, string(a.Spec), a.Shards, a.ShardsDone, string(a.State), metricsText(a.Metrics), a.Error,
@@ -36,7 +35,7 @@ func scanAssessment(s scanner) (review.Assessment, error) {
 	var metrics sql.NullString
 	if err := s.Scan(&a.ID, &a.CaseID, &spec, &a.Shards, &a.ShardsDone, &state, &metrics, &a.Error,
 		&a.Imported, &a.CreatedBy, &a.Version, &created, &updated); err != nil {
-		return a, translate(err)
+		return a, err
 	}
 	a.Spec, a.State = json.RawMessage(spec), review.AssessmentState(state)
 	if metrics.Valid {
@@ -51,7 +50,7 @@ func scanAssessment(s scanner) (review.Assessment, error) {
 }
 
 // GetAssessment implements review.Store.
-func (d *DB) GetAssessment(ctx context.Context, id string) (review.Assessment, error) {
+func (d *Records) GetAssessment(ctx context.Context, id string) (review.Assessment, error) {
 	a, err := scanAssessment(d.q.QueryRow(ctx, `SELECT `+assessmentCols+` FROM assessments WHERE id = $1`, id))
 	if err != nil {
 		return a, fmt.Errorf("get assessment %s: %w", id, err)
@@ -60,7 +59,7 @@ func (d *DB) GetAssessment(ctx context.Context, id string) (review.Assessment, e
 }
 
 // ListAssessments implements review.Store.
-func (d *DB) ListAssessments(ctx context.Context, caseID string, p review.Page) ([]review.Assessment, error) {
+func (d *Records) ListAssessments(ctx context.Context, caseID string, p review.Page) ([]review.Assessment, error) {
 	as, err := list(ctx, d.q, scanAssessment, `SELECT `+assessmentCols+` FROM assessments
 		WHERE ($1 = '' OR case_id = $2) AND id > $3 ORDER BY id LIMIT $4`, caseID, caseID, p.After, p.N())
 	if err != nil {
@@ -72,13 +71,19 @@ func (d *DB) ListAssessments(ctx context.Context, caseID string, p review.Page) 
 // ListAssessmentsByState implements review.Store. A limit of zero or
 // less means review.DefaultPageLimit, as in review.Page; no states match
 // nothing.
-func (d *DB) ListAssessmentsByState(ctx context.Context, limit int, states ...review.AssessmentState) ([]review.Assessment, error) {
-	in := make([]string, len(states))
-	for i, st := range states {
-		in[i] = string(st)
+func (d *Records) ListAssessmentsByState(ctx context.Context, limit int, states ...review.AssessmentState) ([]review.Assessment, error) {
+	if len(states) == 0 {
+		return nil, nil
 	}
+	marks := make([]string, len(states))
+	args := make([]any, 0, len(states)+1)
+	for i, st := range states {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+		args = append(args, string(st))
+	}
+	args = append(args, review.Page{Limit: limit}.N())
 	as, err := list(ctx, d.q, scanAssessment, `SELECT `+assessmentCols+` FROM assessments
-		WHERE state = ANY($1) ORDER BY created_at, id LIMIT $2`, in, review.Page{Limit: limit}.N())
+		WHERE state IN (`+strings.Join(marks, ", ")+`) ORDER BY created_at, id LIMIT $`+fmt.Sprint(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list assessments by state: %w", err)
 	}
@@ -86,7 +91,7 @@ func (d *DB) ListAssessmentsByState(ctx context.Context, limit int, states ...re
 }
 
 // UpdateAssessment implements review.Store.
-func (d *DB) UpdateAssessment(ctx context.Context, a review.Assessment) (review.Assessment, error) {
+func (d *Records) UpdateAssessment(ctx context.Context, a review.Assessment) (review.Assessment, error) {
 	op := "update assessment " + a.ID
 	r, err := d.exec(ctx, op, `UPDATE assessments SET state = $1, shards_done = $2, metrics = $3, error = $4,
 		version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7`,
@@ -100,69 +105,6 @@ func (d *DB) UpdateAssessment(ctx context.Context, a review.Assessment) (review.
 	a.Version++
 	a.UpdatedAt = review.AuditTime(a.UpdatedAt)
 	return a, nil
-}
-
-// MarkShardDone implements review.Store. It locks the assessment's row
-// until its transaction ends, so of concurrent calls finishing an
-// assessment's last shards (each in a Tx of its caller or not) exactly
-// one counts them all; at READ COMMITTED the others would each miss the
-// shards not yet committed. The lock is FOR NO KEY UPDATE, which does not
-// conflict with the key-share locks that inserting samples takes on the
-// row through their foreign key: with FOR UPDATE, two transactions that
-// each put samples and then mark their shard done deadlock.
-func (d *DB) MarkShardDone(ctx context.Context, assessmentID string, shard int) (int, error) {
-	op := fmt.Sprintf("mark shard %d of assessment %s done", shard, assessmentID)
-	var n int
-	err := d.Tx(ctx, func(s review.Store) error {
-		tx := s.(*DB)
-		if _, err := tx.q.Exec(ctx, `SELECT 1 FROM assessments WHERE id = $1 FOR NO KEY UPDATE`, assessmentID); err != nil {
-			return fmt.Errorf("%s: lock assessment: %w", op, translate(err))
-		}
-		if _, err := tx.exec(ctx, op, `INSERT INTO assessment_shards (assessment_id, shard) VALUES ($1, $2)
-			ON CONFLICT (assessment_id, shard) DO NOTHING`, assessmentID, shard); err != nil {
-			return err
-		}
-		err := tx.q.QueryRow(ctx, `SELECT count(*) FROM assessment_shards WHERE assessment_id = $1`, assessmentID).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, translate(err))
-		}
-		return nil
-	})
-	return n, err
-}
-
-// PutSamples implements review.Store, in one transaction and one round
-// trip.
-func (d *DB) PutSamples(ctx context.Context, samples []review.Sample) error {
-	if err := checkSamples(samples); err != nil {
-		return err
-	}
-	if len(samples) == 0 {
-		return nil
-	}
-	return d.Tx(ctx, func(s review.Store) error {
-		tx := s.(*DB)
-		var b pgx.Batch
-		for _, x := range samples {
-			b.Queue(`INSERT INTO samples (`+sampleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-				ON CONFLICT (assessment_id, seq) DO UPDATE SET shard = excluded.shard, sample_id = excluded.sample_id,
-				suite = excluded.suite, category = excluded.category, transform = excluded.transform, kind = excluded.kind,
-				outcome = excluded.outcome, harmful = excluded.harmful, record = excluded.record`,
-				x.AssessmentID, x.Seq, x.Shard, x.ID, x.Suite, x.Category, x.Transform, x.Kind, string(x.Outcome),
-				x.Harmful, nonNil(x.Record))
-		}
-		br := tx.q.SendBatch(ctx, &b)
-		for _, x := range samples {
-			if _, err := br.Exec(); err != nil {
-				br.Close()
-				return fmt.Errorf("put sample %d of assessment %s: %w", x.Seq, x.AssessmentID, translate(err))
-			}
-		}
-		if err := br.Close(); err != nil {
-			return fmt.Errorf("put samples: %w", translate(err))
-		}
-		return nil
-	})
 }
 
 // checkSamples refuses samples that could not be listed back: a sample
@@ -186,14 +128,14 @@ func scanSample(s scanner) (review.Sample, error) {
 	var outcome string
 	if err := s.Scan(&x.AssessmentID, &x.Seq, &x.Shard, &x.ID, &x.Suite, &x.Category, &x.Transform, &x.Kind,
 		&outcome, &x.Harmful, &x.Record); err != nil {
-		return x, translate(err)
+		return x, err
 	}
 	x.Outcome = review.SampleOutcome(outcome)
 	return x, nil
 }
 
 // GetSample implements review.Store.
-func (d *DB) GetSample(ctx context.Context, assessmentID string, seq int) (review.Sample, error) {
+func (d *Records) GetSample(ctx context.Context, assessmentID string, seq int) (review.Sample, error) {
 	x, err := scanSample(d.q.QueryRow(ctx, `SELECT `+sampleCols+` FROM samples WHERE assessment_id = $1 AND seq = $2`,
 		assessmentID, seq))
 	if err != nil {
@@ -204,7 +146,7 @@ func (d *DB) GetSample(ctx context.Context, assessmentID string, seq int) (revie
 
 // ListSamples implements review.Store. Only the filters set are put in
 // the query, so that the planner can pick the index that serves them.
-func (d *DB) ListSamples(ctx context.Context, f review.SampleFilter) ([]review.Sample, error) {
+func (d *Records) ListSamples(ctx context.Context, f review.SampleFilter) ([]review.Sample, error) {
 	query := `SELECT ` + sampleCols + ` FROM samples WHERE assessment_id = $1 AND seq > $2`
 	args := []any{f.AssessmentID, f.AfterSeq}
 	for _, c := range [...]struct{ col, v string }{
@@ -224,11 +166,44 @@ func (d *DB) ListSamples(ctx context.Context, f review.SampleFilter) ([]review.S
 }
 
 // CountSamples implements review.Store.
-func (d *DB) CountSamples(ctx context.Context, assessmentID string) (int, error) {
+func (d *Records) CountSamples(ctx context.Context, assessmentID string) (int, error) {
 	var n int
 	err := d.q.QueryRow(ctx, `SELECT count(*) FROM samples WHERE assessment_id = $1`, assessmentID).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("count samples of assessment %s: %w", assessmentID, translate(err))
+		return 0, fmt.Errorf("count samples of assessment %s: %w", assessmentID, err)
 	}
 	return n, nil
 }
+
+// Column lists and statements for the writes each store makes its own
+// way (with its own locks or batching).
+const (
+	AuditColumns  = auditCols
+	SampleColumns = sampleCols
+	// PutSampleSQL stores one sample, replacing any at the same
+	// (assessment_id, seq); its parameters are the SampleColumns in order.
+	PutSampleSQL = `INSERT INTO samples (` + sampleCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (assessment_id, seq) DO UPDATE SET shard = excluded.shard, sample_id = excluded.sample_id,
+		suite = excluded.suite, category = excluded.category, transform = excluded.transform, kind = excluded.kind,
+		outcome = excluded.outcome, harmful = excluded.harmful, record = excluded.record`
+	// MarkShardSQL records a shard as done (again is a no-op) and
+	// CountShardsSQL counts an assessment's done shards.
+	MarkShardSQL   = `INSERT INTO assessment_shards (assessment_id, shard) VALUES ($1, $2) ON CONFLICT (assessment_id, shard) DO NOTHING`
+	CountShardsSQL = `SELECT count(*) FROM assessment_shards WHERE assessment_id = $1`
+	// AppendAuditSQL inserts an audit entry; parameters are AuditColumns.
+	AppendAuditSQL = `INSERT INTO audit (` + auditCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+)
+
+// SampleArgs returns the PutSampleSQL parameters of x.
+func SampleArgs(x review.Sample) []any {
+	return []any{x.AssessmentID, x.Seq, x.Shard, x.ID, x.Suite, x.Category, x.Transform, x.Kind, string(x.Outcome),
+		x.Harmful, NonNil(x.Record)}
+}
+
+// AuditArgs returns the AppendAuditSQL parameters of e.
+func AuditArgs(e review.AuditEntry) []any {
+	return []any{e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.CaseID, string(e.Details), e.PrevHash, e.Hash}
+}
+
+// CheckSamples refuses samples that could not be listed back.
+func CheckSamples(samples []review.Sample) error { return checkSamples(samples) }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -6,63 +6,13 @@ import (
 	"encoding/json"
 
 	"fmt"
-	"github.com/jackc/pgx/v5/pgconn"
 	"time"
 
 	"github.com/clearance-dev/clearance/review"
 )
 
-// scanner is pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-func jsonText(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
-}
-
-// list runs a query and scans each row with scan.
-func list[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	// pgx reports query errors from Next and Err, not from Query.
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
-	return out, nil
-}
-
-func (d *DB) exec(ctx context.Context, op, query string, args ...any) (pgconn.CommandTag, error) {
-	r, err := d.q.Exec(ctx, query, args...)
-	if err != nil {
-		return r, fmt.Errorf("%s: %w", op, translate(err))
-	}
-	return r, nil
-}
-
-// one checks that an UPDATE touched a row.
-func one(r pgconn.CommandTag, op string) error {
-	if r.RowsAffected() == 0 {
-		return fmt.Errorf("%s: %w", op, review.ErrNotFound)
-	}
-	return nil
-}
-
 // CreateOrg implements review.Store.
-func (d *DB) CreateOrg(ctx context.Context, o review.Org) error {
+func (d *Records) CreateOrg(ctx context.Context, o review.Org) error {
 	_, err := d.exec(ctx, "create org "+o.ID, `INSERT INTO orgs (id, name, kind, created_at) VALUES ($1, $2, $3, $4)`,
 		o.ID, o.Name, string(o.Kind), fmtTime(o.CreatedAt))
 	return err
@@ -74,7 +24,7 @@ func scanOrg(s scanner) (review.Org, error) {
 	var o review.Org
 	var kind, at string
 	if err := s.Scan(&o.ID, &o.Name, &kind, &at); err != nil {
-		return o, translate(err)
+		return o, err
 	}
 	o.Kind = review.OrgKind(kind)
 	var err error
@@ -83,7 +33,7 @@ func scanOrg(s scanner) (review.Org, error) {
 }
 
 // GetOrg implements review.Store.
-func (d *DB) GetOrg(ctx context.Context, id string) (review.Org, error) {
+func (d *Records) GetOrg(ctx context.Context, id string) (review.Org, error) {
 	o, err := scanOrg(d.q.QueryRow(ctx, `SELECT `+orgCols+` FROM orgs WHERE id = $1`, id))
 	if err != nil {
 		return o, fmt.Errorf("get org %s: %w", id, err)
@@ -92,7 +42,7 @@ func (d *DB) GetOrg(ctx context.Context, id string) (review.Org, error) {
 }
 
 // ListOrgs implements review.Store.
-func (d *DB) ListOrgs(ctx context.Context, p review.Page) ([]review.Org, error) {
+func (d *Records) ListOrgs(ctx context.Context, p review.Page) ([]review.Org, error) {
 	os, err := list(ctx, d.q, scanOrg, `SELECT `+orgCols+` FROM orgs WHERE id > $1 ORDER BY id LIMIT $2`, p.After, p.N())
 	if err != nil {
 		return nil, fmt.Errorf("list orgs: %w", err)
@@ -101,7 +51,7 @@ func (d *DB) ListOrgs(ctx context.Context, p review.Page) ([]review.Org, error) 
 }
 
 // CreateUser implements review.Store.
-func (d *DB) CreateUser(ctx context.Context, u review.User) error {
+func (d *Records) CreateUser(ctx context.Context, u review.User) error {
 	roles, err := jsonText(nonNil(u.Roles))
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
@@ -111,20 +61,13 @@ func (d *DB) CreateUser(ctx context.Context, u review.User) error {
 	return err
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 const userCols = `id, org_id, name, email, roles, disabled, created_at`
 
 func scanUser(s scanner) (review.User, error) {
 	var u review.User
 	var roles, at string
 	if err := s.Scan(&u.ID, &u.OrgID, &u.Name, &u.Email, &roles, &u.Disabled, &at); err != nil {
-		return u, translate(err)
+		return u, err
 	}
 	if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
 		return u, fmt.Errorf("decode roles of user %s: %w", u.ID, err)
@@ -135,7 +78,7 @@ func scanUser(s scanner) (review.User, error) {
 }
 
 // GetUser implements review.Store.
-func (d *DB) GetUser(ctx context.Context, id string) (review.User, error) {
+func (d *Records) GetUser(ctx context.Context, id string) (review.User, error) {
 	u, err := scanUser(d.q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return u, fmt.Errorf("get user %s: %w", id, err)
@@ -144,7 +87,7 @@ func (d *DB) GetUser(ctx context.Context, id string) (review.User, error) {
 }
 
 // ListUsers implements review.Store.
-func (d *DB) ListUsers(ctx context.Context, orgID string, p review.Page) ([]review.User, error) {
+func (d *Records) ListUsers(ctx context.Context, orgID string, p review.Page) ([]review.User, error) {
 	us, err := list(ctx, d.q, scanUser, `SELECT `+userCols+` FROM users WHERE ($1 = '' OR org_id = $2) AND id > $3 ORDER BY id LIMIT $4`,
 		orgID, orgID, p.After, p.N())
 	if err != nil {
@@ -153,25 +96,27 @@ func (d *DB) ListUsers(ctx context.Context, orgID string, p review.Page) ([]revi
 	return us, nil
 }
 
-// CountAdmins implements review.Store.
-func (d *DB) CountAdmins(ctx context.Context) (int, error) {
+// CountAdmins implements review.Store. Roles are stored as a JSON array
+// of quoted role names (a fixed set, none with LIKE wildcards), so the
+// quoted name matches exactly.
+func (d *Records) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := d.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE roles::jsonb @> jsonb_build_array($1::text)`, string(review.RoleAdmin)).Scan(&n)
+	err := d.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE roles LIKE $1`, `%"`+string(review.RoleAdmin)+`"%`).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("count admins: %w", translate(err))
+		return 0, fmt.Errorf("count admins: %w", err)
 	}
 	return n, nil
 }
 
 // CreateToken implements review.Store.
-func (d *DB) CreateToken(ctx context.Context, t review.Token) error {
+func (d *Records) CreateToken(ctx context.Context, t review.Token) error {
 	_, err := d.exec(ctx, "create token "+t.ID, `INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		t.ID, t.UserID, t.Name, t.Hash[:], fmtTime(t.CreatedAt), nullTime(t.ExpiresAt), nullTime(t.RevokedAt))
 	return err
 }
 
 // TokenByHash implements review.Store.
-func (d *DB) TokenByHash(ctx context.Context, hash [32]byte) (review.Token, error) {
+func (d *Records) TokenByHash(ctx context.Context, hash [32]byte) (review.Token, error) {
 	var t review.Token
 	var h []byte
 	var at string
@@ -179,7 +124,7 @@ func (d *DB) TokenByHash(ctx context.Context, hash [32]byte) (review.Token, erro
 	err := d.q.QueryRow(ctx, `SELECT id, user_id, name, hash, created_at, expires_at, revoked_at FROM tokens WHERE hash = $1`, hash[:]).
 		Scan(&t.ID, &t.UserID, &t.Name, &h, &at, &exp, &rev)
 	if err != nil {
-		return t, fmt.Errorf("get token: %w", translate(err))
+		return t, fmt.Errorf("get token: %w", err)
 	}
 	copy(t.Hash[:], h)
 	if t.CreatedAt, err = parseTime(at); err != nil {
@@ -196,7 +141,7 @@ func (d *DB) TokenByHash(ctx context.Context, hash [32]byte) (review.Token, erro
 
 // RevokeToken implements review.Store. Revoking a revoked token keeps
 // the first revocation time.
-func (d *DB) RevokeToken(ctx context.Context, id string, at time.Time) error {
+func (d *Records) RevokeToken(ctx context.Context, id string, at time.Time) error {
 	op := "revoke token " + id
 	r, err := d.exec(ctx, op, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, fmtTime(at), id)
 	if err != nil {

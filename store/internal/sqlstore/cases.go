@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/clearance-dev/clearance/review"
 )
 
 // CreateCase implements review.Store.
-func (d *DB) CreateCase(ctx context.Context, c review.Case) error {
+func (d *Records) CreateCase(ctx context.Context, c review.Case) error {
 	op := "create case " + c.ID
 	profiles, err := jsonText(nonNil(c.Profiles))
 	if err != nil {
@@ -48,7 +46,7 @@ func scanCase(s scanner) (review.Case, error) {
 	var clock sql.NullString
 	if err := s.Scan(&c.ID, &c.OrgID, &c.ModelDigest, &c.ModelName, &dossier, &c.TargetURL, &c.Credentials,
 		&profiles, &state, &clock, &c.Version, &created, &updated, &assignees); err != nil {
-		return c, translate(err)
+		return c, err
 	}
 	if err := json.Unmarshal([]byte(assignees), &c.Assignees); err != nil {
 		return c, fmt.Errorf("decode assignees of case %s: %w", c.ID, err)
@@ -76,7 +74,7 @@ func scanCase(s scanner) (review.Case, error) {
 }
 
 // GetCase implements review.Store.
-func (d *DB) GetCase(ctx context.Context, id string) (review.Case, error) {
+func (d *Records) GetCase(ctx context.Context, id string) (review.Case, error) {
 	c, err := scanCase(d.q.QueryRow(ctx, `SELECT `+caseCols+` FROM cases WHERE id = $1`, id))
 	if err != nil {
 		return c, fmt.Errorf("get case %s: %w", id, err)
@@ -85,7 +83,7 @@ func (d *DB) GetCase(ctx context.Context, id string) (review.Case, error) {
 }
 
 // ListCases implements review.Store.
-func (d *DB) ListCases(ctx context.Context, f review.CaseFilter) ([]review.Case, error) {
+func (d *Records) ListCases(ctx context.Context, f review.CaseFilter) ([]review.Case, error) {
 	cs, err := list(ctx, d.q, scanCase, `SELECT `+caseCols+` FROM cases
 		WHERE ($1 = '' OR org_id = $2) AND ($3 = '' OR state = $4) AND id > $5 ORDER BY id LIMIT $6`,
 		f.OrgID, f.OrgID, string(f.State), string(f.State), f.After, f.N())
@@ -96,7 +94,7 @@ func (d *DB) ListCases(ctx context.Context, f review.CaseFilter) ([]review.Case,
 }
 
 // UpdateCase implements review.Store.
-func (d *DB) UpdateCase(ctx context.Context, c review.Case) (review.Case, error) {
+func (d *Records) UpdateCase(ctx context.Context, c review.Case) (review.Case, error) {
 	op := "update case " + c.ID
 	clock, err := clockText(c.Clock)
 	if err != nil {
@@ -122,19 +120,19 @@ func (d *DB) UpdateCase(ctx context.Context, c review.Case) (review.Case, error)
 // versioned checks the result r of an optimistic UPDATE of row id of
 // table made from version: when it touched nothing, the row is missing
 // (ErrNotFound) or its version moved on (ErrConflict).
-func (d *DB) versioned(ctx context.Context, r pgconn.CommandTag, op, table, id string, version int64) error {
+func (d *Records) versioned(ctx context.Context, r Result, op, table, id string, version int64) error {
 	if r.RowsAffected() > 0 {
 		return nil
 	}
 	var v int64
 	if err := d.q.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1`, id).Scan(&v); err != nil {
-		return fmt.Errorf("%s: %w", op, translate(err))
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return fmt.Errorf("%s: version %d is stale, stored version is %d: %w", op, version, v, review.ErrConflict)
 }
 
 // CreateFinding implements review.Store.
-func (d *DB) CreateFinding(ctx context.Context, f review.Finding) error {
+func (d *Records) CreateFinding(ctx context.Context, f review.Finding) error {
 	op := "create finding " + f.ID
 	samples, err := jsonText(nonNil(f.SampleIDs))
 	if err != nil {
@@ -154,7 +152,7 @@ func scanFinding(s scanner) (review.Finding, error) {
 	var sev, samples, deadline, status, created, updated string
 	if err := s.Scan(&f.ID, &f.CaseID, &sev, &f.Title, &f.Description, &samples, &deadline, &status,
 		&f.CreatedBy, &created, &updated); err != nil {
-		return f, translate(err)
+		return f, err
 	}
 	f.Severity, f.Status = review.Severity(sev), review.FindingStatus(status)
 	if err := json.Unmarshal([]byte(samples), &f.SampleIDs); err != nil {
@@ -172,7 +170,7 @@ func scanFinding(s scanner) (review.Finding, error) {
 }
 
 // GetFinding implements review.Store.
-func (d *DB) GetFinding(ctx context.Context, id string) (review.Finding, error) {
+func (d *Records) GetFinding(ctx context.Context, id string) (review.Finding, error) {
 	f, err := scanFinding(d.q.QueryRow(ctx, `SELECT `+findingCols+` FROM findings WHERE id = $1`, id))
 	if err != nil {
 		return f, fmt.Errorf("get finding %s: %w", id, err)
@@ -181,7 +179,7 @@ func (d *DB) GetFinding(ctx context.Context, id string) (review.Finding, error) 
 }
 
 // ListFindings implements review.Store.
-func (d *DB) ListFindings(ctx context.Context, caseID string, p review.Page) ([]review.Finding, error) {
+func (d *Records) ListFindings(ctx context.Context, caseID string, p review.Page) ([]review.Finding, error) {
 	fs, err := list(ctx, d.q, scanFinding, `SELECT `+findingCols+` FROM findings WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		caseID, p.After, p.N())
 	if err != nil {
@@ -191,7 +189,7 @@ func (d *DB) ListFindings(ctx context.Context, caseID string, p review.Page) ([]
 }
 
 // UpdateFinding implements review.Store.
-func (d *DB) UpdateFinding(ctx context.Context, f review.Finding) error {
+func (d *Records) UpdateFinding(ctx context.Context, f review.Finding) error {
 	op := "update finding " + f.ID
 	r, err := d.exec(ctx, op, `UPDATE findings SET status = $1, deadline = $2, updated_at = $3 WHERE id = $4`,
 		string(f.Status), fmtTime(f.Deadline), fmtTime(f.UpdatedAt), f.ID)
@@ -202,7 +200,7 @@ func (d *DB) UpdateFinding(ctx context.Context, f review.Finding) error {
 }
 
 // CreateResponse implements review.Store.
-func (d *DB) CreateResponse(ctx context.Context, r review.Response) error {
+func (d *Records) CreateResponse(ctx context.Context, r review.Response) error {
 	_, err := d.exec(ctx, "create response "+r.ID, `INSERT INTO responses (id, case_id, finding_id, author_id, body, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.CaseID, r.FindingID, r.AuthorID, r.Body, fmtTime(r.CreatedAt))
 	return err
@@ -212,7 +210,7 @@ func scanResponse(s scanner) (review.Response, error) {
 	var r review.Response
 	var at string
 	if err := s.Scan(&r.ID, &r.CaseID, &r.FindingID, &r.AuthorID, &r.Body, &at); err != nil {
-		return r, translate(err)
+		return r, err
 	}
 	var err error
 	r.CreatedAt, err = parseTime(at)
@@ -220,7 +218,7 @@ func scanResponse(s scanner) (review.Response, error) {
 }
 
 // ListResponses implements review.Store.
-func (d *DB) ListResponses(ctx context.Context, caseID, findingID string, p review.Page) ([]review.Response, error) {
+func (d *Records) ListResponses(ctx context.Context, caseID, findingID string, p review.Page) ([]review.Response, error) {
 	rs, err := list(ctx, d.q, scanResponse, `SELECT id, case_id, finding_id, author_id, body, created_at FROM responses
 		WHERE case_id = $1 AND ($2 = '' OR finding_id = $3) AND id > $4 ORDER BY id LIMIT $5`,
 		caseID, findingID, findingID, p.After, p.N())
@@ -231,7 +229,7 @@ func (d *DB) ListResponses(ctx context.Context, caseID, findingID string, p revi
 }
 
 // CreateDecision implements review.Store.
-func (d *DB) CreateDecision(ctx context.Context, x review.Decision) error {
+func (d *Records) CreateDecision(ctx context.Context, x review.Decision) error {
 	op := "create decision " + x.ID
 	missing, err := jsonText(nonNil(x.Missing))
 	if err != nil {
@@ -252,7 +250,7 @@ func scanDecision(s scanner) (review.Decision, error) {
 	var logIndex sql.NullInt64
 	if err := s.Scan(&x.ID, &x.CaseID, &x.OfficialID, &outcomes, &x.Rationale, &missing, &x.OverrideReason,
 		&x.Deemed, &x.Bundle, &logIndex, &x.Receipt, &at); err != nil {
-		return x, translate(err)
+		return x, err
 	}
 	x.LogIndex = -1
 	if logIndex.Valid {
@@ -271,7 +269,7 @@ func scanDecision(s scanner) (review.Decision, error) {
 }
 
 // GetDecision implements review.Store.
-func (d *DB) GetDecision(ctx context.Context, id string) (review.Decision, error) {
+func (d *Records) GetDecision(ctx context.Context, id string) (review.Decision, error) {
 	x, err := scanDecision(d.q.QueryRow(ctx, `SELECT `+decisionCols+` FROM decisions WHERE id = $1`, id))
 	if err != nil {
 		return x, fmt.Errorf("get decision %s: %w", id, err)
@@ -280,7 +278,7 @@ func (d *DB) GetDecision(ctx context.Context, id string) (review.Decision, error
 }
 
 // ListDecisions implements review.Store.
-func (d *DB) ListDecisions(ctx context.Context, caseID string, p review.Page) ([]review.Decision, error) {
+func (d *Records) ListDecisions(ctx context.Context, caseID string, p review.Page) ([]review.Decision, error) {
 	xs, err := list(ctx, d.q, scanDecision, `SELECT `+decisionCols+` FROM decisions
 		WHERE ($1 = '' OR case_id = $2) AND id > $3 ORDER BY id LIMIT $4`, caseID, caseID, p.After, p.N())
 	if err != nil {
@@ -291,7 +289,7 @@ func (d *DB) ListDecisions(ctx context.Context, caseID string, p review.Page) ([
 
 // SetDecisionLog implements review.Store. Setting the index a decision
 // is already logged at again replaces its receipt.
-func (d *DB) SetDecisionLog(ctx context.Context, id string, index int64, receipt []byte) error {
+func (d *Records) SetDecisionLog(ctx context.Context, id string, index int64, receipt []byte) error {
 	op := "set log index of decision " + id
 	if index < 0 {
 		return fmt.Errorf("%s: negative log index %d", op, index)
@@ -306,14 +304,14 @@ func (d *DB) SetDecisionLog(ctx context.Context, id string, index int64, receipt
 	}
 	var cur int64
 	if err := d.q.QueryRow(ctx, `SELECT log_index FROM decisions WHERE id = $1`, id).Scan(&cur); err != nil {
-		return fmt.Errorf("%s: %w", op, translate(err))
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return fmt.Errorf("%s: already logged at index %d, not %d: %w", op, cur, index, review.ErrConflict)
 }
 
 // ListUnloggedDecisions implements review.Store. A limit of zero or less
 // means review.DefaultPageLimit, as in review.Page.
-func (d *DB) ListUnloggedDecisions(ctx context.Context, limit int) ([]review.Decision, error) {
+func (d *Records) ListUnloggedDecisions(ctx context.Context, limit int) ([]review.Decision, error) {
 	xs, err := list(ctx, d.q, scanDecision, `SELECT `+decisionCols+` FROM decisions
 		WHERE bundle IS NOT NULL AND log_index IS NULL ORDER BY created_at, id LIMIT $1`, review.Page{Limit: limit}.N())
 	if err != nil {
@@ -323,7 +321,7 @@ func (d *DB) ListUnloggedDecisions(ctx context.Context, limit int) ([]review.Dec
 }
 
 // CreateAppeal implements review.Store.
-func (d *DB) CreateAppeal(ctx context.Context, a review.Appeal) error {
+func (d *Records) CreateAppeal(ctx context.Context, a review.Appeal) error {
 	_, err := d.exec(ctx, "create appeal "+a.ID, `INSERT INTO appeals (id, case_id, decision_id, filed_by, grounds, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, a.ID, a.CaseID, a.DecisionID, a.FiledBy, a.Grounds, fmtTime(a.CreatedAt))
 	return err
@@ -333,7 +331,7 @@ func scanAppeal(s scanner) (review.Appeal, error) {
 	var a review.Appeal
 	var at string
 	if err := s.Scan(&a.ID, &a.CaseID, &a.DecisionID, &a.FiledBy, &a.Grounds, &at); err != nil {
-		return a, translate(err)
+		return a, err
 	}
 	var err error
 	a.CreatedAt, err = parseTime(at)
@@ -341,7 +339,7 @@ func scanAppeal(s scanner) (review.Appeal, error) {
 }
 
 // ListAppeals implements review.Store.
-func (d *DB) ListAppeals(ctx context.Context, caseID string, p review.Page) ([]review.Appeal, error) {
+func (d *Records) ListAppeals(ctx context.Context, caseID string, p review.Page) ([]review.Appeal, error) {
 	as, err := list(ctx, d.q, scanAppeal, `SELECT id, case_id, decision_id, filed_by, grounds, created_at FROM appeals
 		WHERE case_id = $1 AND id > $2 ORDER BY id LIMIT $3`, caseID, p.After, p.N())
 	if err != nil {
@@ -356,7 +354,7 @@ func scanAudit(s scanner) (review.AuditEntry, error) {
 	var e review.AuditEntry
 	var at, details string
 	if err := s.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.CaseID, &details, &e.PrevHash, &e.Hash); err != nil {
-		return e, translate(err)
+		return e, err
 	}
 	e.Details = json.RawMessage(details)
 	var err error
@@ -364,37 +362,8 @@ func scanAudit(s scanner) (review.AuditEntry, error) {
 	return e, err
 }
 
-// AppendAudit implements review.Store. A transaction-scoped advisory lock
-// holds the head of the trail until commit, so concurrent appends queue
-// instead of colliding on the next sequence number.
-func (d *DB) AppendAudit(ctx context.Context, e review.AuditEntry) (review.AuditEntry, error) {
-	var out review.AuditEntry
-	err := d.Tx(ctx, func(s review.Store) error {
-		tx := s.(*DB)
-		if _, err := tx.q.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLockKey); err != nil {
-			return fmt.Errorf("lock audit head: %w", translate(err))
-		}
-		var prev *review.AuditEntry
-		head, err := tx.AuditHead(ctx)
-		switch {
-		case err == nil:
-			prev = &head
-		case !isNotFound(err):
-			return err
-		}
-		out = e.Chain(prev)
-		_, err = tx.exec(ctx, "append audit", `INSERT INTO audit (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			out.Seq, fmtTime(out.Time), out.Actor, out.Action, out.CaseID, string(out.Details), out.PrevHash, out.Hash)
-		return err
-	})
-	if err != nil {
-		return review.AuditEntry{}, err
-	}
-	return out, nil
-}
-
 // AuditHead implements review.Store.
-func (d *DB) AuditHead(ctx context.Context) (review.AuditEntry, error) {
+func (d *Records) AuditHead(ctx context.Context) (review.AuditEntry, error) {
 	e, err := scanAudit(d.q.QueryRow(ctx, `SELECT `+auditCols+` FROM audit ORDER BY seq DESC LIMIT 1`))
 	if err != nil {
 		return e, fmt.Errorf("get audit head: %w", err)
@@ -403,7 +372,7 @@ func (d *DB) AuditHead(ctx context.Context) (review.AuditEntry, error) {
 }
 
 // ListAudit implements review.Store.
-func (d *DB) ListAudit(ctx context.Context, f review.AuditFilter) ([]review.AuditEntry, error) {
+func (d *Records) ListAudit(ctx context.Context, f review.AuditFilter) ([]review.AuditEntry, error) {
 	es, err := list(ctx, d.q, scanAudit, `SELECT `+auditCols+` FROM audit WHERE ($1 = '' OR case_id = $2) AND seq > $3
 		ORDER BY seq LIMIT $4`, f.CaseID, f.CaseID, f.AfterSeq, review.Page{Limit: f.Limit}.N())
 	if err != nil {
