@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"math/rand/v2"
@@ -45,8 +46,8 @@ var (
 // errBudget stops a sample when a budget cap is reached.
 var errBudget = errors.New("budget exhausted")
 
-// Config is one assessment run. Target, Plan, Scorers and OutDir are
-// required; every other zero field takes its default.
+// Config is one assessment run. Target, Plan, Scorers and one of OutDir
+// and Records are required; every other zero field takes its default.
 type Config struct {
 	Target     Target
 	TargetInfo TargetInfo
@@ -57,6 +58,13 @@ type Config struct {
 	PlanKey PlanInfo
 	Scorers map[string]score.Scorer
 	OutDir  string
+	// Records, instead of OutDir, receives each record as one line of
+	// samples.jsonl and the run writes nothing to disk: no run.json or
+	// metrics.json, and no resume (a repeated run repeats its samples;
+	// give it a Cache to repeat no model call). Writes come from one
+	// goroutine. Callers that must keep transcripts off disk (the review
+	// service's shards, whose answers may be harmful) use it.
+	Records io.Writer
 
 	Request RequestParams // generation parameters sent with every request
 
@@ -120,8 +128,10 @@ func (c *Config) validate() error {
 		return errors.New("config: no target")
 	case c.Plan == nil:
 		return errors.New("config: no plan")
-	case c.OutDir == "":
-		return errors.New("config: no output directory")
+	case c.OutDir == "" && c.Records == nil:
+		return errors.New("config: no output directory or record writer")
+	case c.OutDir != "" && c.Records != nil:
+		return errors.New("config: both an output directory and a record writer")
 	case c.Concurrency < 0, c.MaxRequests < 0, c.MaxTokens < 0, c.Attempts < 0:
 		return errors.New("config: negative limit")
 	}
@@ -219,10 +229,15 @@ func fingerprint(c *Config) string {
 // and metrics.json. When OutDir already holds a run with the same
 // fingerprint, samples already recorded there are not sent again. On
 // cancellation Run records what was done, writes metrics with status
-// "interrupted" and returns ctx's error with the result.
+// "interrupted" and returns ctx's error with the result. With Records
+// instead of OutDir the records go to Records only, and the result's Dir
+// is empty.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.OutDir == "" {
+		return runToWriter(ctx, &cfg)
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run directory: %w", err)
@@ -231,16 +246,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	runPath := filepath.Join(cfg.OutDir, "run.json")
 	samplesPath := filepath.Join(cfg.OutDir, "samples.jsonl")
 
-	rf := RunFile{
-		Schema: RunSchema, Fingerprint: fp, Version: cfg.Version, GoVersion: runtime.Version(),
-		Target: cfg.TargetInfo, Plan: cfg.PlanKey, Request: cfg.Request, Scorers: map[string]string{},
-		Config: RunConfig{Concurrency: cfg.Concurrency, MaxRequests: cfg.MaxRequests, MaxTokens: cfg.MaxTokens,
-			Attempts: cfg.Attempts, RequestTimeout: cfg.RequestTimeout.Seconds()},
-		Started: cfg.Now().UTC(), Status: "running",
-	}
-	for n, s := range cfg.Scorers {
-		rf.Scorers[n] = s.Version()
-	}
+	rf := newRunFile(&cfg, fp)
 	done := map[string]bool{}
 	doneRecs := map[string]*Record{}
 	if old, err := readRunFile(runPath); err == nil {
@@ -279,17 +285,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open samples: %w", err)
 	}
-	r := &runner{cfg: &cfg, done: done, doneRecs: doneRecs}
-	if len(cfg.Gates) > 0 {
-		r.gates = newGateSet(cfg.Gates)
-	}
-	start := max(cfg.Concurrency, 0)
-	maxc := cfg.Concurrency
-	if maxc == 0 {
-		start, maxc = DefaultStartConcurrency, DefaultMaxConcurrency
-	}
-	r.lim = newLimiter(start, maxc, cfg.Now)
-	r.rng = rand.New(rand.NewPCG(uint64(cfg.PlanKey.Seed), 0x5eed))
+	r, maxc := newRunner(&cfg, done, doneRecs)
 	status, runErr := r.run(ctx, out, maxc)
 	if cerr := out.Close(); cerr != nil && runErr == nil {
 		runErr = fmt.Errorf("close samples: %w", cerr)
@@ -310,19 +306,69 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := writeJSONFile(filepath.Join(cfg.OutDir, "metrics.json"), metrics); err != nil {
 		return nil, err
 	}
-	fin := cfg.Now().UTC()
-	rf.Finished = &fin
-	rf.Status = status
-	limit, peak := r.lim.current()
-	rf.Stats = &RunStats{
-		Samples: int(r.written.Load()), Resumed: len(done), Requests: r.requests.Load(), Retries: r.retries.Load(),
-		CacheHits: r.cacheHits.Load(), InputTokens: r.inTokens.Load(), OutputTokens: r.outTokens.Load(),
-		PeakInFlight: peak, FinalLimit: limit, ElapsedSeconds: fin.Sub(r.began).Seconds(),
-	}
+	r.finish(&rf, status)
 	if err := writeJSONFile(runPath, rf); err != nil {
 		return nil, err
 	}
 	return &Result{Dir: cfg.OutDir, Run: rf, Metrics: metrics}, runErr
+}
+
+// runToWriter is Run with Config.Records: the metrics are aggregated as
+// the records are written, and nothing touches the disk.
+func runToWriter(ctx context.Context, cfg *Config) (*Result, error) {
+	rf := newRunFile(cfg, fingerprint(cfg))
+	r, maxc := newRunner(cfg, map[string]bool{}, map[string]*Record{})
+	r.agg = newAggregator()
+	status, runErr := r.run(ctx, cfg.Records, maxc)
+	metrics := r.agg.metrics(status, ScorerQuality(cfg.Scorers))
+	if r.gates != nil {
+		metrics.Gates = r.gates.results()
+	}
+	r.finish(&rf, status)
+	return &Result{Run: rf, Metrics: metrics}, runErr
+}
+
+func newRunFile(cfg *Config, fp string) RunFile {
+	rf := RunFile{
+		Schema: RunSchema, Fingerprint: fp, Version: cfg.Version, GoVersion: runtime.Version(),
+		Target: cfg.TargetInfo, Plan: cfg.PlanKey, Request: cfg.Request, Scorers: map[string]string{},
+		Config: RunConfig{Concurrency: cfg.Concurrency, MaxRequests: cfg.MaxRequests, MaxTokens: cfg.MaxTokens,
+			Attempts: cfg.Attempts, RequestTimeout: cfg.RequestTimeout.Seconds()},
+		Started: cfg.Now().UTC(), Status: "running",
+	}
+	for n, s := range cfg.Scorers {
+		rf.Scorers[n] = s.Version()
+	}
+	return rf
+}
+
+// newRunner returns the runner of cfg and its number of workers.
+func newRunner(cfg *Config, done map[string]bool, doneRecs map[string]*Record) (*runner, int) {
+	r := &runner{cfg: cfg, done: done, doneRecs: doneRecs}
+	if len(cfg.Gates) > 0 {
+		r.gates = newGateSet(cfg.Gates)
+	}
+	start := max(cfg.Concurrency, 0)
+	maxc := cfg.Concurrency
+	if maxc == 0 {
+		start, maxc = DefaultStartConcurrency, DefaultMaxConcurrency
+	}
+	r.lim = newLimiter(start, maxc, cfg.Now)
+	r.rng = rand.New(rand.NewPCG(uint64(cfg.PlanKey.Seed), 0x5eed))
+	return r, maxc
+}
+
+// finish records the end of a session in rf.
+func (r *runner) finish(rf *RunFile, status string) {
+	fin := r.cfg.Now().UTC()
+	rf.Finished = &fin
+	rf.Status = status
+	limit, peak := r.lim.current()
+	rf.Stats = &RunStats{
+		Samples: int(r.written.Load()), Resumed: len(r.done), Requests: r.requests.Load(), Retries: r.retries.Load(),
+		CacheHits: r.cacheHits.Load(), InputTokens: r.inTokens.Load(), OutputTokens: r.outTokens.Load(),
+		PeakInFlight: peak, FinalLimit: limit, ElapsedSeconds: fin.Sub(r.began).Seconds(),
+	}
 }
 
 // ScorerQuality returns the quality function ComputeMetrics needs for a
@@ -385,16 +431,19 @@ type runner struct {
 	doneRecs   map[string]*Record
 	gates      *gateSet
 	gatedSkips int
-	lim        *limiter
-	rngMu      sync.Mutex
-	rng        *rand.Rand
-	began      time.Time
+	// agg, when set, aggregates the metrics of the records written (Run
+	// with Config.Records, where they cannot be read back).
+	agg   *aggregator
+	lim   *limiter
+	rngMu sync.Mutex
+	rng   *rand.Rand
+	began time.Time
 
 	requests, retries, cacheHits, inTokens, outTokens, written, reserved atomic.Int64
 	budgetHit                                                            atomic.Bool
 }
 
-func (r *runner) run(ctx context.Context, out *os.File, workers int) (string, error) {
+func (r *runner) run(ctx context.Context, out io.Writer, workers int) (string, error) {
 	r.began = r.cfg.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -414,6 +463,9 @@ func (r *runner) run(ctx context.Context, out *os.File, workers int) (string, er
 				err = w.Flush() // flush when idle: a kill loses only samples still in flight
 			}
 			if err == nil {
+				if r.agg != nil {
+					r.agg.add(rec)
+				}
 				r.written.Add(1)
 				r.cfg.Progress.step(1)
 			} else {

@@ -116,6 +116,16 @@ type Webhook struct {
 	CreatedBy string
 	Disabled  bool
 	CreatedAt time.Time
+
+	// The circuit breaker's state (package webhook). Failures counts the
+	// consecutive failed deliveries (reset by a success); LastError is
+	// the kind of the last failure ("timeout", "connection", "status
+	// 503", …, never the receiver's body) and LastFailureAt its time;
+	// PausedUntil, when not zero, is when a paused webhook is next tried.
+	Failures      int
+	LastError     string
+	LastFailureAt time.Time
+	PausedUntil   time.Time
 }
 
 // Anchor records that the audit trail's head, entry Seq with hash Hash,

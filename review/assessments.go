@@ -75,7 +75,7 @@ func (s *Service) scheduleClock(ctx context.Context, c Case) {
 }
 
 // ScheduleAssessment plans an assessment of a case and queues its
-// shards. Assessors only. A case that is submitted or under review moves
+// shards. Assessors assigned to the case only. A case that is submitted or under review moves
 // to in_assessment; one already in assessment stays there (a second
 // assessment runs beside the first).
 func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string, in AssessmentInput) (Assessment, error) {
@@ -88,6 +88,9 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 	}
 	if !a.has(RoleAssessor) {
 		return Assessment{}, forbidden("schedule assessment", RoleAssessor)
+	}
+	if err := requireAssigned("schedule assessment", a, c); err != nil {
+		return Assessment{}, err
 	}
 	if s.planner == nil || s.scheduler == nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: this server runs no assessments (no job queue): %w", caseID, ErrConflict)
@@ -437,22 +440,56 @@ type ImportedRun struct {
 	// Spec describes the run (its run.json).
 	Spec    json.RawMessage
 	Metrics json.RawMessage
-	Samples []Sample
+	// Samples calls put with each sample of the run in plan order (Seq
+	// from 0), and returns put's error or its own. ImportAssessment calls
+	// it once, inside the transaction that stores the run, and stores the
+	// samples in batches as they come, so that a run of any size is never
+	// all in memory; it should read from somewhere local and quick (the
+	// web API spools an upload to a sealed file first), not the network.
+	Samples func(put func(Sample) error) error
 }
 
-// ImportAssessment stores a run made elsewhere as a done assessment of a
-// case (one shard), sealing harmful records. Assessors only; the case
-// must be in assessment or under review.
-func (s *Service) ImportAssessment(ctx context.Context, a Actor, caseID string, run ImportedRun) (Assessment, error) {
+// CheckImport returns the error ImportAssessment would return for the
+// actor and case before reading the run, or nil: callers that receive a
+// large run check it first, so that a caller who may not import costs
+// them nothing.
+func (s *Service) CheckImport(ctx context.Context, a Actor, caseID string) error {
+	_, err := s.importCase(ctx, a, caseID)
+	return err
+}
+
+func (s *Service) importCase(ctx context.Context, a Actor, caseID string) (Case, error) {
 	c, err := getCase(ctx, s.store, a, caseID)
 	if err != nil {
-		return Assessment{}, fmt.Errorf("import assessment: %w", err)
+		return Case{}, fmt.Errorf("import assessment: %w", err)
 	}
 	if !a.has(RoleAssessor) {
-		return Assessment{}, forbidden("import assessment", RoleAssessor)
+		return Case{}, forbidden("import assessment", RoleAssessor)
+	}
+	if err := requireAssigned("import assessment", a, c); err != nil {
+		return Case{}, err
 	}
 	if c.State != StateInAssessment && c.State != StateUnderReview {
-		return Assessment{}, fmt.Errorf("import assessment into case %s in state %s: %w", caseID, c.State, ErrInvalidTransition)
+		return Case{}, fmt.Errorf("import assessment into case %s in state %s: %w", caseID, c.State, ErrInvalidTransition)
+	}
+	return c, nil
+}
+
+// importBatch is how many samples ImportAssessment holds before storing
+// them.
+const importBatch = 200
+
+// ImportAssessment stores a run made elsewhere as a done assessment of a
+// case (one shard), sealing harmful records. Assessors assigned to the
+// case only; the case must be in assessment or under review. An error from run.Samples
+// aborts the import, storing nothing, and is returned wrapped.
+func (s *Service) ImportAssessment(ctx context.Context, a Actor, caseID string, run ImportedRun) (Assessment, error) {
+	c, err := s.importCase(ctx, a, caseID)
+	if err != nil {
+		return Assessment{}, err
+	}
+	if run.Samples == nil {
+		return Assessment{}, fmt.Errorf("import assessment: %w", invalid("samples", "missing"))
 	}
 	var spec, metrics bytes.Buffer
 	if err := json.Compact(&spec, run.Spec); err != nil {
@@ -467,29 +504,47 @@ func (s *Service) ImportAssessment(ctx context.Context, a Actor, caseID string, 
 	if as.ID, err = newID("asm", now); err != nil {
 		return Assessment{}, err
 	}
-	samples := slices.Clone(run.Samples)
-	for i := range samples {
-		sm := &samples[i]
-		sm.AssessmentID, sm.Shard = as.ID, 0
-		if sm.Harmful {
-			if sm.Record, err = s.sealer.Seal(sm.Record); err != nil {
-				return Assessment{}, fmt.Errorf("import assessment: %w", err)
-			}
-		}
-	}
 	err = s.store.Tx(ctx, func(tx Store) error {
 		if err := tx.CreateAssessment(ctx, as); err != nil {
 			return err
 		}
-		for chunk := range slices.Chunk(samples, 200) {
-			if err := tx.PutSamples(ctx, chunk); err != nil {
-				return err
+		n := 0
+		batch := make([]Sample, 0, importBatch)
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
 			}
+			err := tx.PutSamples(ctx, batch)
+			clear(batch) // let the records go
+			batch = batch[:0]
+			return err
+		}
+		err := run.Samples(func(sm Sample) error {
+			sm.AssessmentID, sm.Shard = as.ID, 0
+			if sm.Harmful {
+				sealed, err := s.sealer.Seal(sm.Record)
+				if err != nil {
+					return err
+				}
+				sm.Record = sealed
+			}
+			batch = append(batch, sm)
+			n++
+			if len(batch) == importBatch {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		if _, err := tx.MarkShardDone(ctx, as.ID, 0); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "assessment.imported", c.ID, map[string]any{"assessment": as.ID, "samples": len(samples)})
+		return s.audit(ctx, tx, a, "assessment.imported", c.ID, map[string]any{"assessment": as.ID, "samples": n})
 	})
 	if err != nil {
 		return Assessment{}, fmt.Errorf("import assessment into case %s: %w", caseID, err)

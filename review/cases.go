@@ -13,6 +13,8 @@ import (
 // Submit opens a case for the actor's developer organisation from a
 // validated submission. Developers only. Target credentials are sealed
 // before they are stored; the clock, if the profiles set one, starts now.
+// A case that would take the organisation over its Quota is refused with
+// a *QuotaError (ErrQuotaExceeded).
 func (s *Service) Submit(ctx context.Context, a Actor, sub Submission) (Case, error) {
 	c, _, err := s.submit(ctx, a, sub, "", [32]byte{})
 	return c, err
@@ -98,6 +100,9 @@ func (s *Service) submit(ctx context.Context, a Actor, sub Submission, key strin
 				return err
 			}
 		}
+		if err := s.checkQuota(ctx, tx, c.OrgID, len(c.Dossier)); err != nil {
+			return err
+		}
 		if err := tx.CreateCase(ctx, c); err != nil {
 			return err
 		}
@@ -143,14 +148,16 @@ func redact(c Case) Case {
 	return c
 }
 
-// ListCases lists cases the actor may see; for a developer the filter's
-// OrgID is forced to its own organisation.
+// ListCases lists cases the actor may see: for a developer the filter's
+// OrgID is forced to its own organisation, for staff who see only the
+// cases assigned to them (see Actor.sees) its Assignee to themselves.
 func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) ([]Case, error) {
 	switch {
-	case a.system():
+	case a.system(), a.overseer():
 	case a.Org.Kind == OrgDeveloper:
 		f.OrgID = a.Org.ID
-	case a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency:
+	case (a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency) && a.User.ID != "":
+		f.Assignee = a.User.ID
 	default:
 		return nil, forbidden("list cases")
 	}
@@ -161,15 +168,23 @@ func (s *Service) ListCases(ctx context.Context, a Actor, f CaseFilter) ([]Case,
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	for i := range cs {
-		cs[i] = redact(cs[i])
+	// The store's filter does the selecting; sees is checked again so
+	// that a store matching too much never shows a case to the wrong
+	// person.
+	out := cs[:0]
+	for _, c := range cs {
+		if a.sees(c) {
+			out = append(out, redact(c))
+		}
 	}
-	return cs, nil
+	return out, nil
 }
 
 // TargetCredentials opens a case's sealed endpoint credentials for an
-// assessor, recording the access in the audit trail. It returns nil when
-// none were submitted.
+// assessor assigned to the case, recording the access in the audit trail
+// (case.credentials_read) before the credentials are opened. It returns
+// nil when none were submitted. The service's own runner reads them with
+// AssessmentTarget instead, as the system.
 func (s *Service) TargetCredentials(ctx context.Context, a Actor, caseID string) ([]byte, error) {
 	c, err := getCase(ctx, s.store, a, caseID)
 	if err != nil {
@@ -177,6 +192,9 @@ func (s *Service) TargetCredentials(ctx context.Context, a Actor, caseID string)
 	}
 	if !a.has(RoleAssessor) {
 		return nil, forbidden("read credentials", RoleAssessor)
+	}
+	if err := requireAssigned("read credentials", a, c); err != nil {
+		return nil, err
 	}
 	if c.Credentials == nil {
 		return nil, nil
@@ -437,11 +455,16 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	return d, nil
 }
 
-// publishAfter logs pending decisions after a commit; a failure is logged
-// and left to the next PublishPending.
+// publishAfter logs pending decisions after a commit and anchors the
+// audit trail's head, so that the decision's entries are anchored even
+// when the decision itself is not logged (no Signer); a failure is
+// logged and left to the next PublishPending or AnchorAudit.
 func (s *Service) publishAfter(ctx context.Context) {
 	if _, err := s.PublishPending(ctx); err != nil {
 		s.log.WarnContext(ctx, "publish decisions", "err", err)
+	}
+	if _, _, err := s.AnchorAudit(ctx); err != nil {
+		s.log.WarnContext(ctx, "anchor audit trail", "err", err)
 	}
 }
 
@@ -451,6 +474,9 @@ func checkOutcomes(raw json.RawMessage, profiles []string) (json.RawMessage, err
 	var m map[string]json.RawMessage
 	if len(raw) == 0 {
 		return nil, invalid("outcomes", "missing")
+	}
+	if err := CheckJSONText(raw, "outcomes"); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, invalid("outcomes", "want a JSON object keyed by profile id")

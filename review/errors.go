@@ -27,3 +27,8 @@ var ErrInvalidTransition = errors.New("invalid state transition")
 // ErrInvalidInput is returned (wrapped with the field and the problem)
 // when input fails validation.
 var ErrInvalidInput = errors.New("invalid input")
+
+// ErrQuotaExceeded is returned, wrapped in a *QuotaError naming the limit
+// and the use, by Submit and SubmitOnce when opening the case would take
+// the organisation over its Quota. Nothing is stored.
+var ErrQuotaExceeded = errors.New("quota exceeded")

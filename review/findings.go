@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,7 +28,8 @@ func findingOpen(st State) bool {
 	return st == StateInAssessment || st == StateUnderReview || st == StateInformationRequested || st == StateAppealed
 }
 
-// RecordFinding records a finding on a case. Reviewers only; the case
+// RecordFinding records a finding on a case. Reviewers assigned to the
+// case only; the case
 // must be in assessment, under review, awaiting information or appealed.
 func (s *Service) RecordFinding(ctx context.Context, a Actor, caseID string, in FindingInput) (Finding, error) {
 	if RemediationDays(in.Severity) == 0 {
@@ -63,6 +65,9 @@ func (s *Service) RecordFinding(ctx context.Context, a Actor, caseID string, in 
 		}
 		if !a.has(RoleReviewer) {
 			return forbidden("record finding", RoleReviewer)
+		}
+		if err := requireAssigned("record finding", a, c); err != nil {
+			return err
 		}
 		if !findingOpen(c.State) {
 			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
@@ -225,34 +230,72 @@ func (s *Service) Audit(ctx context.Context, a Actor, afterSeq int64, limit int)
 	return es, nil
 }
 
-// VerifyAudit reads and verifies the whole audit trail, returning its head
-// (zero for an empty trail) or the *AuditError of the first bad entry.
-// Auditors and admins only.
-func (s *Service) VerifyAudit(ctx context.Context, a Actor) (AuditEntry, error) {
-	if !a.has(RoleAuditor) && !a.has(RoleAdmin) {
-		return AuditEntry{}, forbidden("verify audit", RoleAuditor, RoleAdmin)
-	}
-	return VerifyStore(ctx, s.store)
+// AuditCheck is the result of verifying the audit trail: its head (zero
+// for an empty trail) and the last anchor of the head in the
+// transparency log that the trail was checked against (nil when the
+// head was never anchored).
+type AuditCheck struct {
+	Head   AuditEntry
+	Anchor *Anchor
 }
 
-// VerifyStore reads and verifies the whole audit trail of st page by page,
-// returning its head (zero for an empty trail).
+// VerifyAudit reads and verifies the whole audit trail (VerifyTrail).
+// Auditors and admins only.
+func (s *Service) VerifyAudit(ctx context.Context, a Actor) (AuditCheck, error) {
+	if !a.has(RoleAuditor) && !a.has(RoleAdmin) {
+		return AuditCheck{}, forbidden("verify audit", RoleAuditor, RoleAdmin)
+	}
+	return VerifyTrail(ctx, s.store)
+}
+
+// VerifyStore is VerifyTrail returning only the head.
 func VerifyStore(ctx context.Context, st Store) (AuditEntry, error) {
+	c, err := VerifyTrail(ctx, st)
+	return c.Head, err
+}
+
+// VerifyTrail reads and verifies the whole audit trail of st page by
+// page (Verify), and checks it against the last recorded anchor: the
+// anchored entry must still be there with the anchored hash, so a
+// truncated tail up to the anchor is detected too. It returns the check,
+// an *AuditError naming the first bad entry, or another error when the
+// store cannot be read. It does not consult the transparency log itself:
+// an anchor record deleted from the store along with the tail goes
+// unnoticed here, and is found by comparing with the log's anchors.
+func VerifyTrail(ctx context.Context, st Store) (AuditCheck, error) {
+	var anchor *Anchor
+	switch an, err := st.LastAnchor(ctx); {
+	case err == nil:
+		anchor = &an
+	case !errors.Is(err, ErrNotFound):
+		return AuditCheck{}, fmt.Errorf("verify audit: %w", err)
+	}
 	var head AuditEntry
 	for {
 		es, err := st.ListAudit(ctx, AuditFilter{AfterSeq: head.Seq, Limit: MaxPageLimit})
 		if err != nil {
-			return AuditEntry{}, fmt.Errorf("verify audit: %w", err)
+			return AuditCheck{}, fmt.Errorf("verify audit: %w", err)
 		}
 		if len(es) == 0 {
-			return head, nil
+			break
 		}
 		if head.Seq > 0 && es[0].Seq != head.Seq+1 {
-			return AuditEntry{}, &AuditError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing; next entry has seq %d", es[0].Seq)}
+			return AuditCheck{}, &AuditError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing; next entry has seq %d", es[0].Seq)}
 		}
 		if err := Verify(head.Hash, es); err != nil {
-			return AuditEntry{}, err
+			return AuditCheck{}, err
+		}
+		if anchor != nil {
+			for _, e := range es {
+				if e.Seq == anchor.Seq && e.Hash != anchor.Hash {
+					return AuditCheck{}, &AuditError{Seq: e.Seq, Reason: fmt.Sprintf("hash differs from the one anchored in the log at index %d", anchor.LogIndex)}
+				}
+			}
 		}
 		head = es[len(es)-1]
 	}
+	if anchor != nil && anchor.Seq > head.Seq {
+		return AuditCheck{}, &AuditError{Seq: head.Seq + 1, Reason: fmt.Sprintf("missing; the trail ends at seq %d but seq %d was anchored in the log at index %d", head.Seq, anchor.Seq, anchor.LogIndex)}
+	}
+	return AuditCheck{Head: head, Anchor: anchor}, nil
 }

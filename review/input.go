@@ -62,6 +62,9 @@ func ParseSubmission(data []byte) (Submission, error) {
 	if len(data) > MaxSubmissionBytes {
 		return s, invalid("submission", "%d bytes exceeds the limit of %d", len(data), MaxSubmissionBytes)
 	}
+	if err := CheckJSONText(data, ""); err != nil {
+		return s, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -129,6 +132,9 @@ func checkDossier(d json.RawMessage) error {
 	if !json.Valid(d) {
 		return invalid("dossier", "not valid JSON")
 	}
+	if err := CheckJSONText(d, "dossier"); err != nil {
+		return err
+	}
 	if t := bytes.TrimLeft(d, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return invalid("dossier", "want a JSON object")
 	}
@@ -177,7 +183,7 @@ func checkName(field, s string) error {
 	return nil
 }
 
-// checkText accepts free text of valid UTF-8 up to maxText bytes; empty
+// checkText accepts free text of valid UTF-8 without NUL up to maxText bytes; empty
 // is allowed only when optional.
 func checkText(field, s string, optional bool) error {
 	switch {
@@ -187,6 +193,9 @@ func checkText(field, s string, optional bool) error {
 		return invalid(field, "%d bytes exceeds the limit of %d", len(s), maxText)
 	case !utf8.ValidString(s):
 		return invalid(field, "not valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		// PostgreSQL's text refuses NUL; SQLite would keep it.
+		return invalid(field, `contains NUL (\u0000)`)
 	}
 	return nil
 }

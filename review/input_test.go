@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const digest = "sha256:5f2b4c1e9a7d3b8c6e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
@@ -80,6 +81,8 @@ func FuzzParseSubmission(f *testing.F) {
 	f.Add([]byte(`{"model":{"digest":"` + digest + `","name":"m"},"dossier":{},"target":{"url":"https://x.example"},"profiles":["p"]}`))
 	f.Add([]byte(`{"dossier":[{"a":{"b":null}}]}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte("{\"model\":{\"digest\":\"" + digest + "\",\"name\":\"m\"},\"dossier\":{\"card\":\"caf\xe9\"},\"target\":{\"url\":\"https://x.example\"},\"profiles\":[\"p\"]}"))
+	f.Add([]byte(`{"model":{"digest":"` + digest + `","name":"m"},"dossier":{"a":["\u0000","\ud800"]},"target":{"url":"https://x.example"},"profiles":["p"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseSubmission(data)
 		if err != nil {
@@ -95,6 +98,11 @@ func FuzzParseSubmission(f *testing.F) {
 		}
 		if len(s.Dossier) == 0 || s.Dossier[0] != '{' {
 			t.Fatalf("accepted dossier is not an object: %q", s.Dossier)
+		}
+		// ...of UTF-8 text without NUL or a lone surrogate, which
+		// PostgreSQL stores and JSON can carry back out.
+		if !utf8.Valid(s.Dossier) || CheckJSONText(s.Dossier, "dossier") != nil {
+			t.Fatalf("accepted dossier %q has text that cannot be stored", s.Dossier)
 		}
 	})
 }

@@ -75,6 +75,10 @@ type Token struct {
 	ExpiresAt time.Time
 	// RevokedAt is zero for a token that has not been revoked.
 	RevokedAt time.Time
+	// ParentID is the token that minted this one ("" for a token issued
+	// without one, such as the bootstrap token). A token never expires
+	// after its parent and is revoked with it (see IssueToken).
+	ParentID string
 }
 
 // Case is one review of one model under one or more profiles.

@@ -22,6 +22,11 @@ type Publisher interface {
 // committed, so a crash leaves them pending for the next call, never
 // lost; the Publisher's duplicate check keeps a retry from logging one
 // twice. Call it after decisions and periodically.
+//
+// When it logged any decision it then anchors the audit trail's head
+// (AnchorAudit), so that the entries recording the decision are covered
+// by the log as soon as the decision is; an anchoring error is returned
+// with the count of decisions logged.
 func (s *Service) PublishPending(ctx context.Context) (int, error) {
 	if s.publisher == nil {
 		return 0, nil
@@ -35,6 +40,11 @@ func (s *Service) PublishPending(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("publish decisions: %w", err)
 		}
 		if len(ds) == 0 {
+			if n > 0 {
+				if _, _, err := s.anchorLocked(ctx); err != nil {
+					return n, err
+				}
+			}
 			return n, nil
 		}
 		for _, d := range ds {
@@ -74,12 +84,22 @@ const AnchorType = "https://clearance.dev/audit-anchor/v1"
 // a later copy of the trail can then show that no entry up to the anchor
 // was changed or dropped. It returns the anchor and whether a new one was
 // made.
+//
+// The service anchors after every decision it logs (PublishPending) and
+// after every decision it records (Decide, Expire), besides the periodic
+// call the server makes, so that a crash cannot silently drop decision
+// entries that were never anchored.
 func (s *Service) AnchorAudit(ctx context.Context) (Anchor, bool, error) {
 	if s.publisher == nil {
 		return Anchor{}, false, nil
 	}
 	s.publishMu.Lock()
 	defer s.publishMu.Unlock()
+	return s.anchorLocked(ctx)
+}
+
+// anchorLocked is AnchorAudit with publishMu held.
+func (s *Service) anchorLocked(ctx context.Context) (Anchor, bool, error) {
 	head, err := s.store.AuditHead(ctx)
 	if errors.Is(err, ErrNotFound) {
 		return Anchor{}, false, nil

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +127,32 @@ func TestPublish(t *testing.T) {
 	if _, err := tlog.VerifyReceipt(d.Bundle, r, vkey); err != nil {
 		t.Errorf("stored receipt does not verify: %v", err)
 	}
+	// The decision's audit entries (its transition and its logging) are
+	// anchored in the log at once, not at the next periodic anchor.
+	an, err := w.store.LastAnchor(ctx)
+	if err != nil {
+		t.Fatalf("no anchor after a published decision: %v", err)
+	}
+	es, err := svc.CaseAudit(ctx, w.official, c.ID, 0, review.MaxPageLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decided, logged int64
+	for _, e := range es {
+		var det struct {
+			Decision string `json:"decision"`
+		}
+		_ = json.Unmarshal(e.Details, &det)
+		switch {
+		case e.Action == "case.transition" && det.Decision == d.ID:
+			decided = e.Seq
+		case e.Action == "decision.logged" && det.Decision == d.ID:
+			logged = e.Seq
+		}
+	}
+	if decided == 0 || logged == 0 || an.Seq < decided || an.Seq < logged || an.LogIndex != 1 {
+		t.Errorf("anchor %+v does not cover the decision's entries %d and %d at log index 1", an, decided, logged)
+	}
 
 	// A decision made by a service with no publisher (a worker deeming an
 	// outcome) waits; a publishing service logs it.
@@ -154,36 +182,33 @@ func TestPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.LogIndex != 1 {
-		t.Errorf("decision recorded at %d, want the existing index 1", got.LogIndex)
+	if got.LogIndex != 2 {
+		t.Errorf("decision recorded at %d, want the existing index 2", got.LogIndex)
 	}
 	if n, err := svc.PublishPending(ctx); err != nil || n != 0 {
 		t.Errorf("second PublishPending = %d, %v; want 0", n, err)
 	}
 
-	// Anchoring.
+	// Anchoring: PublishPending anchored the head after logging d2.
 	a1, made, err := svc.AnchorAudit(ctx)
-	if err != nil || !made {
-		t.Fatalf("AnchorAudit = %v, %v", made, err)
+	if err != nil || made {
+		t.Fatalf("AnchorAudit after PublishPending anchored = %v, %v; want the existing anchor", made, err)
 	}
 	head, _ := w.store.AuditHead(ctx)
-	if a1.Seq != head.Seq || a1.Hash != head.Hash || a1.LogIndex != 2 {
-		t.Errorf("anchor %+v, want seq %d hash %s at index 2", a1, head.Seq, head.Hash)
-	}
-	if _, made, err := svc.AnchorAudit(ctx); err != nil || made {
-		t.Errorf("AnchorAudit with an unmoved head: made %v, %v", made, err)
+	if a1.Seq != head.Seq || a1.Hash != head.Hash || a1.LogIndex != 3 {
+		t.Errorf("anchor %+v, want seq %d hash %s at index 3", a1, head.Seq, head.Hash)
 	}
 	src, err := tlog.OpenSource(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, entry, err := tlog.Prove(ctx, src, vkey, 2)
+	_, entry, err := tlog.Prove(ctx, src, vkey, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var st review.AnchorStatement
 	if err := json.Unmarshal(entry, &st); err != nil || st.Type != review.AnchorType || st.Seq != head.Seq || st.Hash != head.Hash {
-		t.Errorf("log entry 2 = %s (%v), want the anchor of seq %d", entry, err, head.Seq)
+		t.Errorf("log entry 3 = %s (%v), want the anchor of seq %d", entry, err, head.Seq)
 	}
 	w.submit(t, w.devB)
 	if a2, made, err := svc.AnchorAudit(ctx); err != nil || !made || a2.Seq <= a1.Seq {
@@ -202,6 +227,7 @@ func TestScheduling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c = w.assign(t, c)
 	if due, ok := rs.expiries[c.ID]; !ok || !due.Equal(w.now.AddDate(0, 0, 10)) {
 		t.Errorf("expiry scheduled at %v (%v), want %v", due, ok, w.now.AddDate(0, 0, 10))
 	}
@@ -349,5 +375,35 @@ func TestAssignCase(t *testing.T) {
 	}
 	if cleared, err := w.svc.AssignCase(ctx, w.official, c.ID, nil); err != nil || len(cleared.Assignees) != 0 {
 		t.Errorf("clearing assignees: %v %v", cleared.Assignees, err)
+	}
+}
+
+// TestVerifyTrailAnchor checks that VerifyTrail finds a tail deleted up
+// to and including the anchored head (which the chain alone cannot show),
+// and an intact trail verifies against its anchor.
+func TestVerifyTrailAnchor(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	svc, _, _, _ := serviceWith(t, w, "")
+	c := w.submit(t, w.devA)
+	toReview(t, w, svc, c)
+	if _, err := svc.Decide(ctx, w.official, c.ID, review.DecisionInput{
+		Outcomes: json.RawMessage(`{"us-caisi":{"outcome":"cleared"},"eu-gpai":{"outcome":"cleared"}}`), Rationale: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	chk, err := review.VerifyTrail(ctx, w.store)
+	if err != nil || chk.Anchor == nil || chk.Anchor.Seq != chk.Head.Seq {
+		t.Fatalf("VerifyTrail = %+v, %v; want ok, anchored at the head", chk, err)
+	}
+	anchored := chk.Anchor.Seq
+	for _, q := range []string{`DROP TRIGGER audit_no_delete`, fmt.Sprintf(`DELETE FROM audit WHERE seq >= %d`, anchored-1)} {
+		if _, err := w.store.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	_, err = review.VerifyTrail(ctx, w.store)
+	var ae *review.AuditError
+	if !errors.As(err, &ae) || ae.Seq != anchored-1 || !strings.Contains(ae.Reason, "anchored") {
+		t.Errorf("VerifyTrail after deleting the tail = %v, want missing seq %d against the anchor", err, anchored-1)
 	}
 }

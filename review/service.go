@@ -56,9 +56,15 @@ type Config struct {
 	Now func() time.Time
 	// Logger is optional; nil discards.
 	Logger *slog.Logger
+	// Quota bounds what each developer organisation stores; the zero
+	// Quota is unlimited.
+	Quota Quota
 }
 
 func (c Config) validate() error {
+	if err := c.Quota.validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.Store == nil:
 		return errors.New("review config: Store is required")
@@ -83,6 +89,7 @@ type Service struct {
 	scheduler Scheduler
 	publisher Publisher
 	publishMu sync.Mutex // one publisher at a time, so no entry is logged twice
+	quota     Quota
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -94,7 +101,7 @@ func New(c Config) (*Service, error) {
 	}
 	s := &Service{store: c.Store, sealer: c.Sealer, evidence: c.Evidence,
 		clocks: c.Clocks, signer: c.Signer, planner: c.Planner, scheduler: c.Scheduler,
-		publisher: c.Publisher, now: c.Now, log: c.Logger}
+		publisher: c.Publisher, now: c.Now, log: c.Logger, quota: c.Quota}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -110,6 +117,10 @@ func New(c Config) (*Service, error) {
 type Actor struct {
 	User User
 	Org  Org
+	// Token is the token the actor authenticated with; zero for the
+	// system actor and actors built without one. Tokens the actor mints
+	// are its children (IssueToken).
+	Token Token
 }
 
 // SystemActor is the actor of actions the service takes itself, such as
@@ -122,17 +133,47 @@ func (a Actor) has(r Role) bool { return a.User.Has(r) }
 
 func (a Actor) system() bool { return a.has(RoleSystem) }
 
-// sees reports whether a may see case c: the system and staff of
-// assessor and agency organisations see every case, developers only
-// their own organisation's.
+// sees reports whether a may see case c: the system sees every case;
+// developers their own organisation's; officials, admins and auditors of
+// an agency (the reviewing organisation) every case; every other member
+// of staff (assessors and reviewers of assessor and agency organisations,
+// and anyone of an assessor organisation) only the cases it is assigned
+// to (Service.AssignCase). Anything else sees nothing: the check fails
+// closed.
 func (a Actor) sees(c Case) bool {
-	if a.system() {
+	switch {
+	case a.system():
 		return true
-	}
-	if a.Org.Kind == OrgDeveloper {
+	case a.Org.Kind == OrgDeveloper:
 		return a.Org.ID != "" && a.Org.ID == c.OrgID
+	case a.overseer():
+		return true
+	case a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency:
+		return a.assignedTo(c)
 	}
-	return a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency
+	return false
+}
+
+// overseer reports whether a sees every case without being assigned to
+// it: an official, admin or auditor of an agency organisation.
+func (a Actor) overseer() bool {
+	return a.Org.Kind == OrgAgency && (a.has(RoleOfficial) || a.has(RoleAdmin) || a.has(RoleAuditor))
+}
+
+// assignedTo reports whether a is one of c's assignees.
+func (a Actor) assignedTo(c Case) bool {
+	return a.User.ID != "" && slices.Contains(c.Assignees, a.User.ID)
+}
+
+// requireAssigned refuses an assessor's or reviewer's action on a case
+// the actor is not assigned to. An actor that sees the case without
+// being assigned (an official who is also an assessor) gets
+// ErrForbidden; one that does not see it never gets this far.
+func requireAssigned(action string, a Actor, c Case) error {
+	if a.assignedTo(c) {
+		return nil
+	}
+	return fmt.Errorf("%s: not assigned to case %s: %w", action, c.ID, ErrForbidden)
 }
 
 func (s *Service) stamp() time.Time { return AuditTime(s.now()) }
@@ -190,7 +231,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Actor, error
 	if err != nil {
 		return Actor{}, fmt.Errorf("authenticate: load org %s: %w", u.OrgID, err)
 	}
-	return Actor{User: u, Org: o}, nil
+	return Actor{User: u, Org: o, Token: t}, nil
 }
 
 // Bootstrap creates the first agency organisation, its admin user and a
@@ -230,9 +271,10 @@ func (s *Service) Bootstrap(ctx context.Context, orgName, userName, email string
 		}
 		a = Actor{User: u, Org: o}
 		var t Token
-		if t, secret, err = s.issueToken(ctx, tx, u.ID, "bootstrap", time.Time{}, now); err != nil {
+		if t, secret, err = s.issueToken(ctx, tx, Token{UserID: u.ID, Name: "bootstrap"}, now); err != nil {
 			return err
 		}
+		a.Token = t
 		return s.audit(ctx, tx, a, "admin.bootstrap", "", map[string]any{"org": o.ID, "user": u.ID, "token": t.ID})
 	})
 	if err != nil {
@@ -327,69 +369,6 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (User, 
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
-}
-
-func (s *Service) issueToken(ctx context.Context, st Store, userID, name string, expires, now time.Time) (Token, string, error) {
-	secret, hash, err := newToken()
-	if err != nil {
-		return Token{}, "", err
-	}
-	id, err := newID("tok", now)
-	if err != nil {
-		return Token{}, "", err
-	}
-	t := Token{ID: id, UserID: userID, Name: name, Hash: hash, CreatedAt: now, ExpiresAt: expires}
-	if err := st.CreateToken(ctx, t); err != nil {
-		return Token{}, "", err
-	}
-	return t, secret, nil
-}
-
-// IssueToken issues an API token for a user and returns it with its
-// secret, which is not stored and cannot be shown again. Admins may issue
-// tokens for anyone, other users for themselves. A zero expires means no
-// expiry.
-func (s *Service) IssueToken(ctx context.Context, a Actor, userID, name string, expires time.Time) (Token, string, error) {
-	if !a.has(RoleAdmin) && a.User.ID != userID {
-		return Token{}, "", forbidden("issue token", RoleAdmin)
-	}
-	if err := checkName("name", name); err != nil {
-		return Token{}, "", fmt.Errorf("issue token: %w", err)
-	}
-	now := s.stamp()
-	var t Token
-	var secret string
-	err := s.store.Tx(ctx, func(tx Store) error {
-		u, err := tx.GetUser(ctx, userID)
-		if err != nil {
-			return fmt.Errorf("user %s: %w", userID, err)
-		}
-		if t, secret, err = s.issueToken(ctx, tx, u.ID, name, expires, now); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "token.issue", "", map[string]any{"token": t.ID, "user": u.ID})
-	})
-	if err != nil {
-		return Token{}, "", fmt.Errorf("issue token: %w", err)
-	}
-	return t, secret, nil
-}
-
-// RevokeToken revokes a token. Admins only.
-func (s *Service) RevokeToken(ctx context.Context, a Actor, tokenID string) error {
-	if !a.has(RoleAdmin) {
-		return forbidden("revoke token", RoleAdmin)
-	}
-	err := s.store.Tx(ctx, func(tx Store) error {
-		if err := tx.RevokeToken(ctx, tokenID, s.stamp()); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "token.revoke", "", map[string]any{"token": tokenID})
-	})
-	if err != nil {
-		return fmt.Errorf("revoke token %s: %w", tokenID, err)
-	}
-	return nil
 }
 
 // caseRecords lists one kind of record of a case the actor may see.

@@ -124,6 +124,32 @@ func (w *world) submit(t *testing.T, a review.Actor) review.Case {
 	if err != nil {
 		t.Fatalf("Submit: %v", err)
 	}
+	return w.assign(t, c)
+}
+
+// submitOnly opens a case as a and assigns nobody.
+func (w *world) submitOnly(t *testing.T, a review.Actor) review.Case {
+	t.Helper()
+	c, err := w.svc.Submit(context.Background(), a, review.Submission{
+		Model:    review.SubmittedModel{Digest: digest, Name: "frontier-x"},
+		Dossier:  json.RawMessage(`{ "model": {"training_compute_flop": 3e26} }`),
+		Target:   review.SubmittedTarget{URL: "https://api.example/v1", Credentials: "sk-secret"},
+		Profiles: []string{"us-caisi", "eu-gpai"},
+	})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	return c
+}
+
+// assign has the official assign the world's assessor and reviewer to c,
+// as every case's staff must be before they may see it.
+func (w *world) assign(t *testing.T, c review.Case) review.Case {
+	t.Helper()
+	c, err := w.svc.AssignCase(context.Background(), w.official, c.ID, []string{w.assessor.User.ID, w.reviewer.User.ID})
+	if err != nil {
+		t.Fatalf("AssignCase: %v", err)
+	}
 	return c
 }
 
@@ -237,16 +263,16 @@ func TestReviewFlow(t *testing.T) {
 	for _, e := range es {
 		actions = append(actions, e.Action)
 	}
-	want := []string{"case.submit", "case.credentials_read", "case.transition", "case.transition", "finding.create",
+	want := []string{"case.submit", "case.assign", "case.credentials_read", "case.transition", "case.transition", "finding.create",
 		"case.transition", "finding.respond", "case.transition", "finding.status", "case.transition",
 		"case.transition", "case.transition", "case.transition"}
 	if !slices.Equal(actions, want) {
 		t.Fatalf("case audit actions:\n got %v\nwant %v", actions, want)
 	}
-	head, err := w.svc.VerifyAudit(ctx, w.auditor)
+	vc, err := w.svc.VerifyAudit(ctx, w.auditor)
 	check(t, "VerifyAudit", err, nil)
-	if head.Seq < int64(len(want)) {
-		t.Fatalf("audit head seq %d", head.Seq)
+	if vc.Head.Seq < int64(len(want)) {
+		t.Fatalf("audit head seq %d", vc.Head.Seq)
 	}
 	_, err = w.svc.VerifyAudit(ctx, w.devA)
 	check(t, "VerifyAudit(developer)", err, review.ErrForbidden)
@@ -353,8 +379,9 @@ func TestRolesAndAdmin(t *testing.T) {
 	w.now = w.now.Add(time.Hour)
 	_, err = w.svc.Authenticate(ctx, secret)
 	check(t, "Authenticate(expired)", err, review.ErrUnauthenticated)
-	check(t, "RevokeToken(developer)", w.svc.RevokeToken(ctx, w.devA, tok.ID), review.ErrForbidden)
-	check(t, "RevokeToken", w.svc.RevokeToken(ctx, w.admin, tok.ID), nil)
+	check(t, "RevokeToken(another developer's)", w.svc.RevokeToken(ctx, w.devB, tok.ID), review.ErrNotFound)
+	check(t, "RevokeToken(own)", w.svc.RevokeToken(ctx, w.devA, tok.ID), nil)
+	check(t, "RevokeToken(admin)", w.svc.RevokeToken(ctx, w.admin, tok.ID), nil)
 	_, err = w.svc.Authenticate(ctx, w.tokens["dev b"])
 	check(t, "Authenticate(other token still valid)", err, nil)
 }

@@ -31,14 +31,37 @@ type Store interface {
 	// CountAdmins counts users holding RoleAdmin.
 	CountAdmins(ctx context.Context) (int, error)
 
+	// SetUserDisabled sets a user's Disabled flag; a missing user is
+	// ErrNotFound.
+	SetUserDisabled(ctx context.Context, id string, disabled bool) error
+
+	// CreateToken stores t. When t.ParentID is set, the parent row is
+	// locked and must not be revoked (ErrConflict if it is, ErrNotFound
+	// if it is missing), so a token minted concurrently with its
+	// parent's revocation is either refused or revoked by it.
 	CreateToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token with that hash, revoked or not.
 	TokenByHash(ctx context.Context, hash [32]byte) (Token, error)
+	// GetToken returns the token with that id, revoked or not.
+	GetToken(ctx context.Context, id string) (Token, error)
+	// ListTokens lists a user's tokens, revoked and expired included, by
+	// id (oldest first).
+	ListTokens(ctx context.Context, userID string, p Page) ([]Token, error)
+	// RevokeToken revokes the token and every token descending from it
+	// (ParentID chains) at once, keeping the first revocation time of any
+	// already revoked. A missing token is ErrNotFound.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
 	CreateCase(ctx context.Context, c Case) error
 	GetCase(ctx context.Context, id string) (Case, error)
+	// ListCases lists cases without their Dossier (nil), which may be
+	// up to MaxDossierBytes each; GetCase returns it.
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
+	// OrgUsage returns what an organisation's cases hold (see Usage).
+	// Within a Tx it holds the organisation until the transaction ends,
+	// so that a quota check and the case it admits are one step against
+	// concurrent submissions of the same organisation.
+	OrgUsage(ctx context.Context, orgID string) (Usage, error)
 	// UpdateCase stores c's State, Clock and Assignees if the stored version equals
 	// c.Version, and returns c with Version incremented and UpdatedAt
 	// set. A stale version is ErrConflict; a missing case ErrNotFound.
@@ -114,6 +137,21 @@ type Store interface {
 	ListWebhooks(ctx context.Context, orgID string, p Page) ([]Webhook, error)
 	// DisableWebhook marks a webhook disabled.
 	DisableWebhook(ctx context.Context, id string) error
+	// EnableWebhook marks a webhook enabled and clears its failures and
+	// pause (LastError stays, for the record).
+	EnableWebhook(ctx context.Context, id string) error
+	// RecordWebhookFailure counts one more consecutive failed delivery
+	// to a webhook, sets LastError and LastFailureAt, and returns the
+	// new count; concurrent calls each count.
+	RecordWebhookFailure(ctx context.Context, id, kind string, at time.Time) (int, error)
+	// RecordWebhookSuccess clears a webhook's Failures and PausedUntil.
+	RecordWebhookSuccess(ctx context.Context, id string) error
+	// PauseWebhook sets a webhook's PausedUntil.
+	PauseWebhook(ctx context.Context, id string, until time.Time) error
+	// ClaimWebhookProbe moves a webhook's PausedUntil from a time no
+	// later than now to until, and reports whether it did: of
+	// concurrent callers after a pause, exactly one wins.
+	ClaimWebhookProbe(ctx context.Context, id string, now, until time.Time) (bool, error)
 
 	// Cursor returns a named position (such as the last audit sequence
 	// number dispatched to webhooks), 0 when never set; SetCursor sets it.
@@ -164,6 +202,8 @@ func (p Page) N() int {
 type CaseFilter struct {
 	OrgID string
 	State State
+	// Assignee selects the cases whose Assignees include this user id.
+	Assignee string
 	Page
 }
 

@@ -74,12 +74,19 @@ func (s *Service) CreateWebhook(ctx context.Context, a Actor, in WebhookInput) (
 	return w, secret, nil
 }
 
-// Webhooks lists the actor's organisation's webhooks, without secrets.
-func (s *Service) Webhooks(ctx context.Context, a Actor, p Page) ([]Webhook, error) {
-	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
+// Webhooks lists webhooks, without secrets: a developer's own
+// organisation's (orgID must be empty or that organisation, else
+// ErrForbidden), and for an admin, who runs the service, those of
+// orgID, or of every organisation when orgID is empty.
+func (s *Service) Webhooks(ctx context.Context, a Actor, orgID string, p Page) ([]Webhook, error) {
+	switch {
+	case a.has(RoleAdmin):
+	case a.has(RoleDeveloper) && (orgID == "" || orgID == a.Org.ID):
+		orgID = a.Org.ID
+	default:
 		return nil, forbidden("list webhooks", RoleDeveloper, RoleAdmin)
 	}
-	ws, err := s.store.ListWebhooks(ctx, a.Org.ID, p)
+	ws, err := s.store.ListWebhooks(ctx, orgID, p)
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
@@ -89,8 +96,12 @@ func (s *Service) Webhooks(ctx context.Context, a Actor, p Page) ([]Webhook, err
 	return ws, nil
 }
 
-// DisableWebhook stops deliveries to one of the actor's organisation's
-// webhooks.
+// DisableWebhook stops deliveries to a webhook, whoever created it: a
+// developer may disable any of their organisation's, an admin (who runs
+// the service) any organisation's, for instance one that floods the
+// queue. It is audited as webhook.disable. Deliveries of a disabled
+// webhook are dropped, not held back. A developer naming another
+// organisation's webhook gets ErrNotFound.
 func (s *Service) DisableWebhook(ctx context.Context, a Actor, id string) error {
 	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
 		return forbidden("disable webhook", RoleDeveloper, RoleAdmin)
@@ -100,7 +111,7 @@ func (s *Service) DisableWebhook(ctx context.Context, a Actor, id string) error 
 		if err != nil {
 			return err
 		}
-		if w.OrgID != a.Org.ID {
+		if w.OrgID != a.Org.ID && !a.has(RoleAdmin) {
 			return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
 		}
 		if err := tx.DisableWebhook(ctx, id); err != nil {
@@ -110,6 +121,35 @@ func (s *Service) DisableWebhook(ctx context.Context, a Actor, id string) error 
 	})
 	if err != nil {
 		return fmt.Errorf("disable webhook %s: %w", id, err)
+	}
+	return nil
+}
+
+// EnableWebhook resumes deliveries to a webhook: it clears Disabled and
+// the circuit breaker's failure count and pause, so the next delivery
+// is tried at once. Deliveries dropped while it was disabled are not
+// sent; those held back while it was paused are. Who may is as for
+// DisableWebhook; audited as webhook.enable.
+func (s *Service) EnableWebhook(ctx context.Context, a Actor, id string) error {
+	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
+		return forbidden("enable webhook", RoleDeveloper, RoleAdmin)
+	}
+	err := s.store.Tx(ctx, func(tx Store) error {
+		w, err := tx.GetWebhook(ctx, id)
+		if err != nil {
+			return err
+		}
+		if w.OrgID != a.Org.ID && !a.has(RoleAdmin) {
+			return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
+		}
+		if err := tx.EnableWebhook(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "webhook.enable", "", map[string]any{"webhook": id,
+			"was_disabled": w.Disabled, "failures": w.Failures})
+	})
+	if err != nil {
+		return fmt.Errorf("enable webhook %s: %w", id, err)
 	}
 	return nil
 }

@@ -213,7 +213,11 @@ func classifySDKError(ctx context.Context, err error, resp *http.Response, now t
 		if resp.Body != nil {
 			body = readErrorBody(resp.Body)
 		}
-		return statusError(resp.StatusCode, resp.Header, body, now)
+		e := statusError(resp.StatusCode, resp.Header, body, now)
+		// The cause may be the HTTP client's own refusal (a redirect it
+		// does not follow); keep it inspectable with errors.Is.
+		e.Err = err
+		return e
 	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return transportError(ctx, err)

@@ -59,6 +59,7 @@ const (
 	KindMalformed   ErrorKind = "malformed"    // 2xx whose body is not a usable answer (invalid JSON, no choices)
 	KindClient      ErrorKind = "client"       // HTTP 4xx other than 429: bad request, auth; not retryable
 	KindUnknown     ErrorKind = "unknown"      // replay: no recorded answer for this prompt; not retryable
+	KindRefused     ErrorKind = "refused"      // the caller's egress policy refused the address or a redirect; not retryable
 )
 
 // Error is the error every client returns for a failed request.

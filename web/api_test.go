@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -187,9 +190,16 @@ func TestTenantIsolation(t *testing.T) {
 		{"GET", "/api/v1/decisions/" + f.decision, "", 404},
 		{"GET", "/api/v1/decisions/" + f.decision + "/bundle", "", 404},
 		{"DELETE", "/api/v1/webhooks/" + f.webhook, "", 404},
+		{"POST", "/api/v1/webhooks/" + f.webhook + "/enable", "", 404},
 		{"GET", "/api/v1/audit", "", 403},
+		{"GET", "/api/v1/audit/verify", "", 403},
 		{"POST", "/api/v1/users/" + f.userID + "/tokens", `{"name":"stolen"}`, 403},
-		{"DELETE", "/api/v1/tokens/" + f.tokenID, "", 403},
+		{"GET", "/api/v1/users/" + f.userID + "/tokens", "", 403},
+		{"DELETE", "/api/v1/tokens/" + f.tokenID, "", 404},
+		{"GET", "/api/v1/users", "", 403},
+		{"GET", "/api/v1/users?org=" + e.actors["devA"].Org.ID, "", 403},
+		{"POST", "/api/v1/users/" + f.userID + "/disable", "", 403},
+		{"POST", "/api/v1/users/" + f.userID + "/enable", "", 403},
 		{"POST", "/api/v1/orgs", `{"name":"Lab C","kind":"developer"}`, 403},
 		{"POST", "/api/v1/users", `{"org_id":"` + e.actors["devA"].Org.ID + `","name":"mole","roles":["developer"]}`, 403},
 	}
@@ -202,7 +212,7 @@ func TestTenantIsolation(t *testing.T) {
 			if tc.want == 404 {
 				// Indistinguishable from a record that does not exist.
 				missing := e.do(t, "devB", tc.method, strings.NewReplacer(f.open, "case_0", f.decided, "case_1", f.finding, "fnd_0",
-					f.assessment, "asm_0", f.decision, "dec_0", f.webhook, "whk_0").Replace(tc.path), tc.body)
+					f.assessment, "asm_0", f.decision, "dec_0", f.webhook, "whk_0", f.tokenID, "tok_0").Replace(tc.path), tc.body)
 				if got, want := problemDetail(t, r), problemDetail(t, missing); missing.code != 404 || got != want {
 					t.Errorf("404 detail %q differs from a missing record's %q (%d)", got, want, missing.code)
 				}
@@ -216,9 +226,42 @@ func TestTenantIsolation(t *testing.T) {
 		})
 		covered[endpoint{tc.method, strings.SplitN(tc.path, "?", 2)[0]}] = true
 	}
+	// Staff assigned to none of the cases (an assessor, a reviewer) see
+	// none of them either: every case-scoped request is the same 404 as
+	// for a record that does not exist, and changes nothing.
+	caseScoped := regexp.MustCompile(`^/api/v1/(cases|findings|assessments|decisions)/`)
+	for _, who := range []string{"assessor2", "reviewer2"} {
+		for _, tc := range tests {
+			if !caseScoped.MatchString(tc.path) || tc.want != 404 {
+				continue
+			}
+			t.Run(who+" "+tc.method+" "+tc.path, func(t *testing.T) {
+				before := e.snapshot(t)
+				r := e.do(t, who, tc.method, tc.path, tc.body)
+				checkProblem(t, r, 404)
+				missing := e.do(t, who, tc.method, strings.NewReplacer(f.open, "case_0", f.decided, "case_1", f.finding, "fnd_0",
+					f.assessment, "asm_0", f.decision, "dec_0").Replace(tc.path), tc.body)
+				if got, want := problemDetail(t, r), problemDetail(t, missing); missing.code != 404 || got != want {
+					t.Errorf("404 detail %q differs from a missing record's %q (%d)", got, want, missing.code)
+				}
+				if b := string(r.body); strings.Contains(b, "Jailbreak") || strings.Contains(b, "frontier-x") || strings.Contains(b, "sk-secret") {
+					t.Errorf("response leaks the case's data: %s", b)
+				}
+				if after := e.snapshot(t); after != before {
+					t.Errorf("request changed the store:\n%s", cmp.Diff(before, after))
+				}
+			})
+		}
+	}
 	// Listing shows none of org A's cases.
 	var l struct {
 		Items []idOnly `json:"items"`
+	}
+	for _, who := range []string{"assessor2", "reviewer2"} {
+		e.must(t, 200, &l, who, "GET", "/api/v1/cases", "")
+		if len(l.Items) != 0 {
+			t.Errorf("unassigned %s lists %d cases, want 0", who, len(l.Items))
+		}
 	}
 	e.must(t, 200, &l, "devB", "GET", "/api/v1/cases", "")
 	if len(l.Items) != 0 {
@@ -245,9 +288,13 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("endpoint %s %s not covered by the isolation table", ep.method, ep.path)
 		}
 	}
-	// Org A's developer does see them, so the 404s are isolation.
-	e.must(t, 200, nil, "devA", "GET", "/api/v1/cases/"+f.open, "")
-	e.must(t, 200, nil, "devA", "GET", "/api/v1/cases/"+f.open+"/findings", "")
+	// Org A's developer and the assigned staff do see them, so the 404s
+	// are isolation.
+	for _, who := range []string{"devA", "assessor", "reviewer"} {
+		e.must(t, 200, nil, who, "GET", "/api/v1/cases/"+f.open, "")
+		e.must(t, 200, nil, who, "GET", "/api/v1/cases/"+f.open+"/findings", "")
+		e.must(t, 200, nil, who, "GET", "/api/v1/assessments/"+f.assessment+"/samples", "")
+	}
 }
 
 // matches reports whether a concrete path fits a pattern with {x} segments.
@@ -279,7 +326,7 @@ func TestBadInput(t *testing.T) {
 		{"/api/v1/cases", "devA", submissionBody, `{"model":{"digest":1,"name":"x"}}`},
 		{"/api/v1/cases/" + f.fresh + "/transitions", "assessor", `{"to":"in_assessment"}`, `{"to":["in_assessment"]}`},
 		{"/api/v1/cases/" + f.open + "/extensions", "official", `{"units":5,"reason":"r"}`, `{"units":"5","reason":"r"}`},
-		{"/api/v1/cases/" + f.open + "/assignees", "official", `{"user_ids":["` + e.actors["reviewer"].User.ID + `"]}`, `{"user_ids":"x"}`},
+		{"/api/v1/cases/" + f.open + "/assignees", "official", `{"user_ids":["` + e.actors["reviewer"].User.ID + `","` + e.actors["assessor"].User.ID + `"]}`, `{"user_ids":"x"}`},
 		{"/api/v1/cases/" + f.open + "/findings", "reviewer", `{"severity":"low","title":"t"}`, `{"severity":"low","title":"t","sample_ids":"s1"}`},
 		{"/api/v1/findings/" + f.finding + "/status", "reviewer", `{"status":"resolved","note":"n"}`, `{"status":true}`},
 		{"/api/v1/findings/" + f.finding + "/responses", "devA", `{"body":"b"}`, `{"body":{}}`},
@@ -360,6 +407,13 @@ func TestInvalidRequests(t *testing.T) {
 		{"bad audit cursor", "devA", "GET", "/api/v1/cases/" + f.open + "/audit?after=x", "", 400},
 		{"bad state filter", "devA", "GET", "/api/v1/cases?state=nope", "", 422},
 		{"org name taken", "admin", "POST", "/api/v1/orgs", `{"name":"Lab A","kind":"developer"}`, 409},
+		{"token expired already", "devA", "POST", "/api/v1/users/" + f.userID + "/tokens", `{"name":"old","expires_at":"2000-01-01T00:00:00Z"}`, 422},
+		{"token expiring now", "devA", "POST", "/api/v1/users/" + f.userID + "/tokens", `{"name":"now","expires_at":"2026-03-02T09:00:00Z"}`, 422},
+		{"admin disables themselves", "admin", "POST", "/api/v1/users/" + e.actors["admin"].User.ID + "/disable", "", 409},
+		{"disable unknown user", "admin", "POST", "/api/v1/users/usr_0/disable", "", 404},
+		{"tokens of unknown user", "admin", "GET", "/api/v1/users/usr_0/tokens", "", 404},
+		{"developer revokes unknown token", "devA", "DELETE", "/api/v1/tokens/tok_0", "", 404},
+		{"developer lists users", "devA", "GET", "/api/v1/users", "", 403},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -451,8 +505,8 @@ func TestHappyPath(t *testing.T) {
 	}
 	e.must(t, 200, nil, "assessor", "POST", base+"/transitions", `{"to":"in_assessment"}`)
 	e.must(t, 200, &c, "assessor", "POST", base+"/transitions", `{"to":"under_review"}`)
-	if c.State != "under_review" || c.Version != 3 {
-		t.Errorf("after transitions: state %s version %d, want under_review 3", c.State, c.Version)
+	if c.State != "under_review" || c.Version != 4 { // submitted, assigned, two transitions
+		t.Errorf("after transitions: state %s version %d, want under_review 4", c.State, c.Version)
 	}
 	var fd struct {
 		ID, Status, Deadline string
@@ -507,7 +561,7 @@ func TestHappyPath(t *testing.T) {
 	for _, a := range al.Items {
 		actions = append(actions, a.Action)
 	}
-	wantActions := []string{"case.submit", "case.credentials_read", "case.transition", "case.transition",
+	wantActions := []string{"case.submit", "case.assign", "case.credentials_read", "case.transition", "case.transition",
 		"finding.create", "finding.respond", "finding.status", "clock.extend", "case.transition", "case.transition"}
 	if diff := cmp.Diff(wantActions, actions); diff != "" {
 		t.Errorf("audit actions (-want +got):\n%s", diff)
@@ -611,7 +665,19 @@ func TestMetrics(t *testing.T) {
 	id := e.submit(t, "devA")
 	e.must(t, 200, nil, "devA", "GET", "/api/v1/cases/"+id, "")
 	e.do(t, "devB", "GET", "/api/v1/cases/"+id, "")
-	r := e.do(t, "", "GET", "/metrics", "")
+	// The public listener does not serve them.
+	if r := e.do(t, "", "GET", "/metrics", ""); r.code == 200 || strings.Contains(string(r.body), "clearance_http_requests_total") {
+		t.Errorf("GET /metrics on the API handler = %d %s, want no metrics", r.code, r.body)
+	}
+	ms := httptest.NewServer(e.srv.MetricsHandler(""))
+	defer ms.Close()
+	resp, err := ms.Client().Get(ms.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	r := result{code: resp.StatusCode, body: body}
 	for _, want := range []string{
 		`clearance_http_requests_total{code="200",route="GET /api/v1/cases/{id}"} 1`,
 		`clearance_http_requests_total{code="404",route="GET /api/v1/cases/{id}"} 1`,
@@ -735,5 +801,117 @@ func TestSamples(t *testing.T) {
 	}
 	if last := audit[len(audit)-1]; last.Action != "sample.revealed" || last.Actor != e.actors["reviewer"].User.ID {
 		t.Errorf("last audit entry %s by %s, want sample.revealed by the reviewer", last.Action, last.Actor)
+	}
+}
+
+// TestTokenChains reproduces issue 10's token findings through the API: a
+// token that expires in 20 s minted one with "expires_at": null (never
+// expiring) and one expiring in 2000; revoking the parent left the child
+// valid; users could not revoke or list their own tokens; a disabled user
+// kept working.
+func TestTokenChains(t *testing.T) {
+	e := newEnv(t)
+	devA := e.actors["devA"].User.ID
+	type tokenOut struct {
+		ID        string `json:"id"`
+		Secret    string `json:"secret"`
+		ExpiresAt string `json:"expires_at"`
+		RevokedAt string `json:"revoked_at"`
+		ParentID  string `json:"parent_id"`
+	}
+	var short tokenOut
+	e.must(t, 201, &short, "devA", "POST", "/api/v1/users/"+devA+"/tokens", `{"name":"short","expires_at":"2026-03-02T09:00:20Z"}`)
+	e.tokens["short"] = short.Secret
+
+	// null from a bounded parent: the parent's expiry.
+	var child tokenOut
+	e.must(t, 201, &child, "short", "POST", "/api/v1/users/"+devA+"/tokens", `{"name":"child","expires_at":null}`)
+	if child.ExpiresAt != "2026-03-02T09:00:20Z" || child.ParentID != short.ID {
+		t.Fatalf("child of a 20 s token = expires %q, parent %q; want the parent's expiry and id", child.ExpiresAt, child.ParentID)
+	}
+	var omitted tokenOut
+	e.must(t, 201, &omitted, "short", "POST", "/api/v1/users/"+devA+"/tokens", `{"name":"omitted"}`)
+	if omitted.ExpiresAt != "2026-03-02T09:00:20Z" {
+		t.Fatalf("child with no expires_at expires %q, want the parent's", omitted.ExpiresAt)
+	}
+	e.tokens["child"] = child.Secret
+	// Later than the parent, or already past: 422 naming expires_at.
+	for _, body := range []string{`{"name":"long","expires_at":"2027-01-01T00:00:00Z"}`, `{"name":"old","expires_at":"2000-01-01T00:00:00Z"}`} {
+		r := e.do(t, "short", "POST", "/api/v1/users/"+devA+"/tokens", body)
+		checkProblem(t, r, 422)
+		if d := problemDetail(t, r); !strings.Contains(d, "expires_at") {
+			t.Errorf("problem for %s = %q, want it to name expires_at", body, d)
+		}
+	}
+	// The child dies with its parent's expiry.
+	e.now = e.now.Add(20 * time.Second)
+	checkProblem(t, e.do(t, "child", "GET", "/api/v1/me", ""), 401)
+	e.now = e.now.Add(-20 * time.Second)
+	e.must(t, 200, nil, "child", "GET", "/api/v1/me", "")
+
+	// A grandchild; revoking the parent (as its own user) revokes both at once.
+	var grand tokenOut
+	e.must(t, 201, &grand, "child", "POST", "/api/v1/users/"+devA+"/tokens", `{"name":"grandchild"}`)
+	e.tokens["grand"] = grand.Secret
+	e.must(t, 204, nil, "devA", "DELETE", "/api/v1/tokens/"+short.ID, "")
+	for _, who := range []string{"short", "child", "grand"} {
+		checkProblem(t, e.do(t, who, "GET", "/api/v1/me", ""), 401)
+	}
+	e.must(t, 200, nil, "devA", "GET", "/api/v1/me", "")
+
+	// Users list their own tokens (revoked ones marked), not others'.
+	var l struct {
+		Items []tokenOut `json:"items"`
+	}
+	e.must(t, 200, &l, "devA", "GET", "/api/v1/users/"+devA+"/tokens", "")
+	revoked := map[string]bool{}
+	for _, x := range l.Items {
+		if x.Secret != "" {
+			t.Errorf("token list shows a secret")
+		}
+		revoked[x.ID] = x.RevokedAt != ""
+	}
+	if len(l.Items) != 5 || !revoked[short.ID] || !revoked[child.ID] || !revoked[grand.ID] || !revoked[omitted.ID] {
+		t.Fatalf("devA's tokens = %+v, want 5 with the chain revoked", l.Items)
+	}
+	e.must(t, 200, &l, "admin", "GET", "/api/v1/users/"+devA+"/tokens", "")
+	checkProblem(t, e.do(t, "devB", "GET", "/api/v1/users/"+devA+"/tokens", ""), 403)
+
+	// Admins list users and disable one: its tokens stop at once, and
+	// work again when enabled.
+	var users struct {
+		Items []struct {
+			ID       string `json:"id"`
+			Disabled bool   `json:"disabled"`
+		} `json:"items"`
+	}
+	e.must(t, 200, &users, "admin", "GET", "/api/v1/users?org="+e.actors["devA"].Org.ID, "")
+	if len(users.Items) != 1 || users.Items[0].ID != devA {
+		t.Fatalf("users of org A = %+v", users.Items)
+	}
+	var u struct{ Disabled bool }
+	e.must(t, 200, &u, "admin", "POST", "/api/v1/users/"+devA+"/disable", "")
+	if !u.Disabled {
+		t.Fatal("disable answered a user not disabled")
+	}
+	checkProblem(t, e.do(t, "devA", "GET", "/api/v1/me", ""), 401)
+	e.must(t, 200, &u, "admin", "POST", "/api/v1/users/"+devA+"/enable", "")
+	e.must(t, 200, nil, "devA", "GET", "/api/v1/me", "")
+
+	// Every change is audited.
+	var audit struct {
+		Items []struct {
+			Action string `json:"action"`
+		} `json:"items"`
+	}
+	e.must(t, 200, &audit, "admin", "GET", "/api/v1/audit?limit=500", "")
+	seen := map[string]bool{}
+	for _, x := range audit.Items {
+		seen[x.Action] = true
+	}
+	for _, a := range []string{"token.issue", "token.revoke", "user.disable", "user.enable"} {
+		if !seen[a] {
+			t.Errorf("no %s audit entry", a)
+		}
 	}
 }

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
-	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/review"
-	"github.com/clearance-dev/clearance/work"
 )
 
 // maxImportBytes bounds an imported run (its samples travel inline).
@@ -75,14 +74,43 @@ type webhookJSON struct {
 	Secret    string `json:"secret,omitempty"`
 	Disabled  bool   `json:"disabled"`
 	CreatedAt string `json:"created_at"`
+	// State is "disabled", "paused" (the circuit breaker holds its
+	// deliveries until PausedUntil, then sends one probe), "failing"
+	// (the last deliveries failed) or "active".
+	State string `json:"state"`
+	// Failures counts consecutive failed deliveries; LastError is the
+	// kind of the last failure ("timeout", "connection", "status 503")
+	// and LastFailureAt its time.
+	Failures      int    `json:"failures"`
+	LastError     string `json:"last_error,omitempty"`
+	LastFailureAt string `json:"last_failure_at,omitempty"`
+	PausedUntil   string `json:"paused_until,omitempty"`
 }
 
 func toWebhook(w review.Webhook) webhookJSON {
-	return webhookJSON{ID: w.ID, URL: w.URL, Events: nonNil(w.Events), Disabled: w.Disabled, CreatedAt: ts(w.CreatedAt)}
+	return toWebhookAt(w, time.Time{})
+}
+
+// toWebhookAt is toWebhook with the state as of now.
+func toWebhookAt(w review.Webhook, now time.Time) webhookJSON {
+	out := webhookJSON{ID: w.ID, URL: w.URL, Events: nonNil(w.Events), Disabled: w.Disabled, CreatedAt: ts(w.CreatedAt),
+		Failures: w.Failures, LastError: w.LastError, LastFailureAt: ts(w.LastFailureAt), PausedUntil: ts(w.PausedUntil)}
+	switch {
+	case w.Disabled:
+		out.State = "disabled"
+	case !w.PausedUntil.IsZero() && now.Before(w.PausedUntil):
+		out.State = "paused"
+	case w.Failures > 0:
+		out.State = "failing"
+	default:
+		out.State = "active"
+	}
+	return out
 }
 
 // importRequest is a run made with clearance assess: its run.json,
-// metrics.json and the lines of samples.jsonl.
+// metrics.json and the lines of samples.jsonl. It documents the body;
+// the handler reads it as a stream (import.go).
 type importRequest struct {
 	Run     json.RawMessage   `json:"run"`
 	Metrics json.RawMessage   `json:"metrics"`
@@ -120,27 +148,6 @@ func (handlers) getAssessment(w http.ResponseWriter, r *http.Request, a review.A
 		return err
 	}
 	writeJSON(w, http.StatusOK, toAssessment(as))
-	return nil
-}
-
-func (handlers) importAssessment(w http.ResponseWriter, r *http.Request, a review.Actor) error {
-	data, err := readBody(w, r, maxImportBytes)
-	if err != nil {
-		return err
-	}
-	var in importRequest
-	if err := decodeStrict(data, &in); err != nil {
-		return err
-	}
-	run, err := parseImport(in)
-	if err != nil {
-		return err
-	}
-	as, err := srv(r).svc.ImportAssessment(r.Context(), a, r.PathValue("id"), run)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, toAssessment(as))
 	return nil
 }
 
@@ -221,11 +228,12 @@ func (handlers) listWebhooks(w http.ResponseWriter, r *http.Request, a review.Ac
 	if err != nil {
 		return err
 	}
-	ws, err := srv(r).svc.Webhooks(r.Context(), a, p)
+	ws, err := srv(r).svc.Webhooks(r.Context(), a, r.URL.Query().Get("org"), p)
 	if err != nil {
 		return err
 	}
-	return writeList(w, ws, p, func(x review.Webhook) string { return x.ID }, toWebhook)
+	now := srv(r).now()
+	return writeList(w, ws, p, func(x review.Webhook) string { return x.ID }, func(x review.Webhook) webhookJSON { return toWebhookAt(x, now) })
 }
 
 func (handlers) disableWebhook(w http.ResponseWriter, r *http.Request, a review.Actor) error {
@@ -236,36 +244,10 @@ func (handlers) disableWebhook(w http.ResponseWriter, r *http.Request, a review.
 	return nil
 }
 
-// maxImportSamples bounds the samples of one imported run.
-const maxImportSamples = 1_000_000
-
-// parseImport checks an imported run: run.json and metrics.json must be
-// JSON objects (metrics of the current schema) and every sample a
-// samples.jsonl record with an id, in plan order.
-func parseImport(in importRequest) (review.ImportedRun, error) {
-	var run review.ImportedRun
-	if len(in.Run) == 0 || in.Run[0] != '{' {
-		return run, fmt.Errorf("run: want the run.json object: %w", errBadRequest)
+func (handlers) enableWebhook(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	if err := srv(r).svc.EnableWebhook(r.Context(), a, r.PathValue("id")); err != nil {
+		return err
 	}
-	var m assess.Metrics
-	if err := json.Unmarshal(in.Metrics, &m); err != nil || m.Schema != assess.MetricsSchema {
-		return run, fmt.Errorf("metrics: want a metrics.json object of schema %s: %w", assess.MetricsSchema, errBadRequest)
-	}
-	if len(in.Samples) == 0 || len(in.Samples) > maxImportSamples {
-		return run, fmt.Errorf("samples: want 1..%d records, got %d: %w", maxImportSamples, len(in.Samples), errBadRequest)
-	}
-	seen := make(map[string]bool, len(in.Samples))
-	for i, raw := range in.Samples {
-		var rec assess.Record
-		if err := decodeStrict(raw, &rec); err != nil {
-			return run, fmt.Errorf("samples[%d]: %w", i, err)
-		}
-		if rec.ID == "" || rec.Suite == "" || seen[rec.ID] {
-			return run, fmt.Errorf("samples[%d]: missing or repeated id or suite: %w", i, errBadRequest)
-		}
-		seen[rec.ID] = true
-		run.Samples = append(run.Samples, work.SampleOf(i, &rec, raw))
-	}
-	run.Spec, run.Metrics = in.Run, in.Metrics
-	return run, nil
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -33,7 +33,15 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // decodeStrict decodes one JSON object into v, rejecting unknown fields,
 // values of the wrong type and anything after the object. Errors wrap
 // errBadRequest and name the place of the problem.
+//
+// A string that is not UTF-8 or holds NUL is refused first, with an
+// error wrapping review.ErrInvalidInput that names its field (see
+// review.CheckJSONText): encoding/json would quietly turn it into U+FFFD
+// in a string, or keep it in a json.RawMessage and echo invalid JSON.
 func decodeStrict(data []byte, v any) error {
+	if err := review.CheckJSONText(data, ""); err != nil {
+		return fmt.Errorf("decode body: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -41,7 +41,8 @@ func (fakeSigner) SignDecision(_ context.Context, c review.Case, d review.Decisi
 // env is a Server over a real SQLite store, served by httptest, with an
 // admin, two developer organisations and one user per staff role.
 type env struct {
-	store  *sqlite.DB
+	store  *sqlite.DB // nil on PostgreSQL
+	rs     review.Store
 	svc    *review.Service
 	srv    *web.Server
 	http   *httptest.Server
@@ -70,12 +71,34 @@ func (s *syncBuffer) String() string {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
+	return newEnvWith(tb, envOptions{})
+}
+
+// envOptions vary an env.
+type envOptions struct {
+	// postgres runs the env on a fresh schema of CLEARANCE_TEST_POSTGRES
+	// (see openPostgres; the test skips without it) instead of SQLite;
+	// env.store is then nil and env.rs the store.
+	postgres bool
+	quota    review.Quota
+	tempDir  string
+}
+
+func newEnvWith(tb testing.TB, o envOptions) *env {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "c.db"))
-	if err != nil {
-		tb.Fatal(err)
+	var db *sqlite.DB
+	var rs review.Store
+	if o.postgres {
+		rs = openPostgres(tb)
+	} else {
+		var err error
+		if db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "c.db")); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { db.Close() })
+		rs = db
 	}
-	tb.Cleanup(func() { db.Close() })
 	id, err := review.GenerateAgeIdentity()
 	if err != nil {
 		tb.Fatal(err)
@@ -84,11 +107,11 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{store: db, logBuf: &syncBuffer{}, tokens: map[string]string{}, actors: map[string]review.Actor{},
+	e := &env{store: db, rs: rs, logBuf: &syncBuffer{}, tokens: map[string]string{}, actors: map[string]review.Actor{},
 		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return e.now }
-	e.svc, err = review.New(review.Config{Store: db, Sealer: sealer, Evidence: noMissing{}, Clocks: fixedClocks{},
-		Signer: fakeSigner{}, Now: now})
+	e.svc, err = review.New(review.Config{Store: rs, Sealer: sealer, Evidence: noMissing{}, Clocks: fixedClocks{},
+		Signer: fakeSigner{}, Now: now, Quota: o.quota})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -106,12 +129,15 @@ func newEnv(tb testing.TB) *env {
 	e.user(tb, admin.Org, "reviewer", review.RoleReviewer)
 	e.user(tb, admin.Org, "official", review.RoleOfficial)
 	e.user(tb, admin.Org, "auditor", review.RoleAuditor)
+	// Staff who are never assigned by submit: they see no case.
+	e.user(tb, inst, "assessor2", review.RoleAssessor)
+	e.user(tb, admin.Org, "reviewer2", review.RoleReviewer)
 
 	logger := slog.New(slog.NewTextHandler(e.logBuf, nil))
 	logHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "log:"+r.URL.Path)
 	})
-	e.srv, err = web.New(web.Config{Service: e.svc, Logger: logger, LogHandler: logHandler, Now: now})
+	e.srv, err = web.New(web.Config{Service: e.svc, Logger: logger, LogHandler: logHandler, Now: now, TempDir: o.tempDir})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -192,12 +218,33 @@ type idOnly struct {
 	State string `json:"state"`
 }
 
-// submit opens a case as who and returns its id.
+// submit opens a case as who and has the official assign the assessor
+// and the reviewer to it (staff see only their assigned cases), and
+// returns its id.
 func (e *env) submit(tb testing.TB, who string) string {
+	tb.Helper()
+	id := e.submitOnly(tb, who)
+	e.assign(tb, id, "assessor", "reviewer")
+	return id
+}
+
+// submitOnly opens a case as who, assigning nobody, and returns its id.
+func (e *env) submitOnly(tb testing.TB, who string) string {
 	tb.Helper()
 	var c idOnly
 	e.must(tb, http.StatusCreated, &c, who, "POST", "/api/v1/cases", submissionBody)
 	return c.ID
+}
+
+// assign has the official set the case's assignees to the users labelled.
+func (e *env) assign(tb testing.TB, caseID string, labels ...string) {
+	tb.Helper()
+	ids := []string{}
+	for _, l := range labels {
+		ids = append(ids, e.actors[l].User.ID)
+	}
+	b, _ := json.Marshal(map[string][]string{"user_ids": ids})
+	e.must(tb, http.StatusOK, nil, "official", "POST", "/api/v1/cases/"+caseID+"/assignees", string(b))
 }
 
 // snapshot captures the store state a request could change: the audit
@@ -207,30 +254,30 @@ func (e *env) snapshot(tb testing.TB) string {
 	tb.Helper()
 	ctx := context.Background()
 	var sb strings.Builder
-	head, err := e.store.AuditHead(ctx)
+	head, err := e.rs.AuditHead(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	sb.WriteString(head.Hash + "\n")
-	cs, err := e.store.ListCases(ctx, review.CaseFilter{Page: review.Page{Limit: review.MaxPageLimit}})
+	cs, err := e.rs.ListCases(ctx, review.CaseFilter{Page: review.Page{Limit: review.MaxPageLimit}})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, c := range cs {
-		fs, _ := e.store.ListFindings(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
-		rs, _ := e.store.ListResponses(ctx, c.ID, "", review.Page{Limit: review.MaxPageLimit})
-		ds, _ := e.store.ListDecisions(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
-		as, _ := e.store.ListAppeals(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
-		asm, _ := e.store.ListAssessments(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
+		fs, _ := e.rs.ListFindings(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
+		rs, _ := e.rs.ListResponses(ctx, c.ID, "", review.Page{Limit: review.MaxPageLimit})
+		ds, _ := e.rs.ListDecisions(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
+		as, _ := e.rs.ListAppeals(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
+		asm, _ := e.rs.ListAssessments(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
 		b, _ := json.Marshal([]any{c.ID, c.State, c.Version, c.Clock, fs, rs, ds, as, asm})
 		sb.Write(b)
 		sb.WriteByte('\n')
 	}
-	us, err := e.store.ListUsers(ctx, "", review.Page{Limit: review.MaxPageLimit})
+	us, err := e.rs.ListUsers(ctx, "", review.Page{Limit: review.MaxPageLimit})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	os, err := e.store.ListOrgs(ctx, review.Page{Limit: review.MaxPageLimit})
+	os, err := e.rs.ListOrgs(ctx, review.Page{Limit: review.MaxPageLimit})
 	if err != nil {
 		tb.Fatal(err)
 	}

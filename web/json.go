@@ -34,6 +34,10 @@ type tokenJSON struct {
 	Name      string `json:"name"`
 	CreatedAt string `json:"created_at"`
 	ExpiresAt string `json:"expires_at,omitempty"`
+	RevokedAt string `json:"revoked_at,omitempty"`
+	// ParentID is the token that minted this one: it never expires
+	// after its parent and is revoked with it.
+	ParentID string `json:"parent_id,omitempty"`
 	// Secret is shown once, when the token is issued.
 	Secret string `json:"secret,omitempty"`
 }
@@ -62,6 +66,31 @@ type caseJSON struct {
 	Version   int64    `json:"version"`
 	CreatedAt string   `json:"created_at"`
 	UpdatedAt string   `json:"updated_at"`
+}
+
+// caseSummaryJSON is a case as lists show it: every field of caseJSON
+// but the dossier (up to review.MaxDossierBytes each, so a page of 500
+// would be up to 500 MiB); GET the case to read it.
+type caseSummaryJSON struct {
+	ID          string       `json:"id"`
+	OrgID       string       `json:"org_id"`
+	ModelDigest string       `json:"model_digest"`
+	ModelName   string       `json:"model_name"`
+	TargetURL   string       `json:"target_url"`
+	Profiles    []string     `json:"profiles"`
+	State       review.State `json:"state"`
+	Clock       *clockJSON   `json:"clock,omitempty"`
+	Assignees   []string     `json:"assignees"`
+	Version     int64        `json:"version"`
+	CreatedAt   string       `json:"created_at"`
+	UpdatedAt   string       `json:"updated_at"`
+}
+
+func toCaseSummary(c review.Case, now time.Time) caseSummaryJSON {
+	j := toCase(c, now)
+	return caseSummaryJSON{ID: j.ID, OrgID: j.OrgID, ModelDigest: j.ModelDigest, ModelName: j.ModelName,
+		TargetURL: j.TargetURL, Profiles: j.Profiles, State: j.State, Clock: j.Clock, Assignees: j.Assignees,
+		Version: j.Version, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
 }
 
 type findingJSON struct {
@@ -157,7 +186,7 @@ func toUser(u review.User) userJSON {
 
 func toToken(t review.Token, secret string) tokenJSON {
 	return tokenJSON{ID: t.ID, UserID: t.UserID, Name: t.Name, CreatedAt: ts(t.CreatedAt),
-		ExpiresAt: ts(t.ExpiresAt), Secret: secret}
+		ExpiresAt: ts(t.ExpiresAt), RevokedAt: ts(t.RevokedAt), ParentID: t.ParentID, Secret: secret}
 }
 
 func toCase(c review.Case, now time.Time) caseJSON {

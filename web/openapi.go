@@ -12,7 +12,6 @@ import (
 // Operations outside apiRoutes, documented by hand: they take no token.
 var publicOps = []struct{ method, path, op, summary string }{
 	{"GET", "/healthz", "health", "Liveness: 200 while the server runs"},
-	{"GET", "/metrics", "metrics", "Prometheus metrics (text exposition format)"},
 	{"GET", "/api/v1/openapi.json", "openAPI", "This OpenAPI 3.1 document"},
 }
 

@@ -31,6 +31,10 @@ const problemBase = "https://clearance.dev/problems/"
 // accept it). ErrInvalidInput is 422: the JSON was well formed but a
 // value is unacceptable; malformed JSON itself is 400 (see decode.go).
 //
+// ErrQuotaExceeded is 429: the organisation holds too much (its detail
+// names the limit and the use); it clears when cases close, so no
+// Retry-After is given.
+//
 // A not-found problem never carries the service's message: it could tell
 // another tenant's record from a missing one (and, for a finding, name
 // its case). Its detail is the same fixed text either way.
@@ -49,6 +53,7 @@ var errorStatus = []struct {
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too-large"},
 	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{review.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused"},
+	{review.ErrQuotaExceeded, http.StatusTooManyRequests, "quota-exceeded"},
 }
 
 const (

@@ -102,10 +102,14 @@ func apiRoutes() []route {
 		{"GET", "/api/v1/me", "getMe", "The authenticated user and organisation", nil, meJSON{}, 200, nil, h.me},
 		{"POST", "/api/v1/orgs", "createOrg", "Create an organisation (admin)", createOrgRequest{}, orgJSON{}, 201, nil, h.createOrg},
 		{"POST", "/api/v1/users", "createUser", "Create a user (admin)", createUserRequest{}, userJSON{}, 201, nil, h.createUser},
-		{"POST", "/api/v1/users/{id}/tokens", "issueToken", "Issue an API token; the secret is shown once", issueTokenRequest{}, tokenJSON{}, 201, nil, h.issueToken},
-		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke an API token (admin)", nil, nil, 204, nil, h.revokeToken},
+		{"GET", "/api/v1/users", "listUsers", "List users, of one organisation with ?org= (admin)", nil, list[userJSON]{}, 200, append([]string{"org"}, pq...), h.listUsers},
+		{"POST", "/api/v1/users/{id}/disable", "disableUser", "Disable a user: its tokens and sessions stop working at once (admin)", nil, userJSON{}, 200, nil, h.disableUser},
+		{"POST", "/api/v1/users/{id}/enable", "enableUser", "Enable a disabled user again (admin)", nil, userJSON{}, 200, nil, h.enableUser},
+		{"POST", "/api/v1/users/{id}/tokens", "issueToken", "Issue an API token, a child of the caller's token: it expires no later and is revoked with it; the secret is shown once", issueTokenRequest{}, tokenJSON{}, 201, nil, h.issueToken},
+		{"GET", "/api/v1/users/{id}/tokens", "listTokens", "List a user's tokens, revoked and expired ones included (the user, or admin)", nil, list[tokenJSON]{}, 200, pq, h.listTokens},
+		{"DELETE", "/api/v1/tokens/{id}", "revokeToken", "Revoke an API token and every token minted from it (its user, or admin)", nil, nil, 204, nil, h.revokeToken},
 		{"POST", "/api/v1/cases", "submitCase", "Submit a model for review (developer); honours Idempotency-Key", review.Submission{}, caseJSON{}, 201, nil, h.submit},
-		{"GET", "/api/v1/cases", "listCases", "List the cases the caller may see", nil, list[caseJSON]{}, 200, append([]string{"state"}, pq...), h.listCases},
+		{"GET", "/api/v1/cases", "listCases", "List the cases the caller may see, without their dossiers (GET a case for its dossier)", nil, list[caseSummaryJSON]{}, 200, append([]string{"state"}, pq...), h.listCases},
 		{"GET", "/api/v1/cases/{id}", "getCase", "Get a case", nil, caseJSON{}, 200, nil, h.getCase},
 		{"POST", "/api/v1/cases/{id}/transitions", "transitionCase", "Move a case to another state", transitionRequest{}, caseJSON{}, 200, nil, h.transition},
 		{"POST", "/api/v1/cases/{id}/assignees", "assignCase", "Set the staff assigned to a case (official, admin)", assignRequest{}, caseJSON{}, 200, nil, h.assign},
@@ -130,9 +134,11 @@ func apiRoutes() []route {
 		{"GET", "/api/v1/decisions/{id}", "getDecision", "Get a decision with its signed bundle and log receipt", nil, decisionJSON{}, 200, nil, h.getDecision},
 		{"GET", "/api/v1/decisions/{id}/bundle", "getDecisionBundle", "Download a decision's signed bundle (Sigstore bundle JSON) for clearance verify", nil, json.RawMessage{}, 200, nil, h.getDecisionBundle},
 		{"POST", "/api/v1/webhooks", "createWebhook", "Subscribe the organisation to its cases' events; the signing secret is shown once", review.WebhookInput{}, webhookJSON{}, 201, nil, h.createWebhook},
-		{"GET", "/api/v1/webhooks", "listWebhooks", "List the organisation's webhooks", nil, list[webhookJSON]{}, 200, pq, h.listWebhooks},
-		{"DELETE", "/api/v1/webhooks/{id}", "disableWebhook", "Stop deliveries to a webhook", nil, nil, 204, nil, h.disableWebhook},
+		{"GET", "/api/v1/webhooks", "listWebhooks", "List the organisation's webhooks with their delivery state; an admin lists every organisation's, or one's with ?org=", nil, list[webhookJSON]{}, 200, append([]string{"org"}, pq...), h.listWebhooks},
+		{"DELETE", "/api/v1/webhooks/{id}", "disableWebhook", "Stop deliveries to a webhook (a developer of its organisation, or admin); its pending events are dropped", nil, nil, 204, nil, h.disableWebhook},
+		{"POST", "/api/v1/webhooks/{id}/enable", "enableWebhook", "Resume deliveries to a disabled or paused webhook of the organisation, clearing its circuit breaker", nil, nil, 204, nil, h.enableWebhook},
 		{"GET", "/api/v1/audit", "listAudit", "List the whole audit trail (auditor, admin)", nil, list[auditJSON]{}, 200, pq, h.audit},
+		{"GET", "/api/v1/audit/verify", "verifyAudit", "Re-walk the hash-chained audit trail against its last anchor and report the first broken entry (auditor, admin)", nil, auditVerifyJSON{}, 200, nil, h.verifyAudit},
 	}
 }
 
@@ -232,6 +238,47 @@ func (handlers) issueToken(w http.ResponseWriter, r *http.Request, a review.Acto
 	return nil
 }
 
+func (handlers) listTokens(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	ts, err := srv(r).svc.ListTokens(r.Context(), a, r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, ts, p, func(t review.Token) string { return t.ID }, func(t review.Token) tokenJSON { return toToken(t, "") })
+}
+
+func (handlers) listUsers(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	us, err := srv(r).svc.ListUsers(r.Context(), a, r.URL.Query().Get("org"), p)
+	if err != nil {
+		return err
+	}
+	return writeList(w, us, p, func(u review.User) string { return u.ID }, toUser)
+}
+
+func (h handlers) disableUser(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	return h.setDisabled(w, r, a, true)
+}
+
+func (h handlers) enableUser(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	return h.setDisabled(w, r, a, false)
+}
+
+func (handlers) setDisabled(w http.ResponseWriter, r *http.Request, a review.Actor, disabled bool) error {
+	u, err := srv(r).svc.SetUserDisabled(r.Context(), a, r.PathValue("id"), disabled)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toUser(u))
+	return nil
+}
+
 func (handlers) revokeToken(w http.ResponseWriter, r *http.Request, a review.Actor) error {
 	if err := srv(r).svc.RevokeToken(r.Context(), a, r.PathValue("id")); err != nil {
 		return err
@@ -292,7 +339,7 @@ func (handlers) listCases(w http.ResponseWriter, r *http.Request, a review.Actor
 		return err
 	}
 	now := s.now()
-	return writeList(w, cs, p, func(c review.Case) string { return c.ID }, func(c review.Case) caseJSON { return toCase(c, now) })
+	return writeList(w, cs, p, func(c review.Case) string { return c.ID }, func(c review.Case) caseSummaryJSON { return toCaseSummary(c, now) })
 }
 
 func (handlers) getCase(w http.ResponseWriter, r *http.Request, a review.Actor) error {

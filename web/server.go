@@ -1,6 +1,7 @@
 // Package web serves Clearance's REST API under /api/v1 over a
-// review.Service, with health at /healthz, Prometheus metrics at
-// /metrics and, optionally, the transparency log read-only under /log/.
+// review.Service, with health at /healthz and, optionally, the
+// transparency log read-only under /log/. Prometheus metrics are not on
+// this handler: MetricsHandler serves them on a listener of their own.
 //
 // Every /api/v1 resource except /api/v1/openapi.json requires an
 // "Authorization: Bearer <token>" header; a missing or bad token is 401.
@@ -19,6 +20,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -53,6 +56,9 @@ type Config struct {
 	// except for submissions, which may then be review.MaxSubmissionBytes
 	// long so that a dossier of the largest size review accepts fits.
 	MaxBodyBytes int64
+	// TempDir holds uploads spooled to disk (imports, sealed and removed
+	// when the request ends); "" means os.TempDir().
+	TempDir string
 }
 
 func (c Config) validate() error {
@@ -72,11 +78,13 @@ type Server struct {
 	now      func() time.Time
 	maxBody  int64
 	maxSub   int64 // body limit of submissions
+	tempDir  string
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string // every pattern registered on mux, in order
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	metrics  http.Handler // Prometheus exposition of the server's registry
 }
 
 // New returns a Server, or an error naming a bad configuration field.
@@ -84,7 +92,7 @@ func New(c Config) (*Server, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{svc: c.Service, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes, mux: http.NewServeMux()}
+	s := &Server{svc: c.Service, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes, tempDir: c.TempDir, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -116,7 +124,10 @@ func New(c Config) (*Server, error) {
 	s.handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
-	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// /metrics is not served here: its counters by route and status and
+	// the process's figures are for operators, not the public. See
+	// MetricsHandler.
+	s.metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	if c.LogHandler != nil {
 		s.handle("GET /log/", http.StripPrefix("/log", c.LogHandler))
 	}
@@ -160,8 +171,32 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		Status: http.StatusNotFound, Detail: notFoundDetail})
 }
 
-// Handler returns the server's root handler.
+// Handler returns the server's root handler. It does not serve /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler returns the Prometheus metrics of this server (requests
+// by route pattern and status, latency, Go runtime and process figures)
+// in the text exposition format, for a separate, operator-only listener.
+// With a non-empty token it answers only requests carrying
+// "Authorization: Bearer <token>" (compared in constant time), others
+// 401; with an empty token it answers everyone who reaches it, so serve
+// it on a loopback or otherwise private address.
+func (s *Server) MetricsHandler(token string) http.Handler {
+	if token == "" {
+		return s.metrics
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		h := sha256.Sum256([]byte(got))
+		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(h[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token of --metrics-token-file", http.StatusUnauthorized)
+			return
+		}
+		s.metrics.ServeHTTP(w, r)
+	})
+}
 
 func (s *Server) handle(pattern string, h http.Handler) {
 	s.patterns = append(s.patterns, pattern)

@@ -77,6 +77,41 @@ var (
 	hookTime  = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 )
 
+func (m *memStore) RecordWebhookFailure(_ context.Context, id, kind string, at time.Time) (int, error) {
+	h, ok := m.hooks[id]
+	if !ok {
+		return 0, review.ErrNotFound
+	}
+	h.Failures++
+	h.LastError, h.LastFailureAt = kind, at
+	m.hooks[id] = h
+	return h.Failures, nil
+}
+
+func (m *memStore) RecordWebhookSuccess(_ context.Context, id string) error {
+	h := m.hooks[id]
+	h.Failures, h.PausedUntil = 0, time.Time{}
+	m.hooks[id] = h
+	return nil
+}
+
+func (m *memStore) PauseWebhook(_ context.Context, id string, until time.Time) error {
+	h := m.hooks[id]
+	h.PausedUntil = until
+	m.hooks[id] = h
+	return nil
+}
+
+func (m *memStore) ClaimWebhookProbe(_ context.Context, id string, now, until time.Time) (bool, error) {
+	h := m.hooks[id]
+	if h.PausedUntil.IsZero() || h.PausedUntil.After(now) {
+		return false, nil
+	}
+	h.PausedUntil = until
+	m.hooks[id] = h
+	return true, nil
+}
+
 func fixture(url string) *memStore {
 	return &memStore{
 		hooks: map[string]review.Webhook{

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/store/sqlite"
@@ -111,10 +112,29 @@ func newWorld(t *testing.T, hookURL string) world {
 }
 
 // recorder is an Enqueue that records deliveries and fails on one.
+// Its outstanding counts the deliveries recorded after the first done.
 type recorder struct {
 	mu     sync.Mutex
 	got    []webhook.Delivery
+	done   int
 	failOn webhook.Delivery
+}
+
+func (r *recorder) outstanding(context.Context) (map[string]int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for _, d := range r.got[r.done:] {
+		out[d.WebhookID]++
+	}
+	return out, nil
+}
+
+// finish marks every delivery recorded so far finished.
+func (r *recorder) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done = len(r.got)
 }
 
 func (r *recorder) enqueue(_ context.Context, d webhook.Delivery) error {
@@ -127,18 +147,19 @@ func (r *recorder) enqueue(_ context.Context, d webhook.Delivery) error {
 	return nil
 }
 
+// wantAll are the deliveries of the world's trail, webhook by webhook.
 var wantAll = []webhook.Delivery{
 	{WebhookID: "whk_1_all", Seq: 1},
 	{WebhookID: "whk_1_all", Seq: 4},
-	{WebhookID: "whk_2_transition", Seq: 4},
 	{WebhookID: "whk_1_all", Seq: 7},
+	{WebhookID: "whk_2_transition", Seq: 4},
 	{WebhookID: "whk_2_transition", Seq: 7},
 	{WebhookID: "whk_4_late", Seq: 7},
 }
 
 func newDispatcher(t *testing.T, st webhook.DispatchStore, r *recorder, batch int) *webhook.Dispatcher {
 	t.Helper()
-	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: st, Enqueue: r.enqueue, BatchSize: batch})
+	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: st, Enqueue: r.enqueue, Outstanding: r.outstanding, BatchSize: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +168,12 @@ func newDispatcher(t *testing.T, st webhook.DispatchStore, r *recorder, batch in
 
 func cursor(t *testing.T, w world) int64 {
 	t.Helper()
-	v, err := w.db.Cursor(context.Background(), webhook.CursorName)
+	return namedCursor(t, w, webhook.CursorName)
+}
+
+func namedCursor(t *testing.T, w world, name string) int64 {
+	t.Helper()
+	v, err := w.db.Cursor(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,20 +235,25 @@ func TestDispatchEnqueueFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "queue unavailable") || !strings.Contains(err.Error(), "audit entry 4") {
 		t.Fatalf("Dispatch = %v, want the enqueue error for audit entry 4", err)
 	}
-	if n != 2 {
-		t.Errorf("Dispatch = %d, want 2 enqueued before the failure", n)
+	// The other webhooks go on.
+	if n != 4 {
+		t.Errorf("Dispatch = %d, want 4 enqueued for the other webhooks", n)
 	}
-	// Entries 1 to 3 are done; 4 is not, and stays after the cursor.
-	if c := cursor(t, w); c != 3 {
-		t.Fatalf("cursor = %d, want 3", c)
+	// For whk_2_transition, entries 1 to 3 are done; 4 is not, and
+	// stays after its cursor. The round's cursor does not move.
+	if c := namedCursor(t, w, webhook.HookCursor("whk_2_transition")); c != 3 {
+		t.Fatalf("cursor of whk_2_transition = %d, want 3", c)
+	}
+	if c := cursor(t, w); c != 0 {
+		t.Fatalf("cursor = %d, want 0", c)
 	}
 
 	r.failOn = webhook.Delivery{}
-	r.got = nil
+	r.got, r.done = nil, 0
 	if _, err := d.Dispatch(ctx); err != nil {
 		t.Fatalf("Dispatch after recovery = %v", err)
 	}
-	if diff := cmp.Diff(wantAll[1:], r.got); diff != "" {
+	if diff := cmp.Diff(wantAll[3:5], r.got); diff != "" {
 		t.Errorf("enqueued after recovery (-want +got):\n%s", diff)
 	}
 	if c := cursor(t, w); c != 7 {
@@ -235,8 +266,11 @@ func TestNewDispatcherConfig(t *testing.T) {
 	for _, c := range []webhook.DispatcherConfig{
 		{Enqueue: r.enqueue},
 		{Store: &sqlite.DB{}},
-		{Store: &sqlite.DB{}, Enqueue: r.enqueue, BatchSize: -1},
-		{Store: &sqlite.DB{}, Enqueue: r.enqueue, BatchSize: webhook.MaxBatchSize + 1},
+		{Store: &sqlite.DB{}, Enqueue: r.enqueue},
+		{Store: &sqlite.DB{}, Enqueue: r.enqueue, Outstanding: r.outstanding, BatchSize: -1},
+		{Store: &sqlite.DB{}, Enqueue: r.enqueue, Outstanding: r.outstanding, BatchSize: webhook.MaxBatchSize + 1},
+		{Store: &sqlite.DB{}, Enqueue: r.enqueue, Outstanding: r.outstanding, PerHook: -1},
+		{Store: &sqlite.DB{}, Enqueue: r.enqueue, Outstanding: r.outstanding, PerOrg: -1},
 	} {
 		if _, err := webhook.NewDispatcher(c); err == nil {
 			t.Errorf("NewDispatcher(%+v) = nil error, want one", c)
@@ -294,7 +328,7 @@ func TestDispatchDeliver(t *testing.T) {
 			t.Errorf("Deliver(%v) = %v", d, err)
 		}
 	}
-	want := []string{"whk_1_all:1", "whk_1_all:4", "whk_2_transition:4", "whk_1_all:7", "whk_2_transition:7"}
+	want := []string{"whk_1_all:1", "whk_1_all:4", "whk_1_all:7", "whk_2_transition:4", "whk_2_transition:7"}
 	mu.Lock()
 	defer mu.Unlock()
 	if diff := cmp.Diff(want, received); diff != "" {
@@ -307,9 +341,9 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r := &recorder{}
-	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: w.db, Enqueue: func(ctx context.Context, dl webhook.Delivery) error {
+	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: w.db, Outstanding: r.outstanding, Enqueue: func(ctx context.Context, dl webhook.Delivery) error {
 		err := r.enqueue(ctx, dl)
-		if dl.Seq == 7 {
+		if dl.WebhookID == "whk_4_late" {
 			cancel() // stop Run once it has caught up
 		}
 		return err
@@ -325,5 +359,84 @@ func TestRun(t *testing.T) {
 	}
 	if len(r.got) < 4 {
 		t.Errorf("Run enqueued %v, want at least the deliveries before seq 7", r.got)
+	}
+}
+
+// TestDispatchLimits checks that a webhook never has more than PerHook
+// deliveries outstanding, nor an organisation more than PerOrg, that
+// the rest are held back in order, and that they are enqueued as
+// earlier ones finish.
+func TestDispatchLimits(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "http://127.0.0.1:1/hook")
+	r := &recorder{}
+	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: w.db, Enqueue: r.enqueue, Outstanding: r.outstanding, PerHook: 1, PerOrg: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds := [][]webhook.Delivery{
+		{{WebhookID: "whk_1_all", Seq: 1}, {WebhookID: "whk_2_transition", Seq: 4}},
+		nil, // nothing finished: nothing more
+		{{WebhookID: "whk_1_all", Seq: 4}, {WebhookID: "whk_2_transition", Seq: 7}},
+		{{WebhookID: "whk_1_all", Seq: 7}, {WebhookID: "whk_4_late", Seq: 7}},
+		nil,
+	}
+	for i, want := range rounds {
+		if i != 1 {
+			r.finish()
+		}
+		before := len(r.got)
+		if _, err := d.Dispatch(ctx); err != nil {
+			t.Fatalf("round %d: Dispatch = %v", i, err)
+		}
+		if diff := cmp.Diff(want, r.got[before:], cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("round %d enqueued (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+// TestDispatchPaused checks that a paused webhook's deliveries are held
+// back until the pause ends, keeping its place, and that a webhook
+// created later gets only what follows its creation.
+func TestDispatchPaused(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "http://127.0.0.1:1/hook")
+	if err := w.db.PauseWebhook(ctx, "whk_2_transition", at(100)); err != nil {
+		t.Fatal(err)
+	}
+	now := at(50)
+	r := &recorder{}
+	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: w.db, Enqueue: r.enqueue, Outstanding: r.outstanding,
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []webhook.Delivery{wantAll[0], wantAll[1], wantAll[2], wantAll[5]}
+	if diff := cmp.Diff(want, r.got); diff != "" {
+		t.Fatalf("enqueued while whk_2_transition is paused (-want +got):\n%s", diff)
+	}
+	// A webhook created now sees only what follows.
+	sealed, err := w.sealer.Seal([]byte(w.secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.CreateWebhook(ctx, review.Webhook{ID: "whk_5_new", OrgID: "org_a", URL: "http://127.0.0.1:1/hook",
+		Secret: sealed, CreatedBy: "usr_admin", CreatedAt: at(55)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.AppendAudit(ctx, review.AuditEntry{Time: at(60), Actor: "u", Action: "case.decided", CaseID: "case_a"}); err != nil {
+		t.Fatal(err)
+	}
+	now = at(101)
+	r.got, r.done = nil, 0
+	if _, err := d.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want = []webhook.Delivery{{WebhookID: "whk_1_all", Seq: 8}, wantAll[3], wantAll[4], {WebhookID: "whk_4_late", Seq: 8}, {WebhookID: "whk_5_new", Seq: 8}}
+	if diff := cmp.Diff(want, r.got); diff != "" {
+		t.Fatalf("enqueued after the pause (-want +got):\n%s", diff)
 	}
 }

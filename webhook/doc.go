@@ -6,13 +6,17 @@
 //
 // # Flow
 //
-// A Dispatcher follows the audit trail from a stored cursor (CursorName)
-// and, for every entry about a case, enqueues one Delivery per matching
-// webhook: one of the case's own organisation, enabled, created no later
-// than the entry, and subscribed to the entry's action (an empty Events
-// list subscribes to every action starting with "case."). The cursor
-// moves only after the entry's deliveries are enqueued, so delivery is
-// at least once; the queue keeps one job per (webhook, seq).
+// A Dispatcher follows the audit trail from each webhook's stored
+// cursor (HookCursor) and, for every entry about a case, enqueues one
+// Delivery per matching webhook: one of the case's own organisation,
+// enabled, created no later than the entry, and subscribed to the
+// entry's action (an empty Events list subscribes to every action
+// starting with "case."). A cursor moves only after the entry's delivery
+// is enqueued, so delivery is at least once; the queue keeps one job per
+// (webhook, seq). It is fair between organisations: a webhook never has
+// more than PerHook deliveries in the queue, nor an organisation more
+// than PerOrg, and the rest wait in the trail, so another organisation's
+// event waits behind a bounded number of deliveries, not a backlog.
 //
 // A Deliverer runs one Delivery: it loads the webhook, the audit entry
 // and the case, builds the Event, signs it with the webhook's secret and
@@ -21,6 +25,12 @@
 // cannot be built) should not be retried; any other error should be,
 // with backoff. A webhook that is gone or disabled by the time its
 // delivery runs gets nothing. Redirects are not followed.
+//
+// The Deliverer keeps a circuit breaker per webhook in the store: after
+// PauseAfter consecutive failures the webhook is paused, its deliveries
+// return a *PausedError (the queue waits until the pause ends, without
+// counting an attempt), and then one probe delivery decides whether it
+// resumes. Failures are logged at most once per webhook per LogEvery.
 //
 // # The request
 //

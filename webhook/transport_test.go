@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/clearance-dev/clearance/egress"
 )
 
 func TestPublic(t *testing.T) {
@@ -17,6 +19,11 @@ func TestPublic(t *testing.T) {
 		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false,
 		"169.254.169.254": false, "fe80::1": false, "fc00::1": false, "0.0.0.0": false, "::": false,
 		"224.0.0.1": false, "100.64.0.1": false, "::ffff:127.0.0.1": false, "::ffff:10.0.0.1": false,
+		// The holes of issue 10: NAT64, IPv4-compatible, 6to4 and Teredo
+		// forms of internal addresses, site-local, and special IPv4 ranges.
+		"64:ff9b::a9fe:a9fe": false, "::169.254.169.254": false, "2002:a00:1::1": false,
+		"2001:0:4136:e378:8000:63bf:f5ff:fffe": false, "fec0::1": false, "0.1.2.3": false,
+		"198.18.0.1": false, "240.0.0.1": false, "192.0.2.1": false,
 	} {
 		if got := Public(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("Public(%s) = %v, want %v", addr, got, want)
@@ -42,7 +49,7 @@ func TestPublicClientRefusesLoopback(t *testing.T) {
 
 // dialContext dials through the public-only rule.
 func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: time.Second, Control: refusePrivate}
+	d := &net.Dialer{Timeout: time.Second, Control: egress.Policy{}.Control}
 	return d.DialContext(ctx, network, addr)
 }
 

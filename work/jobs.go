@@ -2,6 +2,7 @@ package work
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -224,13 +225,51 @@ func (q *Queue) EnqueueDelivery(ctx context.Context, d webhook.Delivery) error {
 	return nil
 }
 
+// unfinished are the states of a job that is not finished.
+var unfinished = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// OutstandingDeliveries counts, by webhook id, the deliveries in the
+// queue that are not finished: waiting, running, waiting to retry or
+// snoozed while their webhook is paused. It is
+// webhook.DispatcherConfig.Outstanding; the Dispatcher's limits keep
+// the count small, so it reads every such job.
+func (q *Queue) OutstandingDeliveries(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	params := river.NewJobListParams().Kinds(webhookArgs{}.Kind()).States(unfinished...).First(1000)
+	for {
+		res, err := q.client.JobList(ctx, params)
+		if err != nil {
+			return nil, fmt.Errorf("count outstanding deliveries: %w", err)
+		}
+		for _, j := range res.Jobs {
+			var a webhookArgs
+			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+				return nil, fmt.Errorf("count outstanding deliveries: job %d: %w", j.ID, err)
+			}
+			out[a.WebhookID]++
+		}
+		if len(res.Jobs) < 1000 || res.LastCursor == nil {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
 type webhookWorker struct {
 	river.WorkerDefaults[webhookArgs]
 	deliver func(context.Context, webhook.Delivery) error
+	now     func() time.Time
 }
 
 func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
 	err := w.deliver(ctx, job.Args.Delivery)
+	if pe := (*webhook.PausedError)(nil); errors.As(err, &pe) {
+		// Waiting for a pause to end is not an attempt.
+		return river.JobSnooze(max(pe.Until.Sub(w.now()), 100*time.Millisecond))
+	}
 	if errors.Is(err, webhook.ErrPermanent) {
 		return river.JobCancel(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/egress"
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/suite"
@@ -237,10 +238,12 @@ type Assessor interface {
 	ShardSamples(ctx context.Context, assessmentID string, fn func(review.Sample) error) error
 	CompleteAssessment(ctx context.Context, assessmentID string, metrics json.RawMessage) (review.Assessment, error)
 	FailAssessment(ctx context.Context, assessmentID, reason string) (review.Assessment, error)
+	ResponseStore
 }
 
-// ResponseStore is the response cache the runner keeps in the database;
-// review.Store satisfies it.
+// ResponseStore is the response cache the runner keeps in the database.
+// The service seals the answers it stores (they may be harmful), which
+// is why the runner takes it from the Assessor and not from the store.
 type ResponseStore interface {
 	CachedResponse(ctx context.Context, key string) ([]byte, error)
 	PutCachedResponse(ctx context.Context, key string, resp []byte) error
@@ -248,15 +251,22 @@ type ResponseStore interface {
 
 // RunnerConfig configures a Runner.
 type RunnerConfig struct {
-	Service Assessor      // required
-	Cache   ResponseStore // required: the store-backed response cache
+	// Service is required; it is also the response cache.
+	Service Assessor
 	// Target builds the client of a case's endpoint; nil means an
 	// OpenAI-compatible endpoint at the case's target URL (the "/v1"
-	// root), the case's model name, and the credentials as bearer key.
+	// root), the case's model name, and the credentials as bearer key,
+	// reached through an HTTP client of Egress. Whichever target runs,
+	// a failed request is recorded with its error kind and HTTP status
+	// only, never the endpoint's text (see redactTarget).
 	Target func(c review.Case, credentials []byte) (assess.Target, assess.TargetInfo, error)
-	// TempDir holds shard run directories while they run (default
-	// os.TempDir()).
-	TempDir        string
+	// Egress decides which addresses the default Target may dial: the
+	// zero Policy allows public addresses only, so a developer's
+	// target URL cannot reach the service's loopback, internal hosts or
+	// a metadata service; Allow names the networks an operator
+	// evaluates models on (clearance serve --allow-target-net).
+	Egress egress.Policy
+
 	Concurrency    int           // per shard; 0: the runner's adaptive default
 	RequestTimeout time.Duration // 0: the runner's default
 	Attempts       int           // 0: the runner's default
@@ -266,10 +276,12 @@ type RunnerConfig struct {
 }
 
 // Runner runs assessment shards (Config.RunShard): it runs a shard's
-// samples against the case's target with the store-backed response
-// cache, records them with the service and, when the last shard is in,
-// computes the metrics from every stored sample and completes the
-// assessment. Running a shard again repeats no completed model call.
+// samples against the case's target with the service's response cache,
+// records them with the service and, when the last shard is in, computes
+// the metrics from every stored sample and completes the assessment.
+// Running a shard again repeats no completed model call. A shard's
+// transcripts are kept in memory until the service stores them (sealing
+// the harmful ones): they never reach a file in the clear.
 type Runner struct {
 	cfg    RunnerConfig
 	suites suites
@@ -277,8 +289,8 @@ type Runner struct {
 
 // NewRunner returns a Runner.
 func NewRunner(cfg RunnerConfig) (*Runner, error) {
-	if cfg.Service == nil || cfg.Cache == nil {
-		return nil, fmt.Errorf("%w: runner needs Service and Cache", ErrConfig)
+	if cfg.Service == nil {
+		return nil, fmt.Errorf("%w: runner needs Service", ErrConfig)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -287,24 +299,10 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Target == nil {
-		cfg.Target = openAITarget(cfg.RequestTimeout)
+		cfg.Target = openAITarget(cfg.RequestTimeout, cfg.Egress.Client(0))
 	}
+	cfg.Target = redactTarget(cfg.Target)
 	return &Runner{cfg: cfg}, nil
-}
-
-func openAITarget(timeout time.Duration) func(review.Case, []byte) (assess.Target, assess.TargetInfo, error) {
-	return func(c review.Case, cred []byte) (assess.Target, assess.TargetInfo, error) {
-		base := strings.TrimRight(c.TargetURL, "/")
-		if !strings.HasSuffix(base, "/v1") {
-			base += "/v1"
-		}
-		model := c.ModelName
-		t, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: base, Model: model, APIKey: strings.TrimSpace(string(cred)), Timeout: timeout})
-		if err != nil {
-			return nil, assess.TargetInfo{}, err
-		}
-		return t, assess.TargetInfo{Kind: "openai", Model: model, BaseURL: base, Identity: t.Identity()}, nil
-	}
 }
 
 // errPermanent marks shard failures that retrying cannot fix.
@@ -370,16 +368,14 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 	if err != nil {
 		return fmt.Errorf("%w: target of case %s: %v", errPermanent, c.ID, err)
 	}
-	dir, err := os.MkdirTemp(r.cfg.TempDir, "shard-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	// The shard's records stay in memory: a file would hold harmful
+	// answers in the clear, and outlive a crash.
+	var records bytes.Buffer
 	res, err := assess.Run(ctx, assess.Config{
-		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, OutDir: dir,
+		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, Records: &records,
 		PlanKey:     assess.PlanInfo{Seed: spec.Seed, Filter: fmt.Sprintf("assessment=%s;shard=%d", as.ID, args.Shard)},
 		Concurrency: r.cfg.Concurrency, Attempts: r.cfg.Attempts, RequestTimeout: r.cfg.RequestTimeout,
-		Cache: storeCache{ctx: ctx, st: r.cfg.Cache, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
+		Cache: storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
 	})
 	if err != nil {
 		return fmt.Errorf("run shard %d of %s: %w", args.Shard, as.ID, err)
@@ -387,7 +383,7 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 	if res.Metrics.Status != "complete" {
 		return fmt.Errorf("run shard %d of %s: run %s", args.Shard, as.ID, res.Metrics.Status)
 	}
-	samples, err := readShard(filepath.Join(dir, "samples.jsonl"), seqOf)
+	samples, err := readShard(&records, seqOf)
 	if err != nil {
 		return fmt.Errorf("%w: shard %d of %s: %v", errPermanent, args.Shard, as.ID, err)
 	}
@@ -463,7 +459,7 @@ func scorersFor(plan iter.Seq[suite.Sample]) (map[string]score.Scorer, error) {
 // name each scorer's version and quality whichever shard ran it.
 func allScorers() (map[string]score.Scorer, error) {
 	out := map[string]score.Scorer{}
-	for _, name := range []string{"refusal", "exact", "regex", "choice", "canary", "marker"} {
+	for _, name := range []string{"refusal", "harm", "exact", "regex", "choice", "canary", "marker"} {
 		sc, err := score.New(name, nil)
 		if err != nil {
 			continue
@@ -473,15 +469,10 @@ func allScorers() (map[string]score.Scorer, error) {
 	return out, nil
 }
 
-// readShard turns a shard's samples.jsonl into review samples.
-func readShard(path string, seqOf map[string]int) ([]review.Sample, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+// readShard turns a shard's samples.jsonl stream into review samples.
+func readShard(r io.Reader, seqOf map[string]int) ([]review.Sample, error) {
 	var out []review.Sample
-	err = assess.ReadRecords(f, func(line int, rec *assess.Record) error {
+	err := assess.ReadRecords(r, func(line int, rec *assess.Record) error {
 		seq, ok := seqOf[rec.ID]
 		if !ok {
 			return fmt.Errorf("line %d: sample %s is not in the shard", line, rec.ID)
@@ -513,6 +504,25 @@ func SampleOf(seq int, rec *assess.Record, raw []byte) review.Sample {
 		sm.Outcome = review.SamplePassed
 	}
 	return sm
+}
+
+// RemoveShardDirs removes the "shard-*" run directories that runners
+// before this one kept in dir while a shard ran, in plaintext, and that a
+// crash left behind; the runner keeps shards in memory now. It returns
+// how many it removed; a missing dir is none.
+func RemoveShardDirs(dir string) (int, error) {
+	dirs, err := filepath.Glob(filepath.Join(dir, "shard-*"))
+	if err != nil {
+		return 0, fmt.Errorf("remove shard directories: %w", err)
+	}
+	n := 0
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			return n, fmt.Errorf("remove shard directories: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // storeCache adapts a ResponseStore to assess.ResponseCache.

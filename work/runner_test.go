@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/egress"
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/review/reviewtest"
 	"github.com/clearance-dev/clearance/store/sqlite"
@@ -75,6 +77,9 @@ func TestRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := svc.AssignCase(ctx, admin, c.ID, []string{asr.User.ID}); err != nil {
+		t.Fatal(err)
+	}
 	as, err := svc.ScheduleAssessment(ctx, asr, c.ID, review.AssessmentInput{Suites: []string{"misuse"}, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +87,9 @@ func TestRunner(t *testing.T) {
 	if as.Shards != 3 {
 		t.Fatalf("%d shards, want 3 (10 samples, 4 a shard)", as.Shards)
 	}
-	r, err := NewRunner(RunnerConfig{Service: svc, Cache: db, TempDir: t.TempDir(), Concurrency: 2})
+	// The reference model runs on 127.0.0.1, which the runner reaches
+	// only when told to, as a deployment names its own networks.
+	r, err := NewRunner(RunnerConfig{Service: svc, Concurrency: 2, Egress: egress.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +134,27 @@ func TestRunner(t *testing.T) {
 	}
 	if !stored.Harmful || json.Valid(stored.Record) {
 		t.Errorf("a harmful sample is stored in the clear (harmful %v)", stored.Harmful)
+	}
+	// The cache answered the retried shard, yet holds no answer in the
+	// clear: every response is sealed.
+	rows, err := db.SQL().QueryContext(ctx, `SELECT response FROM response_cache`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := 0
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		cached++
+		if json.Valid(b) || strings.Contains(string(b), target.SimulatedDetail) {
+			t.Errorf("a cached response is stored in the clear: %.60q", b)
+		}
+	}
+	rows.Close()
+	if cached != 10 {
+		t.Errorf("%d cached responses, want 10", cached)
 	}
 	// A finished assessment's shard is a no-op.
 	run(1)

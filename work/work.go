@@ -17,6 +17,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,10 @@ var ErrConfig = errors.New("invalid work config")
 // ErrNotFound is returned by Queue.Job when no job has the given id.
 var ErrNotFound = errors.New("job not found")
 
+// ErrLocked is returned by Open with Config.Exclusive when another
+// process holds the SQLite job database.
+var ErrLocked = errors.New("job database in use by another process")
+
 // Config configures Open. Exactly one of SQLitePath, DB and PGPool names
 // the database.
 type Config struct {
@@ -72,6 +77,15 @@ type Config struct {
 	// Schema is the PostgreSQL schema that holds River's tables; empty means
 	// the pool's search_path. Ignored for SQLite.
 	Schema string
+	// Exclusive says that this queue's process is the only one using the
+	// SQLite database (clearance serve's embedded job database): a job
+	// found running when Start is called was left by a process that
+	// died, and is made available at once instead of after ShardTimeout
+	// plus RescueMargin. With SQLitePath, Open holds a lock on
+	// SQLitePath+".lock" until Close (ErrLocked when another process
+	// holds it), so that the claim is true. Not allowed with PGPool,
+	// where a running job may be another live worker's.
+	Exclusive bool
 
 	// Workers is the number of shards worked at once by this process; zero
 	// makes an insert-only queue (Start is then an error). With Workers > 0
@@ -133,6 +147,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: negative duration", ErrConfig)
 	case c.MaxAttempts < 0:
 		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrConfig, c.MaxAttempts)
+	case c.Exclusive && c.PGPool != nil:
+		return fmt.Errorf("%w: Exclusive is for SQLite: on PostgreSQL other workers' jobs run", ErrConfig)
 	}
 	return nil
 }
@@ -143,6 +159,7 @@ type client interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 }
@@ -152,7 +169,12 @@ type Queue struct {
 	client  client
 	workers int
 	now     func() time.Time
+	log     *slog.Logger
 	closeDB func() error // nil unless Open opened the database
+	unlock  func() error // nil unless Open locked the database
+	// requeue makes jobs left running by a dead process available; nil
+	// unless Config.Exclusive.
+	requeue func(context.Context) (int, error)
 }
 
 // Open opens the database named by cfg, migrates River's schema up and
@@ -169,32 +191,105 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	rc := riverConfig(cfg)
 
-	q := &Queue{workers: cfg.Workers, now: cfg.Now}
+	q := &Queue{workers: cfg.Workers, now: cfg.Now, log: cfg.Logger}
 	var err error
 	switch {
 	case cfg.PGPool != nil:
 		q.client, err = openClient(ctx, riverpgxv5.New(cfg.PGPool), cfg.Schema, rc)
 	default:
+		if cfg.Exclusive && cfg.SQLitePath != "" {
+			q.unlock, err = lockFile(cfg.SQLitePath + ".lock")
+			if errors.Is(err, errors.ErrUnsupported) {
+				cfg.Exclusive, err = false, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("open job database %s: %w", cfg.SQLitePath, err)
+			}
+		}
 		db := cfg.DB
 		if db == nil {
 			if db, err = openSQLite(ctx, cfg.SQLitePath); err != nil {
+				q.release()
 				return nil, err
 			}
 			q.closeDB = db.Close
 		}
 		rc.Schema = ""
-		q.client, err = openClient(ctx, riversqlite.New(db), "", rc)
+		driver := riversqlite.New(db)
+		if cfg.Exclusive {
+			q.requeue = func(ctx context.Context) (int, error) { return requeueRunning(ctx, driver.GetExecutor()) }
+		}
+		q.client, err = openClient(ctx, driver, "", rc)
 	}
 	if err != nil {
-		if q.closeDB != nil {
-			_ = q.closeDB()
-		}
+		q.release()
 		return nil, err
 	}
 	return q, nil
 }
 
+// release closes what Open opened, returning the first error.
+func (q *Queue) release() error {
+	var errs []error
+	if q.closeDB != nil {
+		if err := q.closeDB(); err != nil {
+			errs = append(errs, fmt.Errorf("close queue database: %w", err))
+		}
+	}
+	if q.unlock != nil {
+		if err := q.unlock(); err != nil {
+			errs = append(errs, fmt.Errorf("unlock queue database: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// requeueRunning makes every job in the running state available now (or
+// discards it when it has no attempt left), recording why in the job's
+// errors. It must run before this process starts working: every running
+// job is then a dead process's.
+func requeueRunning(ctx context.Context, exec riverdriver.Executor) (int, error) {
+	now := time.Now().UTC() // River's clock, not Config.Now
+	// A far horizon: whatever the clocks did, every running job is stuck.
+	horizon := now.AddDate(1, 0, 0)
+	n := 0
+	for after := int64(0); ; {
+		jobs, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{AfterID: after, Max: 100, StuckHorizon: horizon})
+		if err != nil {
+			return n, fmt.Errorf("list running jobs: %w", err)
+		}
+		if len(jobs) == 0 {
+			return n, nil
+		}
+		p := &riverdriver.JobRescueManyParams{StuckHorizon: horizon}
+		for _, j := range jobs {
+			after = j.ID
+			e, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(j.Attempt, 0),
+				Error: "the process running this job stopped; re-queued when the next one started"})
+			if err != nil {
+				return n, err
+			}
+			state, finalized, scheduled := rivertype.JobStateAvailable, (*time.Time)(nil), now
+			if j.Attempt >= j.MaxAttempts {
+				state, finalized, scheduled = rivertype.JobStateDiscarded, &now, j.ScheduledAt
+			} else {
+				n++
+			}
+			p.ID, p.Error = append(p.ID, j.ID), append(p.Error, e)
+			p.State, p.FinalizedAt, p.ScheduledAt = append(p.State, string(state)), append(p.FinalizedAt, finalized), append(p.ScheduledAt, scheduled)
+		}
+		if _, err := exec.JobRescueMany(ctx, p); err != nil {
+			return n, fmt.Errorf("re-queue running jobs: %w", err)
+		}
+	}
+}
+
 func openSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	// Created 0600 before the driver opens it: SQLite gives the -wal and
+	// -shm files the database file's mode.
+	if err := privateFile(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -255,7 +350,7 @@ func riverConfig(cfg Config) *river.Config {
 			queueAssess: {MaxWorkers: cfg.Workers},
 		}
 		if cfg.Deliver != nil {
-			river.AddWorker(ws, &webhookWorker{deliver: cfg.Deliver})
+			river.AddWorker(ws, &webhookWorker{deliver: cfg.Deliver, now: cfg.Now})
 			rc.Queues[queueWebhook] = river.QueueConfig{MaxWorkers: webhookWorkers}
 		}
 	}
@@ -279,6 +374,15 @@ func (q *Queue) Start(ctx context.Context) error {
 	if q.workers == 0 {
 		return fmt.Errorf("start queue: %w: insert-only queue (Workers is 0)", ErrConfig)
 	}
+	if q.requeue != nil {
+		n, err := q.requeue(ctx)
+		if err != nil {
+			return fmt.Errorf("start queue: %w", err)
+		}
+		if n > 0 {
+			q.log.InfoContext(ctx, "re-queued jobs left running by a stopped process", "jobs", n)
+		}
+	}
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
@@ -295,10 +399,8 @@ func (q *Queue) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop queue: %w", err))
 		}
 	}
-	if q.closeDB != nil {
-		if err := q.closeDB(); err != nil {
-			errs = append(errs, fmt.Errorf("close queue database: %w", err))
-		}
+	if err := q.release(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

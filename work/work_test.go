@@ -373,6 +373,7 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 		{"no shard runner", Config{SQLitePath: path, Workers: 1, Expirer: &fakeExpirer{}}, "needs RunShard"},
 		{"negative timeout", Config{SQLitePath: path, ShardTimeout: -time.Second}, "negative duration"},
 		{"negative attempts", Config{SQLitePath: path, MaxAttempts: -1}, "MaxAttempts"},
+		{"exclusive on PostgreSQL", Config{PGPool: &pgxpool.Pool{}, Exclusive: true}, "Exclusive is for SQLite"},
 	}
 	for _, tt := range tests {
 		q, err := Open(context.Background(), tt.cfg)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -47,7 +48,9 @@ func newAPIClient(e *env, server, token string) (*apiClient, error) {
 // becomes an error carrying its title and detail.
 func (c *apiClient) do(ctx context.Context, method, path string, body any, headers map[string]string, out any) error {
 	var rd io.Reader
-	if body != nil {
+	if r, ok := body.(io.Reader); ok {
+		rd = r // already JSON, streamed
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
@@ -302,6 +305,47 @@ func runCaseAssess(ctx context.Context, e *env, args []string) error {
 	return writeJSON(e.stdout, as)
 }
 
+// writeImportBody writes the import document of a run directory to w:
+// {"run":…,"metrics":…,"samples":[…]}, each line of samples.jsonl checked
+// and re-encoded.
+func writeImportBody(w io.Writer, dir string) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for _, part := range []struct{ key, file string }{{`{"run":`, "run.json"}, {`,"metrics":`, "metrics.json"}} {
+		b, err := os.ReadFile(filepath.Join(dir, part.file))
+		if err != nil {
+			return err
+		}
+		if !json.Valid(b) {
+			return fmt.Errorf("%s: not valid JSON", filepath.Join(dir, part.file))
+		}
+		bw.WriteString(part.key)
+		bw.Write(bytes.TrimSpace(b))
+	}
+	bw.WriteString(`,"samples":[`)
+	f, err := os.Open(filepath.Join(dir, "samples.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n := 0
+	err = assess.ReadRecords(f, func(_ int, rec *assess.Record) error {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if n++; n > 1 {
+			bw.WriteByte(',')
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`]}`)
+	return bw.Flush()
+}
+
 // runCaseImport imports a run directory made with clearance assess into a
 // case (assessor).
 func runCaseImport(ctx context.Context, e *env, args []string) error {
@@ -319,32 +363,13 @@ func runCaseImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var body struct {
-		Run     json.RawMessage   `json:"run"`
-		Metrics json.RawMessage   `json:"metrics"`
-		Samples []json.RawMessage `json:"samples"`
-	}
-	if body.Run, err = os.ReadFile(filepath.Join(*run, "run.json")); err != nil {
-		return err
-	}
-	if body.Metrics, err = os.ReadFile(filepath.Join(*run, "metrics.json")); err != nil {
-		return err
-	}
-	f, err := os.Open(filepath.Join(*run, "samples.jsonl"))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	err = assess.ReadRecords(f, func(line int, rec *assess.Record) error {
-		b, err := json.Marshal(rec)
-		body.Samples = append(body.Samples, b)
-		return err
-	})
-	if err != nil {
-		return err
-	}
+	// The body is streamed, a record at a time: a run may be hundreds of
+	// megabytes.
+	pr, pw := io.Pipe()
+	defer pr.Close() // ends the writer if the request stops reading
+	go func() { pw.CloseWithError(writeImportBody(pw, *run)) }()
 	var as map[string]any
-	if err := c.do(ctx, "POST", "/api/v1/cases/"+pos[0]+"/imports", body, nil, &as); err != nil {
+	if err := c.do(ctx, "POST", "/api/v1/cases/"+pos[0]+"/imports", pr, nil, &as); err != nil {
 		return err
 	}
 	return writeJSON(e.stdout, as)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,7 +61,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 {
 		return usageError("--limit must not be negative")
 	}
-	st, err := sf.openStack(ctx, e, stackOptions{workers: 2, owner: true, shardSize: 50})
+	// The demo's models are reference servers on 127.0.0.1: it allows
+	// that one address, as --allow-target-net does, and nothing else.
+	st, err := sf.openStack(ctx, e, stackOptions{workers: 2, owner: true, shardSize: 50,
+		targetEgress: referenceEgress()})
 	if err != nil {
 		return err
 	}
@@ -92,7 +99,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		b, _ := json.MarshalIndent(ds, "", "  ")
-		if err := os.WriteFile(statePath, b, 0o644); err != nil {
+		if err := os.WriteFile(statePath, b, 0o600); err != nil {
 			ln.Close()
 			return err
 		}
@@ -180,7 +187,10 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			return ds, err
 		}
 		dev := actors["dev-"+m.profile]
-		url, err := demoTarget(st, m.profile, oracle)
+		// Each demo endpoint wants its own API key, as a real one would:
+		// the developer submits it, the service keeps it sealed.
+		apiKey := "demo-key-" + crand.Text()
+		url, err := demoTarget(st, m.profile, oracle, apiKey)
 		if err != nil {
 			return ds, err
 		}
@@ -193,7 +203,7 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			return ds, err
 		}
 		c, err := svc.Submit(ctx, dev, review.Submission{Model: review.SubmittedModel{Digest: "sha256:" + man.RootHex(), Name: m.name},
-			Dossier: dossier, Target: review.SubmittedTarget{URL: url}, Profiles: demoProfiles})
+			Dossier: dossier, Target: review.SubmittedTarget{URL: url, Credentials: apiKey}, Profiles: demoProfiles})
 		if err != nil {
 			return ds, err
 		}
@@ -450,8 +460,9 @@ func demoOracle() (target.Oracle, error) {
 }
 
 // demoTarget serves a reference model with a built-in profile on
-// loopback for as long as the stack runs, and returns its base URL.
-func demoTarget(st *stack, profile string, oracle target.Oracle) (string, error) {
+// loopback for as long as the stack runs, answering only requests that
+// carry apiKey as bearer token, and returns its base URL.
+func demoTarget(st *stack, profile string, oracle target.Oracle, apiKey string) (string, error) {
 	p, err := loadReferenceProfile(profile)
 	if err != nil {
 		return "", err
@@ -460,7 +471,17 @@ func demoTarget(st *stack, profile string, oracle target.Oracle) (string, error)
 	if err != nil {
 		return "", err
 	}
-	url, stop, err := serveLoopback(target.NewReferenceServer(ref, target.ServerOptions{}))
+	h := target.NewReferenceServer(ref, target.ServerOptions{})
+	want := "Bearer " + apiKey
+	url, stop, err := serveLoopback(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":{"message":"invalid API key","type":"invalid_request_error"}}`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	if err != nil {
 		return "", err
 	}

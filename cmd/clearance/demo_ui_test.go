@@ -23,7 +23,7 @@ import (
 // chromium is missing, unless CLEARANCE_CI=1.
 func TestDemoUI(t *testing.T) {
 	uitest.RequireChromium(t) // before the demo's seeding, which takes seconds
-	data := t.TempDir()
+	data := privateDir(t)
 	addr := freeAddr(t)
 	e, _ := quietEnv()
 	ctx, cancel := context.WithCancel(context.Background())

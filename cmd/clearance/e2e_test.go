@@ -176,7 +176,19 @@ func waitHealthy(t *testing.T, base string, within time.Duration) {
 }
 
 // people are the users of an end-to-end test, by role, with tokens.
-type people struct{ admin, dev, assessor, reviewer, official string }
+type people struct {
+	admin, dev, assessor, reviewer, official string
+	// staff are the user ids of the assessor and the reviewer, whom
+	// assignStaff assigns to a case.
+	staff []string
+}
+
+// assignStaff has the official assign the assessor and the reviewer to
+// a case: staff see and act on only the cases they are assigned to.
+func assignStaff(t *testing.T, c client, p people, caseID string) {
+	t.Helper()
+	c.call(p.official, "POST", "/api/v1/cases/"+caseID+"/assignees", map[string]any{"user_ids": p.staff}, 200, nil)
+}
 
 // seedPeople bootstraps the first admin in data (or database) and creates
 // a developer, an assessor, a reviewer and an official over the API.
@@ -192,6 +204,9 @@ func seedPeople(t *testing.T, c client, adminToken string) people {
 		c.call(p.admin, "POST", "/api/v1/users", map[string]any{"org_id": org, "name": name, "roles": []review.Role{role}}, 201, &u)
 		var tok struct{ Secret string }
 		c.call(p.admin, "POST", "/api/v1/users/"+u.ID+"/tokens", map[string]any{"name": "e2e"}, 201, &tok)
+		if role == review.RoleAssessor || role == review.RoleReviewer {
+			p.staff = append(p.staff, u.ID)
+		}
 		return tok.Secret
 	}
 	var dev, asr struct{ ID string }
@@ -405,17 +420,20 @@ func verifyDownloaded(t *testing.T, c client, token, decisionID, data, modelDir 
 func TestEndToEnd(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			sf := serviceFlags{data: t.TempDir()}
+			sf := serviceFlags{data: privateDir(t)}
 			if backend == "postgres" {
 				sf.database = pgDatabase(t)
 			}
 			refURL, _ := referenceTarget(t, "typical", 0)
 			adminToken := bootstrap(t, sf)
-			base := serveInProcess(t, sf, "--workers", "2", "--shard-size", "13")
+			// The reference model is on 127.0.0.1: allowed by name, as a
+			// deployment allows its own networks.
+			base := serveInProcess(t, sf, "--workers", "2", "--shard-size", "13", "--allow-target-net", "127.0.0.1/32")
 			c := client{t: t, base: base}
 			p := seedPeople(t, c, adminToken)
 			dossier, modelDir := e2eFiles(t)
 			caseID := submitCase(t, base, p.dev, refURL, modelDir, dossier)
+			assignStaff(t, c, p, caseID)
 			if again := submitCase(t, base, p.dev, refURL, modelDir, dossier); again != caseID {
 				t.Errorf("a repeated submit opened case %s, want %s", again, caseID)
 			}
@@ -501,14 +519,14 @@ func slow(t *testing.T) {
 // is in the log exactly once.
 func TestCrashRecovery(t *testing.T) {
 	slow(t)
-	sf := serviceFlags{data: t.TempDir()}
+	sf := serviceFlags{data: privateDir(t)}
 	refURL, _ := referenceTarget(t, "typical", 3*time.Millisecond)
 	adminToken := bootstrap(t, sf)
 	addr := freeAddr(t)
 	base := "http://" + addr
 	serve := func() *proc {
 		p := startProc(t, "serve", "--addr", addr, "--data", sf.data, "--workers", "2", "--shard-size", "7",
-			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "4")
+			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "4", "--allow-target-net", "127.0.0.1/32")
 		waitHealthy(t, base, 30*time.Second)
 		return p
 	}
@@ -522,6 +540,7 @@ func TestCrashRecovery(t *testing.T) {
 	p := seedPeople(t, c, adminToken)
 	dossier, modelDir := e2eFiles(t)
 	caseID := submitCase(t, base, p.dev, refURL, modelDir, dossier)
+	assignStaff(t, c, p, caseID)
 
 	// Crash right after the submission: the retried submit finds the case.
 	srv.kill()
@@ -639,7 +658,7 @@ func TestCrashRecovery(t *testing.T) {
 // of a single-process run.
 func TestWorkersKilled(t *testing.T) {
 	slow(t)
-	sf := serviceFlags{data: t.TempDir(), database: pgDatabase(t)}
+	sf := serviceFlags{data: privateDir(t), database: pgDatabase(t)}
 	refURL, _ := referenceTarget(t, "typical", 5*time.Millisecond)
 	adminToken := bootstrap(t, sf)
 	addr := freeAddr(t)
@@ -650,12 +669,13 @@ func TestWorkersKilled(t *testing.T) {
 	var workers []*proc
 	for range 3 {
 		workers = append(workers, startProc(t, "worker", "--data", sf.data, "--database", sf.database, "--workers", "2",
-			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "2"))
+			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "2", "--allow-target-net", "127.0.0.1/32"))
 	}
 	c := client{t: t, base: base}
 	p := seedPeople(t, c, adminToken)
 	dossier, modelDir := e2eFiles(t)
 	caseID := submitCase(t, base, p.dev, refURL, modelDir, dossier)
+	assignStaff(t, c, p, caseID)
 	var as assessmentView
 	c.call(p.assessor, "POST", "/api/v1/cases/"+caseID+"/assessments", map[string]any{"suites": e2eSuites, "limit": e2eLimit}, 201, &as)
 	// Kill a worker once the work is under way.
@@ -694,10 +714,12 @@ func TestWorkersKilled(t *testing.T) {
 // feeding clearance verify; meanwhile the developer's webhook receives
 // every transition of the case, HMAC-signed, from the running server.
 func TestCaseClient(t *testing.T) {
-	sf := serviceFlags{data: t.TempDir()}
+	sf := serviceFlags{data: privateDir(t)}
 	refURL, _ := referenceTarget(t, "typical", 0)
 	adminToken := bootstrap(t, sf)
-	base := serveInProcess(t, sf, "--shard-size", "20", "--webhook-private") // the receiver is on loopback
+	// The reference model and the webhook receiver are on loopback: each
+	// is allowed by name.
+	base := serveInProcess(t, sf, "--shard-size", "20", "--allow-target-net", "127.0.0.1/32", "--allow-webhook-net", "127.0.0.1")
 	c := client{t: t, base: base}
 	p := seedPeople(t, c, adminToken)
 	hookURL, events := webhookReceiver(t)
@@ -705,6 +727,7 @@ func TestCaseClient(t *testing.T) {
 	c.call(p.dev, "POST", "/api/v1/webhooks", map[string]any{"url": hookURL, "events": []string{"case.transition"}}, 201, &hook)
 	dossier, modelDir := e2eFiles(t)
 	caseID := submitCase(t, base, p.dev, refURL, modelDir, dossier)
+	assignStaff(t, c, p, caseID)
 	run := func(f func(context.Context, *env, []string) error, args ...string) []byte {
 		t.Helper()
 		e, out := quietEnv()

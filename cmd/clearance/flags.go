@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -71,5 +73,35 @@ func (m kvFlag) Set(v string) error {
 		return fmt.Errorf("want KEY=VALUE, got %q", v)
 	}
 	m[strings.TrimSpace(k)] = val
+	return nil
+}
+
+// byteSize is a flag holding a number of bytes, written as a number with
+// an optional unit: B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB
+// (powers of 1024).
+type byteSize int64
+
+func (b *byteSize) String() string {
+	n := int64(*b)
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (b *byteSize) Set(v string) error {
+	num := strings.TrimRight(v, "KMGiBkmgib")
+	unit := strings.TrimSpace(v[len(num):])
+	mult := map[string]int64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || mult == 0 || n < 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("%q is not a size such as 1048576, 500MiB or 2GB", v)
+	}
+	*b = byteSize(n * mult)
 	return nil
 }

@@ -73,7 +73,7 @@ func BenchmarkServiceAPI(b *testing.B) {
 			sf := loadServiceFlags(b, store)
 			e, _ := quietEnv()
 			ctx := b.Context()
-			st, err := sf.openStack(ctx, e, stackOptions{owner: true})
+			st, err := sf.openStack(ctx, e, loadStackOptions())
 			if err != nil {
 				b.Fatalf("open stack: %v", err)
 			}
@@ -186,10 +186,18 @@ func percentileMS(sorted []time.Duration, p int) float64 {
 	return float64(sorted[i]) / float64(time.Millisecond)
 }
 
+// loadStackOptions are the options of the benchmarks' serving stack:
+// `clearance serve --workers 0`, with quotas on (so every submission
+// pays for the check, as in production) but high enough for the many
+// cases one developer organisation submits in a benchmark.
+func loadStackOptions() stackOptions {
+	return stackOptions{owner: true, quota: review.Quota{OpenCases: 1 << 30, Bytes: 1 << 40}}
+}
+
 // loadServiceFlags returns the flags of a fresh service on store
 // ("sqlite" or "postgres"), skipping when PostgreSQL is not configured.
 func loadServiceFlags(b *testing.B, store string) serviceFlags {
-	sf := serviceFlags{data: b.TempDir()}
+	sf := serviceFlags{data: privateDir(b)}
 	if store == "postgres" {
 		sf.database = loadSchema(b)
 	}
@@ -347,7 +355,7 @@ func assessLoad(b *testing.B, n int) float64 {
 		b.Fatalf("start server stack: %v", err)
 	}
 	for i := range n {
-		w, err := sf.openStack(ctx, e, stackOptions{workers: 1, concurrency: loadConcurrency, shardSize: loadShardSize})
+		w, err := sf.openStack(ctx, e, stackOptions{workers: 1, concurrency: loadConcurrency, shardSize: loadShardSize, targetEgress: referenceEgress()})
 		if err != nil {
 			b.Fatalf("open worker stack %d: %v", i, err)
 		}

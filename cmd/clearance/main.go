@@ -72,8 +72,11 @@ func commands() map[string]command {
 		"worker":    {"run assessment and clock workers against a PostgreSQL service", runWorker},
 		"migrate":   {"apply the store's migrations", runMigrate},
 		"admin":     {"bootstrap the first admin and organisation", runAdmin},
+		"audit":     {"verify the service's hash-chained audit trail", runAudit},
 		"submit":    {"submit a model for review to a Clearance service", runSubmit},
 		"case":      {"list or show review cases on a Clearance service", runCase},
+		"token":     {"list or revoke API tokens on a Clearance service", runToken},
+		"user":      {"list, disable or enable users on a Clearance service (admin)", runUser},
 	}
 }
 

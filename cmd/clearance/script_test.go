@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -36,6 +37,23 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// sqlexec runs SQL statements on a SQLite file directly, as
+			// someone holding the file could (to tamper in tests).
+			"sqlexec": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: sqlexec FILE STATEMENT...")
+				}
+				db, err := sql.Open("sqlite", ts.MkAbs(args[0]))
+				ts.Check(err)
+				defer db.Close()
+				for _, q := range args[1:] {
+					if _, err := db.Exec(q); (err != nil) != neg {
+						ts.Fatalf("%s: %v", q, err)
+					}
+				}
+			},
+			// fakejudge VAR serves a scripted judge model; see fakeJudgeCmd.
+			"fakejudge": fakeJudgeCmd,
 			// cmpmetrics compares two metrics.json files as JSON values.
 			"cmpmetrics": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {

@@ -34,8 +34,8 @@ func (sf *serviceFlags) register(fs *flag.FlagSet) {
 
 // openStore opens (and migrates) the store the flags name.
 func (sf *serviceFlags) openStore(ctx context.Context) (review.Store, func(), error) {
-	if err := os.MkdirAll(sf.data, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create data directory: %w", err)
+	if err := checkDataDir(sf.data); err != nil {
+		return nil, nil, err
 	}
 	if sf.database != "" {
 		if !strings.HasPrefix(sf.database, "postgres://") && !strings.HasPrefix(sf.database, "postgresql://") {
@@ -85,27 +85,56 @@ func (sf *serviceFlags) service(e *env, st review.Store) (*review.Service, error
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…] [--workers N]")
+	fs := newFlagSet(e, "serve", "serve [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…] [--workers N] [--metrics-addr 127.0.0.1:PORT [--metrics-token-file F]]")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	var sf serviceFlags
 	sf.register(fs)
 	workers := fs.Int("workers", 2, "assessment shards this process works at once (0: leave them to 'clearance worker' processes)")
 	shardSize := fs.Int("shard-size", work.DefaultShardSize, "samples per assessment shard")
-	anchorEvery := fs.Duration("anchor-every", 10*time.Minute, "how often the audit trail's head is anchored in the transparency log")
+	anchorEvery := fs.Duration("anchor-every", 10*time.Minute, "how often the audit trail's head is anchored in the transparency log (also after every decision)")
+	metricsAddr := fs.String("metrics-addr", "", "listen address of Prometheus /metrics, apart from --addr (such as 127.0.0.1:9090); empty: metrics are not served")
+	metricsTokenFile := fs.String("metrics-token-file", "", "file holding a bearer token that /metrics requests on --metrics-addr must carry")
+	quotaCases := fs.Int("quota-open-cases", 100, "open (undecided, not withdrawn) cases one developer organisation may have; 0: unlimited")
+	quotaBytes := byteSize(1 << 30)
+	fs.Var(&quotaBytes, "quota-bytes", "bytes of dossiers one developer organisation may store, such as 500MiB or 2GB; 0: unlimited")
 	var jf jobFlags
 	jf.register(fs)
+	var cookies cookieFlags
+	cookies.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	secureCookies, err := cookies.resolve(fs)
+	if err != nil {
+		return err
+	}
+	if *quotaCases < 0 {
+		return usageError("--quota-open-cases must be ≥ 0")
 	}
 	if *workers < 0 || *shardSize < 1 || *anchorEvery <= 0 {
 		return usageError("--workers must be ≥ 0, --shard-size ≥ 1 and --anchor-every > 0")
 	}
+	if *metricsTokenFile != "" && *metricsAddr == "" {
+		return usageError("--metrics-token-file needs --metrics-addr")
+	}
+	var metricsToken string
+	if *metricsTokenFile != "" {
+		b, err := os.ReadFile(*metricsTokenFile)
+		if err != nil {
+			return fmt.Errorf("read --metrics-token-file: %w", err)
+		}
+		if metricsToken = strings.TrimSpace(string(b)); metricsToken == "" {
+			return usageError("--metrics-token-file %s is empty", *metricsTokenFile)
+		}
+	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, webhookPrivate: jf.webhookPrivate})
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
+		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st.secureCookies = secureCookies
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -114,6 +143,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", st.web.MetricsHandler(metricsToken))
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				e.log.Warn("serve metrics", "err", err)
+			}
+		}()
+		st.closers = append(st.closers, func(ctx context.Context) { _ = msrv.Shutdown(ctx) })
+		fmt.Fprintf(e.stdout, "clearance metrics at http://%s/metrics\n", mln.Addr())
 	}
 	if err := st.start(ctx, *workers > 0); err != nil {
 		ln.Close()
@@ -138,10 +184,20 @@ func (s *stack) httpServer(e *env) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, UI: pages, Now: e.now})
+	// Imports are spooled (sealed, to a key that dies with the request)
+	// in DATA/tmp; a crash leaves them unreadable, and they go here.
+	tmp := filepath.Join(s.dataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	if err := web.RemoveSpools(tmp); err != nil {
+		return nil, err
+	}
+	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, UI: pages, Now: e.now, TempDir: tmp})
 	if err != nil {
 		return nil, err
 	}
+	s.web = ws
 	return &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}, nil
 }
 
@@ -154,6 +210,11 @@ func (s *stack) serve(ctx context.Context, e *env, srv *http.Server, ln net.List
 	defer publish.Stop()
 	anchor := time.NewTicker(anchorEvery)
 	defer anchor.Stop()
+	// Anchor at once: entries written after the last anchor by a process
+	// that then crashed are covered now, not anchorEvery later.
+	if _, _, err := s.svc.AnchorAudit(ctx); err != nil {
+		e.log.Warn("anchor audit trail", "err", err)
+	}
 	for {
 		select {
 		case err := <-errc:
@@ -203,7 +264,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return usageError("--workers must be at least 1")
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, webhookPrivate: jf.webhookPrivate})
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy()})
 	if err != nil {
 		return err
 	}
@@ -269,12 +330,15 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 type jobFlags struct {
 	concurrency                int
 	shardTimeout, rescueMargin time.Duration
-	webhookPrivate             bool
+	// targetNets and webhookNets are the networks, besides public
+	// addresses, that model endpoints and webhook receivers may be on.
+	targetNets, webhookNets netsFlag
 }
 
 func (jf *jobFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&jf.concurrency, "concurrency", 0, "model requests in flight per shard (0: adaptive)")
 	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
 	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")
-	fs.BoolVar(&jf.webhookPrivate, "webhook-private", false, "let webhooks reach loopback and private addresses (by default only public ones, against request forgery)")
+	fs.Var(&jf.targetNets, "allow-target-net", "a network (CIDR, or one address) model endpoints may be on besides public addresses, such as 10.1.0.0/16; repeatable")
+	fs.Var(&jf.webhookNets, "allow-webhook-net", "a network (CIDR, or one address) webhook receivers may be on besides public addresses; repeatable")
 }

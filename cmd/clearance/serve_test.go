@@ -39,7 +39,7 @@ func freeAddr(t *testing.T) string {
 func TestServeContract(t *testing.T) {
 	for name, extra := range map[string][]string{"sqlite": nil} {
 		t.Run(name, func(t *testing.T) {
-			data := t.TempDir()
+			data := privateDir(t)
 			e, out := quietEnv()
 			args := append([]string{"bootstrap", "--data", data, "--org", "Agency", "--user", "alice"}, extra...)
 			if err := runAdmin(context.Background(), e, args); err != nil {

@@ -19,10 +19,12 @@ import (
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/attest"
+	"github.com/clearance-dev/clearance/egress"
 	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/store/postgres"
 	"github.com/clearance-dev/clearance/tlog"
+	"github.com/clearance-dev/clearance/web"
 	"github.com/clearance-dev/clearance/web/ui"
 	"github.com/clearance-dev/clearance/webhook"
 	"github.com/clearance-dev/clearance/work"
@@ -43,8 +45,13 @@ type stackOptions struct {
 	// shardTimeout bounds one attempt of a shard; a dead worker's shard
 	// is taken up again a minute (rescueMargin) after it (0: 30 minutes).
 	shardTimeout, rescueMargin time.Duration
-	// webhookPrivate lets webhooks reach loopback and private addresses.
-	webhookPrivate bool
+	// targetEgress and webhookEgress decide which addresses model
+	// endpoints and webhook receivers may be on; the zero Policy allows
+	// public addresses only.
+	targetEgress, webhookEgress egress.Policy
+	// quota bounds what each developer organisation stores (zero:
+	// unlimited).
+	quota review.Quota
 }
 
 // stack is the review service with its store, job queue, signer and log.
@@ -58,7 +65,12 @@ type stack struct {
 	dataDir string
 	keyPath string // decision public key (PEM), when owner
 	hooks   *webhook.Dispatcher
+	web     *web.Server // set by httpServer
 	closers []func(context.Context)
+
+	// secureCookies marks the web UI's cookies Secure, __Host- (serve
+	// --public-url https://…, --secure-cookies).
+	secureCookies bool
 }
 
 // Close stops the queue (waiting for running shards briefly) and closes
@@ -113,7 +125,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	cfg := review.Config{
 		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{},
 		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, ProfilePlan: profilePlan(e)},
-		Scheduler: sched, Now: e.now, Logger: e.log,
+		Scheduler: sched, Now: e.now, Logger: e.log, Quota: opts.quota,
 	}
 	if opts.owner {
 		key, pubPath, err := sf.decisionKey()
@@ -138,21 +150,22 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	if st.svc, err = review.New(cfg); err != nil {
 		return nil, err
 	}
+	// Shards run in memory; earlier versions kept them in DATA/tmp in
+	// plaintext, where a crash left them.
+	if n, err := work.RemoveShardDirs(filepath.Join(sf.data, "tmp")); err != nil {
+		return nil, err
+	} else if n > 0 {
+		e.log.Info("removed shard directories left by a crash", "dir", filepath.Join(sf.data, "tmp"), "removed", n)
+	}
 	wc := work.Config{Workers: opts.workers, Expirer: st.svc, Logger: e.log, Now: e.now}
 	if opts.workers > 0 {
-		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc, Cache: store, TempDir: filepath.Join(sf.data, "tmp"),
-			Concurrency: opts.concurrency, Logger: e.log, Now: e.now, Version: clearanceVersion()})
+		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc,
+			Concurrency: opts.concurrency, Egress: opts.targetEgress, Logger: e.log, Now: e.now, Version: clearanceVersion()})
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Join(sf.data, "tmp"), 0o700); err != nil {
-			return nil, err
-		}
 		wc.RunShard = st.runner.RunShard
-		hc := webhook.PublicClient()
-		if opts.webhookPrivate {
-			hc = nil // the default client: any address
-		}
+		hc := opts.webhookEgress.Client(0)
 		d, err := webhook.NewDeliverer(webhook.DelivererConfig{Store: store, Sealer: sealer, Client: hc, Now: e.now, Logger: e.log})
 		if err != nil {
 			return nil, err
@@ -167,14 +180,18 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	if pg, ok := store.(*postgres.DB); ok {
 		wc.PGPool = pg.Pool()
 	} else {
-		wc.SQLitePath = filepath.Join(sf.data, "jobs.db")
+		// The embedded job database is this process's alone (work holds
+		// a lock on it): shards a crashed predecessor left running are
+		// re-queued at start, not after --shard-timeout + --rescue-after.
+		wc.SQLitePath, wc.Exclusive = filepath.Join(sf.data, "jobs.db"), true
 	}
 	if st.queue, err = work.Open(ctx, wc); err != nil {
 		return nil, err
 	}
 	sched.q = st.queue
 	if opts.owner {
-		if st.hooks, err = webhook.NewDispatcher(webhook.DispatcherConfig{Store: store, Enqueue: st.queue.EnqueueDelivery, Logger: e.log}); err != nil {
+		if st.hooks, err = webhook.NewDispatcher(webhook.DispatcherConfig{Store: store, Enqueue: st.queue.EnqueueDelivery,
+			Outstanding: st.queue.OutstandingDeliveries, Now: e.now, Logger: e.log}); err != nil {
 			return nil, err
 		}
 	}
@@ -550,6 +567,6 @@ func (s *stack) uiHandler(e *env) (*ui.Handler, error) {
 		Evaluate: func(ctx context.Context, c review.Case) (*policy.Decision, error) {
 			return evaluateCase(ctx, s.store, c, e.now())
 		},
-		LogDir: s.logDir, DeciderKey: decider, SessionKey: key, Logger: e.log, Now: e.now,
+		LogDir: s.logDir, DeciderKey: decider, SessionKey: key, Secure: s.secureCookies, Logger: e.log, Now: e.now,
 	})
 }

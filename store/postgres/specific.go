@@ -127,3 +127,22 @@ type rows struct{ pgx.Rows }
 
 func (r rows) Scan(dest ...any) error { return translate(r.Rows.Scan(dest...)) }
 func (r rows) Err() error             { return translate(r.Rows.Err()) }
+
+// OrgUsage implements review.Store. It locks the organisation's row (FOR
+// NO KEY UPDATE, which leaves the key-share locks of inserts referring
+// to it free) until its transaction ends, so that of two submissions of
+// one organisation racing a quota, the second counts the first's case.
+func (d *DB) OrgUsage(ctx context.Context, orgID string) (review.Usage, error) {
+	var u review.Usage
+	err := d.Tx(ctx, func(s review.Store) error {
+		tx := s.(*DB)
+		if _, err := tx.q.Exec(ctx, `SELECT 1 FROM orgs WHERE id = $1 FOR NO KEY UPDATE`, orgID); err != nil {
+			return fmt.Errorf("usage of organisation %s: lock: %w", orgID, translate(err))
+		}
+		if err := tx.q.QueryRow(ctx, sqlstore.OrgUsageSQL, orgID).Scan(&u.OpenCases, &u.Bytes); err != nil {
+			return fmt.Errorf("usage of organisation %s: %w", orgID, translate(err))
+		}
+		return nil
+	})
+	return u, err
+}

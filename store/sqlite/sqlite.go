@@ -53,13 +53,19 @@ type DB struct {
 var _ review.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database file at path and applies
-// any migrations it lacks.
+// any migrations it lacks. The file and its -wal and -shm files get mode
+// FileMode (0600), an existing database's included, and deleted records
+// are overwritten with zeros (secure_delete).
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := privateFiles(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	v := url.Values{}
 	v.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Add("_pragma", "secure_delete(1)")
 	v.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,8 +33,13 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 	}{
 		{"Orgs", testOrgs},
 		{"UsersAndTokens", testUsersAndTokens},
+		{"UserDisabled", testUserDisabled},
+		{"TokenChains", testTokenChains},
+		{"ConcurrentTokenRevoke", testConcurrentTokenRevoke},
 		{"Cases", testCases},
 		{"CaseTenancyAndPagination", testCaseTenancy},
+		{"OrgUsage", testOrgUsage},
+		{"CasesByAssignee", testCasesByAssignee},
 		{"ConcurrentCaseUpdate", testConcurrentUpdate},
 		{"FindingsResponsesDecisionsAppeals", testCaseRecords},
 		{"TxRollback", testTxRollback},
@@ -46,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 		{"ResponseCache", testResponseCache},
 		{"IdempotencyKeys", testIdempotencyKeys},
 		{"Webhooks", testWebhooks},
+		{"WebhookBreaker", testWebhookBreaker},
 		{"Cursors", testCursors},
 		{"Anchors", testAnchors},
 		{"Audit", testAudit},
@@ -291,6 +298,49 @@ func testCaseTenancy(t *testing.T, s review.Store) {
 	must(t, "ListCases(org_missing)", err)
 	if len(none) != 0 {
 		t.Fatalf("ListCases(org_missing) = %d cases, want 0", len(none))
+	}
+}
+
+// testCasesByAssignee checks CaseFilter.Assignee: exact ids only, with
+// LIKE's wildcards (_ and %) in an id matching nothing else.
+func testCasesByAssignee(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	assign := map[string][]string{
+		"case_0": {"usr_a"},
+		"case_1": {"usr_b", "usr_a"},
+		"case_2": {"usr_ab"},
+		"case_3": {"usrXa"},
+		"case_4": nil,
+		"case_5": {"usr_%"},
+	}
+	for _, id := range []string{"case_0", "case_1", "case_2", "case_3", "case_4", "case_5"} {
+		c := mkCase(t, s, id, "org_a", review.StateSubmitted)
+		c.Assignees = assign[id]
+		if _, err := s.UpdateCase(ctx, c); err != nil {
+			t.Fatalf("UpdateCase(%s): %v", id, err)
+		}
+	}
+	for _, tc := range []struct {
+		assignee string
+		want     []string
+	}{
+		{"usr_a", []string{"case_0", "case_1"}},
+		{"usr_b", []string{"case_1"}},
+		{"usr_%", []string{"case_5"}},
+		{"usr_", nil},
+		{"a", nil},
+		{"usr_missing", nil},
+	} {
+		cs, err := s.ListCases(ctx, review.CaseFilter{Assignee: tc.assignee})
+		must(t, "ListCases(assignee "+tc.assignee+")", err)
+		var got []string
+		for _, c := range cs {
+			got = append(got, c.ID)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("ListCases(assignee %q) mismatch (-want +got):\n%s", tc.assignee, diff)
+		}
 	}
 }
 
@@ -1115,6 +1165,94 @@ func testWebhooks(t *testing.T, s review.Store) {
 	}
 }
 
+// testWebhookBreaker checks the circuit breaker's state: failures
+// count up (concurrently too), a success clears them, a pause is stored,
+// exactly one of concurrent callers claims the probe after a pause, and
+// enabling clears everything but the record of the last error.
+func testWebhookBreaker(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	w := review.Webhook{ID: "whk_1", OrgID: "org_a", URL: "https://a.example/h", Secret: []byte("s"), CreatedBy: "usr_1", CreatedAt: at(1)}
+	must(t, "CreateWebhook", s.CreateWebhook(ctx, w))
+	get := func() review.Webhook {
+		t.Helper()
+		got, err := s.GetWebhook(ctx, "whk_1")
+		must(t, "GetWebhook", err)
+		return got
+	}
+	n, err := s.RecordWebhookFailure(ctx, "whk_1", "status 503", at(2))
+	must(t, "RecordWebhookFailure", err)
+	if n != 1 {
+		t.Fatalf("RecordWebhookFailure = %d, want 1", n)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.RecordWebhookFailure(ctx, "whk_1", "timeout", at(3))
+			if err != nil {
+				t.Errorf("RecordWebhookFailure: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	_, err = s.RecordWebhookFailure(ctx, "whk_missing", "timeout", at(3))
+	wantErr(t, "RecordWebhookFailure(missing)", err, review.ErrNotFound)
+	must(t, "PauseWebhook", s.PauseWebhook(ctx, "whk_1", at(10)))
+	wantErr(t, "PauseWebhook(missing)", s.PauseWebhook(ctx, "whk_missing", at(10)), review.ErrNotFound)
+	want := w
+	want.Failures, want.LastError, want.LastFailureAt, want.PausedUntil = 9, "timeout", at(3), at(10)
+	if diff := cmp.Diff(want, get()); diff != "" {
+		t.Fatalf("after 9 failures and a pause (-want +got):\n%s", diff)
+	}
+
+	if ok, err := s.ClaimWebhookProbe(ctx, "whk_1", at(9), at(20)); err != nil || ok {
+		t.Fatalf("ClaimWebhookProbe before the pause ends = %v, %v; want false", ok, err)
+	}
+	var claimed atomic.Int32
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.ClaimWebhookProbe(ctx, "whk_1", at(10), at(20))
+			if err != nil {
+				t.Errorf("ClaimWebhookProbe: %v", err)
+			}
+			if ok {
+				claimed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := claimed.Load(); n != 1 {
+		t.Fatalf("%d concurrent ClaimWebhookProbe calls won, want 1", n)
+	}
+	if got := get().PausedUntil; !got.Equal(at(20)) {
+		t.Fatalf("PausedUntil after the claim = %v, want %v", got, at(20))
+	}
+
+	must(t, "RecordWebhookSuccess", s.RecordWebhookSuccess(ctx, "whk_1"))
+	want.Failures, want.PausedUntil = 0, time.Time{}
+	if diff := cmp.Diff(want, get()); diff != "" {
+		t.Fatalf("after a success (-want +got):\n%s", diff)
+	}
+	if ok, err := s.ClaimWebhookProbe(ctx, "whk_1", at(30), at(40)); err != nil || ok {
+		t.Fatalf("ClaimWebhookProbe of a webhook not paused = %v, %v; want false", ok, err)
+	}
+
+	must(t, "DisableWebhook", s.DisableWebhook(ctx, "whk_1"))
+	_, err = s.RecordWebhookFailure(ctx, "whk_1", "connection", at(4))
+	must(t, "RecordWebhookFailure", err)
+	must(t, "PauseWebhook", s.PauseWebhook(ctx, "whk_1", at(50)))
+	must(t, "EnableWebhook", s.EnableWebhook(ctx, "whk_1"))
+	wantErr(t, "EnableWebhook(missing)", s.EnableWebhook(ctx, "whk_missing"), review.ErrNotFound)
+	want.LastError, want.LastFailureAt = "connection", at(4)
+	if diff := cmp.Diff(want, get()); diff != "" {
+		t.Fatalf("after EnableWebhook (-want +got):\n%s", diff)
+	}
+}
+
 func testCursors(t *testing.T, s review.Store) {
 	ctx := context.Background()
 	steps := []struct {
@@ -1244,4 +1382,215 @@ func testTxRollbackJobs(t *testing.T, s review.Store) {
 	}
 	_, err = s.LastAnchor(ctx)
 	wantErr(t, "LastAnchor after rollback", err, review.ErrNotFound)
+}
+
+func testUserDisabled(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	u := review.User{ID: "usr_1", OrgID: "org_a", Name: "Dev", Roles: []review.Role{review.RoleDeveloper}, CreatedAt: at(1)}
+	must(t, "CreateUser", s.CreateUser(ctx, u))
+	for _, disabled := range []bool{true, true, false} {
+		must(t, "SetUserDisabled", s.SetUserDisabled(ctx, "usr_1", disabled))
+		got, err := s.GetUser(ctx, "usr_1")
+		must(t, "GetUser", err)
+		if got.Disabled != disabled {
+			t.Fatalf("after SetUserDisabled(%v) Disabled = %v", disabled, got.Disabled)
+		}
+	}
+	wantErr(t, "SetUserDisabled(missing)", s.SetUserDisabled(ctx, "usr_missing", true), review.ErrNotFound)
+}
+
+// testTokenChains checks ParentID round trips, listing by user, and that
+// revocation cascades to every descendant (and only to them), also below
+// an already revoked token, keeping first revocation times.
+func testTokenChains(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	for _, id := range []string{"usr_1", "usr_2"} {
+		must(t, "CreateUser", s.CreateUser(ctx, review.User{ID: id, OrgID: "org_a", Name: id, Roles: []review.Role{review.RoleDeveloper}, CreatedAt: at(1)}))
+	}
+	mk := func(id, user, parent string) review.Token {
+		t.Helper()
+		tok := review.Token{ID: id, UserID: user, Name: "n " + id, Hash: review.HashToken(id), CreatedAt: at(2), ParentID: parent}
+		must(t, "CreateToken "+id, s.CreateToken(ctx, tok))
+		return tok
+	}
+	// root ─┬─ a ─── a1 ─── a11
+	//       └─ b (usr_2)
+	// other ── o
+	root := mk("tok_0root", "usr_1", "")
+	a := mk("tok_1a", "usr_1", "tok_0root")
+	mk("tok_2a1", "usr_1", "tok_1a")
+	mk("tok_3a11", "usr_1", "tok_2a1")
+	mk("tok_4b", "usr_2", "tok_0root")
+	mk("tok_5other", "usr_1", "")
+	mk("tok_6o", "usr_1", "tok_5other")
+	got, err := s.GetToken(ctx, "tok_1a")
+	must(t, "GetToken", err)
+	if diff := cmp.Diff(a, got); diff != "" {
+		t.Fatalf("GetToken mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.GetToken(ctx, "tok_missing")
+	wantErr(t, "GetToken(missing)", err, review.ErrNotFound)
+	wantErr(t, "CreateToken(missing parent)", s.CreateToken(ctx, review.Token{ID: "tok_x", UserID: "usr_1", Name: "x",
+		Hash: review.HashToken("x"), CreatedAt: at(2), ParentID: "tok_missing"}), review.ErrNotFound)
+
+	ts, err := s.ListTokens(ctx, "usr_1", review.Page{})
+	must(t, "ListTokens", err)
+	var ids []string
+	for _, x := range ts {
+		ids = append(ids, x.ID)
+	}
+	if diff := cmp.Diff([]string{"tok_0root", "tok_1a", "tok_2a1", "tok_3a11", "tok_5other", "tok_6o"}, ids); diff != "" {
+		t.Fatalf("ListTokens(usr_1) mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(root, ts[0]); diff != "" {
+		t.Fatalf("ListTokens(usr_1)[0] mismatch (-want +got):\n%s", diff)
+	}
+	ts, err = s.ListTokens(ctx, "usr_1", review.Page{After: "tok_2a1", Limit: 2})
+	must(t, "ListTokens(page)", err)
+	if len(ts) != 2 || ts[0].ID != "tok_3a11" || ts[1].ID != "tok_5other" {
+		t.Fatalf("ListTokens(after tok_2a1, limit 2) = %v", ts)
+	}
+
+	// Revoking a1 first, then the root: a11 keeps a1's time.
+	must(t, "RevokeToken(a1)", s.RevokeToken(ctx, "tok_2a1", at(10)))
+	must(t, "RevokeToken(root)", s.RevokeToken(ctx, "tok_0root", at(20)))
+	want := map[string]time.Time{"tok_0root": at(20), "tok_1a": at(20), "tok_2a1": at(10), "tok_3a11": at(10),
+		"tok_4b": at(20), "tok_5other": {}, "tok_6o": {}}
+	for id, w := range want {
+		got, err := s.GetToken(ctx, id)
+		must(t, "GetToken "+id, err)
+		if !got.RevokedAt.Equal(w) {
+			t.Errorf("%s RevokedAt = %v, want %v", id, got.RevokedAt, w)
+		}
+	}
+	wantErr(t, "CreateToken(revoked parent)", s.CreateToken(ctx, review.Token{ID: "tok_y", UserID: "usr_1", Name: "y",
+		Hash: review.HashToken("y"), CreatedAt: at(30), ParentID: "tok_1a"}), review.ErrConflict)
+	if _, err := s.GetToken(ctx, "tok_y"); !errors.Is(err, review.ErrNotFound) {
+		t.Fatalf("a child of a revoked token was stored (GetToken = %v)", err)
+	}
+	// In a transaction that rolls back, the cascade is undone too.
+	errRollback := errors.New("roll back")
+	err = s.Tx(ctx, func(tx review.Store) error {
+		must(t, "RevokeToken(other) in Tx", tx.RevokeToken(ctx, "tok_5other", at(40)))
+		return errRollback
+	})
+	wantErr(t, "Tx", err, errRollback)
+	if got, _ := s.GetToken(ctx, "tok_6o"); !got.RevokedAt.IsZero() {
+		t.Fatalf("rolled-back cascade left tok_6o revoked at %v", got.RevokedAt)
+	}
+}
+
+// testConcurrentTokenRevoke races minting children of a token against
+// its revocation: afterwards every child that was stored is revoked.
+func testConcurrentTokenRevoke(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	must(t, "CreateUser", s.CreateUser(ctx, review.User{ID: "usr_1", OrgID: "org_a", Name: "u", Roles: []review.Role{review.RoleDeveloper}, CreatedAt: at(1)}))
+	must(t, "CreateToken", s.CreateToken(ctx, review.Token{ID: "tok_0", UserID: "usr_1", Name: "p", Hash: review.HashToken("p"), CreatedAt: at(1)}))
+	const n = 16
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Chains two deep, so the cascade has to reach grandchildren.
+			parent := "tok_0"
+			for depth := range 2 {
+				id := fmt.Sprintf("tok_%d_%d", i+1, depth)
+				err := s.Tx(ctx, func(tx review.Store) error {
+					return tx.CreateToken(ctx, review.Token{ID: id, UserID: "usr_1", Name: "c", Hash: review.HashToken(id), CreatedAt: at(2), ParentID: parent})
+				})
+				if err != nil {
+					if !errors.Is(err, review.ErrConflict) {
+						t.Errorf("CreateToken %s: %v, want nil or ErrConflict", id, err)
+					}
+					return
+				}
+				parent = id
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.Tx(ctx, func(tx review.Store) error { return tx.RevokeToken(ctx, "tok_0", at(5)) }); err != nil {
+			t.Errorf("RevokeToken: %v", err)
+		}
+	}()
+	wg.Wait()
+	ts, err := s.ListTokens(ctx, "usr_1", review.Page{Limit: review.MaxPageLimit})
+	must(t, "ListTokens", err)
+	for _, x := range ts {
+		if x.RevokedAt.IsZero() {
+			t.Errorf("token %s (parent %s) survived its ancestor's revocation", x.ID, x.ParentID)
+		}
+	}
+}
+
+// testOrgUsage checks OrgUsage's counts (and that ListCases leaves the
+// dossiers it counts out), and that within a Tx it holds
+// the organisation: of concurrent transactions that each create a case
+// while the count is under a limit, exactly the limit's worth succeed.
+func testOrgUsage(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	mkOrg(t, s, "org_b", review.OrgDeveloper)
+	var size int64
+	for i, st := range []review.State{review.StateSubmitted, review.StateDecided, review.StateWithdrawn, review.StateUnderReview} {
+		c := mkCase(t, s, fmt.Sprintf("case_a%d", i), "org_a", st)
+		size = int64(len(c.Dossier))
+	}
+	mkCase(t, s, "case_b0", "org_b", review.StateSubmitted)
+	u, err := s.OrgUsage(ctx, "org_a")
+	must(t, "OrgUsage(org_a)", err)
+	if want := (review.Usage{OpenCases: 2, Bytes: 4 * size}); u != want {
+		t.Fatalf("OrgUsage(org_a) = %+v, want %+v", u, want)
+	}
+	// Lists leave the dossiers out (GetCase has them).
+	cs, err := s.ListCases(ctx, review.CaseFilter{OrgID: "org_a"})
+	must(t, "ListCases(org_a)", err)
+	for _, c := range cs {
+		if c.Dossier != nil {
+			t.Fatalf("ListCases returned case %s with its dossier %q", c.ID, c.Dossier)
+		}
+	}
+	if c, err := s.GetCase(ctx, "case_a0"); err != nil || int64(len(c.Dossier)) != size {
+		t.Fatalf("GetCase(case_a0) dossier %q, %v; want %d bytes", c.Dossier, err, size)
+	}
+	u, err = s.OrgUsage(ctx, "org_missing")
+	must(t, "OrgUsage(org_missing)", err)
+	if u != (review.Usage{}) {
+		t.Fatalf("OrgUsage(org_missing) = %+v, want zero", u)
+	}
+
+	mkOrg(t, s, "org_c", review.OrgDeveloper)
+	const limit, tries = 3, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, tries)
+	for i := range tries {
+		wg.Go(func() {
+			errs <- s.Tx(ctx, func(tx review.Store) error {
+				u, err := tx.OrgUsage(ctx, "org_c")
+				if err != nil || u.OpenCases >= limit {
+					return err
+				}
+				c := review.Case{ID: fmt.Sprintf("case_c%d", i), OrgID: "org_c", ModelDigest: "sha256:" + fmt.Sprintf("%064x", 7),
+					ModelName: "m", Dossier: json.RawMessage(`{}`), TargetURL: "https://api.example/v1", Profiles: []string{"p"},
+					State: review.StateSubmitted, Version: 1, CreatedAt: at(0), UpdatedAt: at(0)}
+				return tx.CreateCase(ctx, c)
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, "Tx(OrgUsage, CreateCase)", err)
+	}
+	u, err = s.OrgUsage(ctx, "org_c")
+	must(t, "OrgUsage(org_c)", err)
+	if u.OpenCases != limit || u.Bytes != 2*limit {
+		t.Fatalf("after %d racing transactions under a limit of %d: OrgUsage = %+v", tries, limit, u)
+	}
 }

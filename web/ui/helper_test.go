@@ -202,8 +202,23 @@ func (e *env) user(tb testing.TB, o review.Org, label string, r review.Role) {
 	e.actors[label], e.tokens[label] = reviewtest.User(tb, e.svc, e.actors["admin"], o.ID, label, r)
 }
 
-// submit opens a case for the developer labelled who, through the service.
+// submit opens a case for the developer labelled who, through the
+// service, and has the official assign the assessor and the reviewer to
+// it (staff see only the cases they are assigned to).
 func (e *env) submit(tb testing.TB, who, name string) review.Case {
+	tb.Helper()
+	c := e.submitOnly(tb, who, name)
+	c, err := e.svc.AssignCase(context.Background(), e.actors["official"], c.ID,
+		[]string{e.actors["assessor"].User.ID, e.actors["reviewer"].User.ID})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// submitOnly opens a case for the developer labelled who and assigns
+// nobody.
+func (e *env) submitOnly(tb testing.TB, who, name string) review.Case {
 	tb.Helper()
 	c, err := e.svc.Submit(context.Background(), e.actors[who], review.Submission{
 		Model:    review.SubmittedModel{Digest: digest, Name: name},
@@ -242,7 +257,7 @@ func (e *env) runAssessments(tb testing.TB) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r, err := work.NewRunner(work.RunnerConfig{Service: e.svc, Cache: e.store, TempDir: tb.TempDir(),
+	r, err := work.NewRunner(work.RunnerConfig{Service: e.svc,
 		Target: func(review.Case, []byte) (assess.Target, assess.TargetInfo, error) {
 			return ref, assess.TargetInfo{Kind: "reference", Model: ref.ModelName(), Identity: ref.Identity()}, nil
 		}})

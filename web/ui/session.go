@@ -18,8 +18,9 @@ import (
 // description) is limited by the service to 64 KiB.
 const maxFormBytes = 256 << 10
 
-// session is what the session cookie seals: the API token, the session's
-// CSRF token and when the session ends.
+// session is what the session cookie seals: the secret of the session's
+// own token (a child of the API token signed in with, revoked at sign-out),
+// the session's CSRF token and when the session ends.
 type session struct {
 	Token   string `json:"t"`
 	CSRF    string `json:"c"`
@@ -204,7 +205,18 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, err)
 		return
 	}
-	v, err := h.seal(session{Token: token, CSRF: randomToken(), Expires: h.now().Add(h.ttl).Unix()})
+	// The cookie holds a token of its own, minted from the one signed in
+	// with and revoked at sign-out, never the API token itself.
+	st, child, err := h.svc.StartSession(r.Context(), a, h.ttl)
+	if errors.Is(err, review.ErrUnauthenticated) {
+		h.renderLogin(w, r, http.StatusUnprocessableEntity, next, "This token is not valid: it is unknown, revoked or expired, or its user is disabled.")
+		return
+	}
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	v, err := h.seal(session{Token: child, CSRF: randomToken(), Expires: st.ExpiresAt.Unix()})
 	if err != nil {
 		h.internalError(w, r, err)
 		return
@@ -215,9 +227,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout ends the session. It needs the session's CSRF token, so that
-// another site cannot sign a user out; a request with no valid session
-// just clears the cookie.
+// logout ends the session: it revokes the session's token on the server,
+// so that a copy of the cookie stops working too, and clears the cookie.
+// It needs the session's CSRF token, so that another site cannot sign a
+// user out; a request with no valid session just clears the cookie.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -225,23 +238,63 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(h.sessionCookieName()); err == nil {
-		if s, err := h.open(c.Value); err == nil && !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
-			h.errorPage(w, r, http.StatusForbidden, "Form expired", "Reload the page and sign out again.")
-			return
+		if s, err := h.open(c.Value); err == nil {
+			if !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
+				h.errorPage(w, r, http.StatusForbidden, "Form expired", "Reload the page and sign out again.")
+				return
+			}
+			if err := h.svc.EndSession(r.Context(), s.Token); err != nil && !errors.Is(err, review.ErrUnauthenticated) {
+				h.internalError(w, r, err)
+				return
+			}
 		}
 	}
 	h.setCookie(w, h.sessionCookieName(), "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// safeNext keeps a post-sign-in redirect on this site: a local absolute
-// path, not "//host" or "/\host".
+// safeNext keeps a post-sign-in redirect on this site. It reads next as
+// a browser would (the WHATWG URL standard): leading and trailing C0
+// controls and spaces are stripped, ASCII tab, LF and CR are removed
+// wherever they are, and in a URL with a special scheme (http, https) a
+// backslash is a slash. The result must then be a path-absolute URL: no
+// scheme, no host, starting with "/" but not with "//" or "/\" (which a
+// browser would read as "//host"). It is parsed with net/url, rebuilt
+// from its escaped parts and checked again; anything else, or anything
+// net/url refuses (such as other control characters), is "/cases".
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
-		return "/cases"
+	const fallback = "/cases"
+	next = strings.TrimFunc(next, func(r rune) bool { return r <= 0x20 })
+	next = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, next)
+	if !pathAbsolute(next) {
+		return fallback
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return fallback
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" || u.ForceQuery {
+		out += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		out += "#" + u.EscapedFragment()
+	}
+	if !pathAbsolute(out) || strings.IndexFunc(out, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) >= 0 {
+		return fallback
+	}
+	return out
+}
+
+// pathAbsolute reports whether s starts with one slash: "/" then anything
+// but a slash or a backslash.
+func pathAbsolute(s string) bool {
+	return len(s) > 0 && s[0] == '/' && (len(s) == 1 || (s[1] != '/' && s[1] != '\\'))
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, _ user) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,15 +43,90 @@ func TestSealOpen(t *testing.T) {
 	}
 }
 
+// TestSafeNext checks post-sign-in redirects against the ways a browser
+// reads a Location (WHATWG URL): tabs and newlines anywhere are dropped,
+// leading and trailing C0 controls and spaces are trimmed, and a
+// backslash is a slash. Each off-site case is a redirect a browser would
+// follow to evil.example if it were kept.
 func TestSafeNext(t *testing.T) {
-	for in, want := range map[string]string{
-		"": "/cases", "/cases/x": "/cases/x", "//evil.example": "/cases", "/\\evil.example": "/cases",
-		"https://evil.example/": "/cases", "/a\r\nSet-Cookie: x": "/cases", "cases": "/cases",
+	for _, tc := range []struct{ in, want string }{
+		{"", "/cases"},
+		{"/cases/x", "/cases/x"},
+		{"/cases?state=open&q=a+b", "/cases?state=open&q=a+b"},
+		{"/cases/x#findings", "/cases/x#findings"},
+		{"/", "/"},
+		{"cases", "/cases"},
+		// Scheme-relative and backslash forms.
+		{"//evil.example", "/cases"},
+		{"///evil.example", "/cases"},
+		{"/\\evil.example", "/cases"},
+		{"\\/evil.example", "/cases"},
+		{"\\\\evil.example", "/cases"},
+		{"\\/\\/evil.example", "/cases"},
+		// Tabs and newlines, which browsers strip before parsing: the
+		// finding of issue 10 (/%09/ decodes to a tab).
+		{"/\t/evil.example/", "/cases"},
+		{"/\n/evil.example", "/cases"},
+		{"/\r/evil.example", "/cases"},
+		{"\t//evil.example", "/cases"},
+		{"/\t\\evil.example", "/cases"},
+		{"/\r\n/evil.example", "/cases"},
+		{"/\t\t/evil.example", "/cases"},
+		// Leading and trailing C0 controls and spaces are trimmed.
+		{"  //evil.example", "/cases"},
+		{"\x00//evil.example", "/cases"},
+		{"\x1f/\\evil.example", "/cases"},
+		{" /cases ", "/cases"},
+		{"\x0b/cases\x0c", "/cases"},
+		// Schemes, with and without slashes.
+		{"https://evil.example/", "/cases"},
+		{"https:evil.example", "/cases"},
+		{"https:/evil.example", "/cases"},
+		{"HTTPS://evil.example", "/cases"},
+		{"javascript:alert(1)", "/cases"},
+		{"java\tscript:alert(1)", "/cases"},
+		{"data:text/html,x", "/cases"},
+		// Header injection and other control characters.
+		{"/a\r\nSet-Cookie: x", "/aSet-Cookie:%20x"},
+		{"/a\x00b", "/cases"},
+		{"/a\x7fb", "/cases"},
+		// Encoded forms stay paths on this site (a browser does not
+		// decode %2F, %5C or %09 in a path).
+		{"/%5Cevil.example", "/%5Cevil.example"},
+		{"/%2F/evil.example", "/%2F/evil.example"},
+		{"/%09/evil.example/", "/%09/evil.example/"},
+		// Unicode: full-width solidus is no slash to a browser either;
+		// non-ASCII is escaped.
+		{"/\uff0f/evil.example", "/%EF%BC%8F/evil.example"},
+		{"\uff0f\uff0fevil.example", "/cases"},
+		{"/ünïcode", "/%C3%BCn%C3%AFcode"},
+		{"/a\\b", "/a%5Cb"},
 	} {
-		if got := safeNext(in); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		if got := safeNext(tc.in); got != tc.want {
+			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzSafeNext checks the invariant whatever the input: the result starts
+// with one "/" (not "//" or "/\\", even after a browser drops tabs and
+// newlines) and holds no control character.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/cases", "/\t/evil.example/", "//x", "/\\x", " /a", "https:x", "/%09/x", "\x00/", "/a?b#c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got := safeNext(in)
+		if len(got) == 0 || got[0] != '/' || strings.HasPrefix(got, "//") || strings.HasPrefix(got, "/\\") {
+			t.Fatalf("safeNext(%q) = %q: not a path on this site", in, got)
+		}
+		if strings.IndexFunc(got, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			t.Fatalf("safeNext(%q) = %q: holds a control character", in, got)
+		}
+		if again := safeNext(got); again != got {
+			t.Fatalf("safeNext(%q) = %q, but safeNext of that = %q", in, got, again)
+		}
+	})
 }
 
 func TestAfterField(t *testing.T) {

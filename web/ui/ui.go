@@ -12,14 +12,24 @@
 //	                               decisions, timeline and the role's actions
 //	GET  /cases/{id}/samples       transcript browser
 //	GET  /decisions/{id}           decision page with verification commands
+//	GET  /tokens, POST /tokens/{id}/revoke
+//	                               the user's tokens and sessions (an
+//	                               admin's view of anyone's with ?user=)
+//	GET  /people, POST /people/{id}/disable|enable
+//	                               admin: every user, disable or enable
 //	GET  /transparency             public: log checkpoint and decisions
 //	GET  /static/style.css         the one stylesheet
 //
-// Sign-in exchanges an API token for a session cookie that holds the token
-// sealed with AES-256-GCM under Config.SessionKey (HttpOnly, SameSite=Strict,
-// Secure when Config.Secure, with an expiry). Every request authenticates
-// the token again through review.Service.Authenticate, so a revoked token or
-// disabled user loses access at once. Every POST carries the session's CSRF
+// Sign-in exchanges an API token for a session: the service mints a child
+// of that token for the session (review.Service.StartSession: it expires
+// with the session or the token, whichever is first), and the session
+// cookie holds the child's secret sealed with AES-256-GCM under
+// Config.SessionKey (HttpOnly, SameSite=Strict, Secure and __Host- when
+// Config.Secure, with an expiry). Signing out revokes the child token on
+// the server (review.Service.EndSession), so a copy of the cookie stops
+// working too. Every request authenticates the session's token again
+// through review.Service.Authenticate, so a revoked token (the session's
+// or the one it was made from) or a disabled user loses access at once. Every POST carries the session's CSRF
 // token in a hidden field; the sign-in form, which has no session yet, is
 // protected by a double-submit cookie. Every response carries a strict
 // Content-Security-Policy with no script source at all: the UI uses no
@@ -201,6 +211,14 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("GET /decisions/{id}", h.authed(h.decisionPage))
 	m.HandleFunc("GET /decisions/{id}/bundle", h.authed(h.decisionBundle))
 	m.HandleFunc("GET /decisions/{id}/receipt", h.authed(h.decisionReceipt))
+	m.HandleFunc("GET /tokens", h.authed(h.tokens))
+	m.HandleFunc("POST /tokens/{id}/revoke", h.authed(h.revokeToken))
+	m.HandleFunc("GET /people", h.authed(h.people))
+	m.HandleFunc("POST /people/{id}/disable", h.authed(h.setDisabled(true)))
+	m.HandleFunc("POST /people/{id}/enable", h.authed(h.setDisabled(false)))
+	m.HandleFunc("GET /webhooks", h.authed(h.webhooks))
+	m.HandleFunc("POST /webhooks/{id}/disable", h.authed(h.setWebhookDisabled(true)))
+	m.HandleFunc("POST /webhooks/{id}/enable", h.authed(h.setWebhookDisabled(false)))
 	m.HandleFunc("/", h.notFound)
 	return m
 }

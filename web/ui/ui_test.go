@@ -40,6 +40,8 @@ func TestSecurityHeaders(t *testing.T) {
 	anon := e.client(t)
 	signed := e.client(t)
 	signed.signIn(t, "reviewer")
+	admin := e.client(t)
+	admin.signIn(t, "admin")
 	c := e.submit(t, "devA", "frontier-x")
 	for _, tc := range []struct {
 		name string
@@ -55,6 +57,10 @@ func TestSecurityHeaders(t *testing.T) {
 		{"case list", signed, "/cases", 200},
 		{"case page", signed, "/cases/" + c.ID, 200},
 		{"samples", signed, "/cases/" + c.ID + "/samples", 200},
+		{"tokens", signed, "/tokens", 200},
+		{"people", admin, "/people", 200},
+		{"people refused", signed, "/people", 403},
+		{"tokens redirect to sign-in", anon, "/tokens", 303},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.cl.get(t, tc.path)
@@ -455,10 +461,11 @@ func TestTransparencyPublic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Decide logs the decision once it is committed.
+	// Decide logs the decision once it is committed, and then anchors
+	// the audit trail's head: two log entries.
 	anon := e.client(t)
 	p := anon.get(t, "/transparency")
-	for _, want := range []string{"frontier-x", digest, d.ID + ".json", "clearance.test/decisions", "<strong>1</strong> entries", "refused"} {
+	for _, want := range []string{"frontier-x", digest, d.ID + ".json", "clearance.test/decisions", "<strong>2</strong> entries", "refused"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("transparency page lacks %q", want)
 		}
@@ -500,7 +507,7 @@ func TestTransparencyPublic(t *testing.T) {
 // no such form and cannot post it.
 func TestAssignPeople(t *testing.T) {
 	e := newEnv(t)
-	c := e.submit(t, "devA", "gamma-model")
+	c := e.submitOnly(t, "devA", "gamma-model")
 	off := e.client(t)
 	off.signIn(t, "official")
 	p := off.get(t, "/cases/"+c.ID)
@@ -544,5 +551,38 @@ func TestAssignPeople(t *testing.T) {
 	}
 	if r := dev.do(t, http.MethodPost, "/cases/"+c.ID+"/assignees", url.Values{"csrf": {csrf(t, p)}, "user": {reviewer}}); r.code != http.StatusForbidden {
 		t.Errorf("developer posts an assignment = %d", r.code)
+	}
+}
+
+// TestAssignedCasesOnly checks that an assessor's and a reviewer's case
+// list shows only the cases they are assigned to, and that another
+// case's page is not found for them until the official assigns them.
+func TestAssignedCasesOnly(t *testing.T) {
+	e := newEnv(t)
+	mine := e.submit(t, "devA", "assigned-model")
+	other := e.submitOnly(t, "devA", "unassigned-model")
+	for _, who := range []string{"assessor", "reviewer"} {
+		cl := e.client(t)
+		cl.signIn(t, who)
+		list := cl.get(t, "/cases")
+		if !strings.Contains(list.body, mine.ID) || strings.Contains(list.body, other.ID) || strings.Contains(list.body, "unassigned-model") {
+			t.Errorf("%s's case list does not show exactly the assigned case:\n%s", who, list.body)
+		}
+		if p := cl.get(t, "/cases/"+other.ID); p.code != http.StatusNotFound || strings.Contains(p.body, "unassigned-model") {
+			t.Errorf("%s opens an unassigned case: %d", who, p.code)
+		}
+	}
+	off := e.client(t)
+	off.signIn(t, "official")
+	if list := off.get(t, "/cases"); !strings.Contains(list.body, mine.ID) || !strings.Contains(list.body, other.ID) {
+		t.Error("the official's case list lacks a case")
+	}
+	if _, err := e.svc.AssignCase(context.Background(), e.actors["official"], other.ID, []string{e.actors["assessor"].User.ID}); err != nil {
+		t.Fatal(err)
+	}
+	as := e.client(t)
+	as.signIn(t, "assessor")
+	if p := as.get(t, "/cases/"+other.ID); p.code != http.StatusOK || !strings.Contains(p.body, "unassigned-model") {
+		t.Errorf("assessor's newly assigned case = %d", p.code)
 	}
 }

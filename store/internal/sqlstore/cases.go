@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/clearance-dev/clearance/review"
 )
@@ -25,10 +26,27 @@ func (d *Records) CreateCase(ctx context.Context, c review.Case) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	_, err = d.exec(ctx, op, `INSERT INTO cases (id, org_id, model_digest, model_name, dossier, target_url, credentials,
-		profiles, state, clock, version, created_at, updated_at, assignees) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		profiles, state, clock, version, created_at, updated_at, assignees, dossier_bytes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		c.ID, c.OrgID, c.ModelDigest, c.ModelName, string(c.Dossier), c.TargetURL, c.Credentials,
-		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), assignees)
+		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), assignees, int64(len(c.Dossier)))
 	return err
+}
+
+// OrgUsageSQL sums an organisation's cases from the cases_org_usage
+// index: $1 is the organisation.
+const OrgUsageSQL = `SELECT COALESCE(SUM(CASE WHEN state IN ('decided', 'withdrawn') THEN 0 ELSE 1 END), 0),
+	COALESCE(SUM(dossier_bytes), 0) FROM cases WHERE org_id = $1`
+
+// OrgUsage implements review.Store without a lock of its own: SQLite's
+// transactions hold the database's write lock from their start, which
+// is enough. PostgreSQL's store locks the organisation first.
+func (d *Records) OrgUsage(ctx context.Context, orgID string) (review.Usage, error) {
+	var u review.Usage
+	if err := d.q.QueryRow(ctx, OrgUsageSQL, orgID).Scan(&u.OpenCases, &u.Bytes); err != nil {
+		return u, fmt.Errorf("usage of organisation %s: %w", orgID, err)
+	}
+	return u, nil
 }
 
 func clockText(k *review.Clock) (any, error) {
@@ -40,6 +58,11 @@ func clockText(k *review.Clock) (any, error) {
 
 const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees`
 
+// caseListCols are caseCols less the dossier, which lists leave out: a
+// page of 500 cases would otherwise carry up to 500 MiB of dossiers.
+// The empty string keeps the column positions of caseCols.
+const caseListCols = `id, org_id, model_digest, model_name, '', target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees`
+
 func scanCase(s scanner) (review.Case, error) {
 	var c review.Case
 	var dossier, profiles, state, created, updated, assignees string
@@ -48,13 +71,15 @@ func scanCase(s scanner) (review.Case, error) {
 		&profiles, &state, &clock, &c.Version, &created, &updated, &assignees); err != nil {
 		return c, err
 	}
+	if dossier != "" {
+		c.Dossier = json.RawMessage(dossier)
+	}
 	if err := json.Unmarshal([]byte(assignees), &c.Assignees); err != nil {
 		return c, fmt.Errorf("decode assignees of case %s: %w", c.ID, err)
 	}
 	if len(c.Assignees) == 0 {
 		c.Assignees = nil
 	}
-	c.Dossier = json.RawMessage(dossier)
 	c.State = review.State(state)
 	if err := json.Unmarshal([]byte(profiles), &c.Profiles); err != nil {
 		return c, fmt.Errorf("decode profiles of case %s: %w", c.ID, err)
@@ -82,15 +107,37 @@ func (d *Records) GetCase(ctx context.Context, id string) (review.Case, error) {
 	return c, nil
 }
 
-// ListCases implements review.Store.
+// ListCases implements review.Store; the cases come without their
+// Dossier.
 func (d *Records) ListCases(ctx context.Context, f review.CaseFilter) ([]review.Case, error) {
-	cs, err := list(ctx, d.q, scanCase, `SELECT `+caseCols+` FROM cases
-		WHERE ($1 = '' OR org_id = $2) AND ($3 = '' OR state = $4) AND id > $5 ORDER BY id LIMIT $6`,
-		f.OrgID, f.OrgID, string(f.State), string(f.State), f.After, f.N())
+	assignee, err := assigneePattern(f.Assignee)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	cs, err := list(ctx, d.q, scanCase, `SELECT `+caseListCols+` FROM cases
+		WHERE ($1 = '' OR org_id = $2) AND ($3 = '' OR state = $4) AND ($7 = '' OR assignees LIKE $8 ESCAPE '\')
+		AND id > $5 ORDER BY id LIMIT $6`,
+		f.OrgID, f.OrgID, string(f.State), string(f.State), f.After, f.N(), f.Assignee, assignee)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
 	return cs, nil
+}
+
+// assigneePattern is the LIKE pattern matching an assignees column (a
+// JSON array of ids) that holds id: the id as a JSON string, with LIKE's
+// wildcards escaped, anywhere in the text. SQLite's LIKE ignores ASCII
+// case, so it may match more than asked; review.Service checks every
+// case it lists again.
+func assigneePattern(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	q, err := jsonText(id)
+	if err != nil {
+		return "", err
+	}
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%", nil
 }
 
 // UpdateCase implements review.Store.

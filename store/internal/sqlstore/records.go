@@ -108,25 +108,56 @@ func (d *Records) CountAdmins(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// CreateToken implements review.Store.
+// SetUserDisabled implements review.Store.
+func (d *Records) SetUserDisabled(ctx context.Context, id string, disabled bool) error {
+	op := "set disabled of user " + id
+	r, err := d.exec(ctx, op, `UPDATE users SET disabled = $1 WHERE id = $2`, disabled, id)
+	if err != nil {
+		return err
+	}
+	return one(r, op)
+}
+
+// CreateToken implements review.Store. A child token first takes the row
+// lock of its parent with a no-op UPDATE that matches only an unrevoked
+// parent: under PostgreSQL's READ COMMITTED it waits for a concurrent
+// revocation of the parent and then matches nothing, and a revocation
+// waits for it (and its cascade then sees the child). SQLite serialises
+// the two anyway.
 func (d *Records) CreateToken(ctx context.Context, t review.Token) error {
-	_, err := d.exec(ctx, "create token "+t.ID, `INSERT INTO tokens (id, user_id, name, hash, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		t.ID, t.UserID, t.Name, t.Hash[:], fmtTime(t.CreatedAt), nullTime(t.ExpiresAt), nullTime(t.RevokedAt))
+	op := "create token " + t.ID
+	var parent any
+	if t.ParentID != "" {
+		parent = t.ParentID
+		r, err := d.exec(ctx, op, `UPDATE tokens SET parent_id = parent_id WHERE id = $1 AND revoked_at IS NULL`, t.ParentID)
+		if err != nil {
+			return err
+		}
+		if r.RowsAffected() == 0 {
+			if _, err := d.GetToken(ctx, t.ParentID); err != nil {
+				return fmt.Errorf("%s: parent: %w", op, err)
+			}
+			return fmt.Errorf("%s: parent token %s is revoked: %w", op, t.ParentID, review.ErrConflict)
+		}
+	}
+	_, err := d.exec(ctx, op, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.ID, t.UserID, t.Name, t.Hash[:], fmtTime(t.CreatedAt), nullTime(t.ExpiresAt), nullTime(t.RevokedAt), parent)
 	return err
 }
 
-// TokenByHash implements review.Store.
-func (d *Records) TokenByHash(ctx context.Context, hash [32]byte) (review.Token, error) {
+const tokenCols = `id, user_id, name, hash, created_at, expires_at, revoked_at, parent_id`
+
+func scanToken(s scanner) (review.Token, error) {
 	var t review.Token
 	var h []byte
 	var at string
-	var exp, rev sql.NullString
-	err := d.q.QueryRow(ctx, `SELECT id, user_id, name, hash, created_at, expires_at, revoked_at FROM tokens WHERE hash = $1`, hash[:]).
-		Scan(&t.ID, &t.UserID, &t.Name, &h, &at, &exp, &rev)
-	if err != nil {
-		return t, fmt.Errorf("get token: %w", err)
+	var exp, rev, parent sql.NullString
+	if err := s.Scan(&t.ID, &t.UserID, &t.Name, &h, &at, &exp, &rev, &parent); err != nil {
+		return t, err
 	}
 	copy(t.Hash[:], h)
+	t.ParentID = parent.String
+	var err error
 	if t.CreatedAt, err = parseTime(at); err != nil {
 		return t, err
 	}
@@ -139,13 +170,66 @@ func (d *Records) TokenByHash(ctx context.Context, hash [32]byte) (review.Token,
 	return t, nil
 }
 
+// TokenByHash implements review.Store.
+func (d *Records) TokenByHash(ctx context.Context, hash [32]byte) (review.Token, error) {
+	t, err := scanToken(d.q.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, hash[:]))
+	if err != nil {
+		return t, fmt.Errorf("get token: %w", err)
+	}
+	return t, nil
+}
+
+// GetToken implements review.Store.
+func (d *Records) GetToken(ctx context.Context, id string) (review.Token, error) {
+	t, err := scanToken(d.q.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1`, id))
+	if err != nil {
+		return t, fmt.Errorf("get token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// ListTokens implements review.Store.
+func (d *Records) ListTokens(ctx context.Context, userID string, p review.Page) ([]review.Token, error) {
+	ts, err := list(ctx, d.q, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		userID, p.After, p.N())
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of user %s: %w", userID, err)
+	}
+	return ts, nil
+}
+
+// revokeDescendantsSQL revokes the unrevoked descendants of token $2.
+// Revoked tokens are walked too: a child minted before its parent's
+// revocation is caught however deep it sits.
+const revokeDescendantsSQL = `WITH RECURSIVE d(id) AS (
+		SELECT id FROM tokens WHERE parent_id = $2
+		UNION
+		SELECT t.id FROM tokens t JOIN d ON t.parent_id = d.id)
+	UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND id IN (SELECT id FROM d)`
+
 // RevokeToken implements review.Store. Revoking a revoked token keeps
-// the first revocation time.
+// the first revocation time (and revokes any descendant left unrevoked).
+// The token's own row is updated first, taking its lock; the cascade then
+// runs as separate statements until one revokes nothing, so that (under
+// PostgreSQL's READ COMMITTED, where each statement sees what committed
+// before it) a child committed while the cascade waited on a lock is
+// caught by the next round.
 func (d *Records) RevokeToken(ctx context.Context, id string, at time.Time) error {
 	op := "revoke token " + id
 	r, err := d.exec(ctx, op, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`, fmtTime(at), id)
 	if err != nil {
 		return err
 	}
-	return one(r, op)
+	if err := one(r, op); err != nil {
+		return err
+	}
+	for {
+		r, err := d.exec(ctx, op, revokeDescendantsSQL, fmtTime(at), id)
+		if err != nil {
+			return err
+		}
+		if r.RowsAffected() == 0 {
+			return nil
+		}
+	}
 }

@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/clearance-dev/clearance/review"
 )
@@ -54,18 +56,22 @@ func (d *Records) CreateWebhook(ctx context.Context, w review.Webhook) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	_, err = d.exec(ctx, op, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		w.ID, w.OrgID, w.URL, nonNil(w.Secret), events, w.CreatedBy, w.Disabled, fmtTime(w.CreatedAt))
+	_, err = d.exec(ctx, op, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		w.ID, w.OrgID, w.URL, nonNil(w.Secret), events, w.CreatedBy, w.Disabled, fmtTime(w.CreatedAt),
+		w.Failures, w.LastError, nullTime(w.LastFailureAt), nullTime(w.PausedUntil))
 	return err
 }
 
-const webhookCols = `id, org_id, url, secret, events, created_by, disabled, created_at`
+const webhookCols = `id, org_id, url, secret, events, created_by, disabled, created_at,
+	failures, last_error, last_failure_at, paused_until`
 
 // scanWebhook returns no events as nil.
 func scanWebhook(s scanner) (review.Webhook, error) {
 	var w review.Webhook
 	var events, at string
-	if err := s.Scan(&w.ID, &w.OrgID, &w.URL, &w.Secret, &events, &w.CreatedBy, &w.Disabled, &at); err != nil {
+	var failedAt, paused sql.NullString
+	if err := s.Scan(&w.ID, &w.OrgID, &w.URL, &w.Secret, &events, &w.CreatedBy, &w.Disabled, &at,
+		&w.Failures, &w.LastError, &failedAt, &paused); err != nil {
 		return w, err
 	}
 	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
@@ -75,7 +81,13 @@ func scanWebhook(s scanner) (review.Webhook, error) {
 		w.Events = nil
 	}
 	var err error
-	w.CreatedAt, err = parseTime(at)
+	if w.CreatedAt, err = parseTime(at); err != nil {
+		return w, err
+	}
+	if w.LastFailureAt, err = parseNullTime(failedAt); err != nil {
+		return w, err
+	}
+	w.PausedUntil, err = parseNullTime(paused)
 	return w, err
 }
 
@@ -107,6 +119,60 @@ func (d *Records) DisableWebhook(ctx context.Context, id string) error {
 		return err
 	}
 	return one(r, op)
+}
+
+// EnableWebhook implements review.Store.
+func (d *Records) EnableWebhook(ctx context.Context, id string) error {
+	op := "enable webhook " + id
+	r, err := d.exec(ctx, op, `UPDATE webhooks SET disabled = false, failures = 0, paused_until = NULL WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	return one(r, op)
+}
+
+// RecordWebhookFailure implements review.Store. The increment is one
+// statement, so concurrent failures each count.
+func (d *Records) RecordWebhookFailure(ctx context.Context, id, kind string, at time.Time) (int, error) {
+	var n int
+	err := d.q.QueryRow(ctx, `UPDATE webhooks SET failures = failures + 1, last_error = $1, last_failure_at = $2
+		WHERE id = $3 RETURNING failures`, kind, fmtTime(at), id).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("record failure of webhook %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// RecordWebhookSuccess implements review.Store.
+func (d *Records) RecordWebhookSuccess(ctx context.Context, id string) error {
+	op := "record success of webhook " + id
+	r, err := d.exec(ctx, op, `UPDATE webhooks SET failures = 0, paused_until = NULL WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	return one(r, op)
+}
+
+// PauseWebhook implements review.Store.
+func (d *Records) PauseWebhook(ctx context.Context, id string, until time.Time) error {
+	op := "pause webhook " + id
+	r, err := d.exec(ctx, op, `UPDATE webhooks SET paused_until = $1 WHERE id = $2`, nullTime(until), id)
+	if err != nil {
+		return err
+	}
+	return one(r, op)
+}
+
+// ClaimWebhookProbe implements review.Store: one conditional UPDATE, so
+// of concurrent callers exactly one sees a row changed. Stored times
+// sort as text.
+func (d *Records) ClaimWebhookProbe(ctx context.Context, id string, now, until time.Time) (bool, error) {
+	r, err := d.exec(ctx, "claim probe of webhook "+id, `UPDATE webhooks SET paused_until = $1
+		WHERE id = $2 AND paused_until IS NOT NULL AND paused_until <= $3`, fmtTime(until), id, fmtTime(now))
+	if err != nil {
+		return false, err
+	}
+	return r.RowsAffected() == 1, nil
 }
 
 // Cursor implements review.Store.

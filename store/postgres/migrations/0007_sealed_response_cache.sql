@@ -1,0 +1,6 @@
+-- The response cache now holds responses sealed with the service's age
+-- identity (review.Service.PutCachedResponse). Rows written before were
+-- plaintext model answers, harmful ones included: a cache may be emptied
+-- at any time (a miss only repeats a model call), so they are deleted.
+-- TRUNCATE, unlike DELETE, leaves no dead tuples behind for VACUUM.
+TRUNCATE response_cache;
