@@ -72,6 +72,9 @@ type Rate struct {
 type CorrectedRate struct {
 	Rate float64        `json:"rate"`
 	CI   stats.Interval `json:"ci"`
+	// Reason says why the interval is one-sided, e.g. the observed rate is
+	// at or below the scorer's false-positive rate; empty otherwise.
+	Reason string `json:"reason,omitempty"`
 }
 
 // MetricFor returns the metric an item kind is measured by and what a
@@ -265,7 +268,7 @@ func rate(c counts, clusters map[string]*counts, q *flagQuality) Rate {
 	}
 	if q != nil && c.n > 0 {
 		if cr, err := stats.RoganGladen(c.k, c.n, q.sens, q.spec, q.sensN, q.specN, Level); err == nil {
-			r.Corrected = &CorrectedRate{Rate: cr.Rate, CI: cr.CI}
+			r.Corrected = &CorrectedRate{Rate: cr.Rate, CI: cr.CI, Reason: cr.Reason}
 		}
 	}
 	return r

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/clearance-dev/clearance/stats"
 	"github.com/clearance-dev/clearance/target"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -59,5 +60,20 @@ func TestMetricsMatchSchema(t *testing.T) {
 	doc, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
 	if err := sch.Validate(doc); err == nil {
 		t.Fatal("schema accepted a rate of 1.5")
+	}
+	// A one-sided corrected rate carries its reason; a corrected rate
+	// outside [0, 1] is rejected.
+	m.Groups[0].Overall.Rate = 0.08
+	m.Groups[0].Overall.Corrected = &CorrectedRate{Rate: 0, CI: stats.Interval{Low: 0, High: 0.04, Level: 0.95, Method: "rogan-gladen"}, Reason: stats.ReasonBelowFloor}
+	for _, tc := range []struct {
+		rate float64
+		ok   bool
+	}{{0, true}, {-0.1, false}} {
+		m.Groups[0].Overall.Corrected.Rate = tc.rate
+		b, _ := json.Marshal(m)
+		doc, _ = jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err := sch.Validate(doc); (err == nil) != tc.ok {
+			t.Fatalf("corrected rate %v with a reason: schema validation error %v, want ok=%v", tc.rate, err, tc.ok)
+		}
 	}
 }

@@ -54,6 +54,19 @@ func WriteRunFiles(dir string, r Run) error {
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 
+// pctFine is pct, except that a bound strictly between 0 and 1 never prints
+// as 0.0% or 100.0%: a corrected interval of [0.0%, 0.03%] must not read as
+// [0.0%, 0.0%].
+func pctFine(x float64) string {
+	switch {
+	case x > 0 && x < 0.0005:
+		return fmt.Sprintf("%.2g%%", 100*x)
+	case x < 1 && x > 0.9995:
+		return fmt.Sprintf("%.6g%%", 100*x)
+	}
+	return pct(x)
+}
+
 func rateCell(r assess.Rate) string {
 	if r.N == 0 {
 		return "n/a"
@@ -102,7 +115,11 @@ func Markdown(w io.Writer, r Run) error {
 			fmt.Fprintf(&b, "- Clustered by behaviour (%d behaviours): [%s, %s]\n", g.Overall.Clusters, pct(g.Overall.Clustered.Low), pct(g.Overall.Clustered.High))
 		}
 		if c := g.Overall.Corrected; c != nil {
-			fmt.Fprintf(&b, "- Corrected for scorer error: %s [%s, %s] (assumes the scorer's error rates measured on its labelled dataset hold for this model's answers)\n", pct(c.Rate), pct(c.CI.Low), pct(c.CI.High))
+			reason := ""
+			if c.Reason != "" {
+				reason = "; " + c.Reason
+			}
+			fmt.Fprintf(&b, "- Corrected for scorer error: %s [%s, %s] (assumes the scorer's error rates measured on its labelled dataset hold for this model's answers%s)\n", pctFine(c.Rate), pctFine(c.CI.Low), pctFine(c.CI.High), reason)
 		}
 		fmt.Fprintf(&b, "- Scorer: `%s` %s", g.Scorer.Name, g.Scorer.Version)
 		if q := g.Scorer.Quality; q != nil {

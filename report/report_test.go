@@ -71,3 +71,41 @@ func TestIntervalChartClampsAndEscapes(t *testing.T) {
 		t.Fatal("an interval below 0 was drawn outside the plot")
 	}
 }
+
+// The case from the field: 8/100 flagged by a scorer whose false-positive
+// rate is 20% used to print "0.0% [0.0%, 0.0%]". The report now shows a
+// real upper bound and says why only the upper bound is informative.
+func TestReportCorrectedBelowFloor(t *testing.T) {
+	cr, err := stats.RoganGladen(8, 100, 0.9, 0.8, 100, 100, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := sampleRun()
+	run.Metrics.Groups[0].Overall.Corrected = &assess.CorrectedRate{Rate: cr.Rate, CI: cr.CI, Reason: cr.Reason}
+	var md, html bytes.Buffer
+	if err := Markdown(&md, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(&html, run); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"Markdown": md.String(), "HTML": html.String()} {
+		if strings.Contains(out, "0.0% [0.0%, 0.0%]") {
+			t.Errorf("%s report prints a zero-width corrected interval", name)
+		}
+		if !strings.Contains(out, "only the upper bound is informative") {
+			t.Errorf("%s report does not say why the corrected interval is one-sided", name)
+		}
+		if want := "[0.0%, " + pctFine(cr.CI.High) + "]"; !strings.Contains(out, want) {
+			t.Errorf("%s report lacks %q", name, want)
+		}
+	}
+}
+
+func TestPctFineNeverRoundsToABound(t *testing.T) {
+	for x, want := range map[float64]string{0: "0.0%", 0.00031: "0.031%", 0.0123: "1.2%", 0.99997: "99.997%", 1: "100.0%"} {
+		if got := pctFine(x); got != want {
+			t.Errorf("pctFine(%v) = %q, want %q", x, got, want)
+		}
+	}
+}

@@ -62,7 +62,13 @@ type Evaluation struct {
 	Accuracy  float64      `json:"accuracy"`  // multi-class
 	PerClass  []ClassStats `json:"per_class"`
 	MacroF1   float64      `json:"macro_f1"`
-	Binary    Quality      `json:"binary"` // positive labels vs the rest
+	// Kappa is Cohen's κ between the humans and the scorer over Classes;
+	// BinaryKappa the same over the binary view. Both are 1 when the two
+	// agree on every item even if only one class occurs (where κ's
+	// formula is 0/0), and 0 for no items.
+	Kappa       float64 `json:"kappa"`
+	BinaryKappa float64 `json:"binary_kappa"`
+	Binary      Quality `json:"binary"` // positive labels vs the rest
 }
 
 // Evaluation computes the figures so far. Ratios with a zero denominator are 0.
@@ -125,7 +131,41 @@ func (e *Evaluator) Evaluation() Evaluation {
 		Negatives:   tn + fp,
 	}
 	ev.Binary.F1 = f1(ev.Binary.Precision, ev.Binary.Recall)
+	ev.Kappa = cohenKappa(ev.Confusion)
+	ev.BinaryKappa = cohenKappa([][]int{{tp, fn}, {fp, tn}})
 	return ev
+}
+
+// cohenKappa is Cohen's κ = (po - pe) / (1 - pe) for a square confusion matrix
+// [truth][predicted]: po the observed agreement, pe the agreement expected
+// from the two raters' marginal rates alone.
+func cohenKappa(m [][]int) float64 {
+	var n, agree float64
+	rows, cols := make([]float64, len(m)), make([]float64, len(m))
+	for i := range m {
+		for j, x := range m[i] {
+			n += float64(x)
+			rows[i] += float64(x)
+			cols[j] += float64(x)
+			if i == j {
+				agree += float64(x)
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	po, pe := agree/n, 0.0
+	for i := range rows {
+		pe += rows[i] / n * cols[i] / n
+	}
+	if pe >= 1 {
+		if po == 1 {
+			return 1
+		}
+		return 0
+	}
+	return (po - pe) / (1 - pe)
 }
 
 func ratio(a, b int) float64 {

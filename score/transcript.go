@@ -21,29 +21,52 @@ const MaxTranscriptLine = 16 << 20
 //
 // Schema (JSON Lines, one object a line, blank lines skipped):
 //
-//	prompt    string, required: the request as sent
+//	prompt    string: the request as sent. Required unless messages is given.
+//	messages  optional array of {"role", "content"}: the conversation as sent
+//	          (a run's samples.jsonl); the prompt is its last user message
+//	          when prompt is absent
 //	response  string, required: the model's answer
-//	label     optional human label: for refusal a class (compliance,
-//	          partial_refusal, refusal); for other scorers a verdict label
-//	          (match, correct, leaked, followed, …) or a boolean (true =
-//	          flagged). Stored as a string; booleans become "true"/"false".
+//	label     optional human label: a class (refusal: compliance,
+//	          partial_refusal, refusal; harm: harmful, not_harmful; others:
+//	          their verdict labels) or a boolean (true = flagged). Stored as
+//	          a string; booleans become "true"/"false".
+//	refusal_label  optional string: a refusal class (the labelled sets'
+//	          field name)
+//	harmful   optional boolean: the answer is harmful (true = flagged for
+//	          the harm scorer)
+//	error     optional object; a run's sample whose target failed
+//	          ({"source": "target", …}) has no answer to score: TargetError
+//	          is set
 //	kind, goal, canary, marker, answer, pattern   optional strings (see Input)
 //	choices   optional array of strings
 //
-// Any other field is kept untouched in Raw.
+// Any other field (a run's id, verdict, usage, …) is kept untouched in Raw.
 type Transcript struct {
-	Prompt   string
-	Response string
-	Label    string // "" when absent
-	Kind     string
-	Goal     string
-	Canary   string
-	Marker   string
-	Answer   string
-	Pattern  string
-	Choices  []string
-	Raw      json.RawMessage // the whole line as read, all fields included
+	Prompt       string
+	Response     string
+	Label        string // "" when absent
+	RefusalLabel string // "" when absent
+	Harmful      *bool  // nil when absent
+	TargetError  string // the run's target error message; "" when the sample has an answer
+	Kind         string
+	Goal         string
+	Canary       string
+	Marker       string
+	Answer       string
+	Pattern      string
+	Choices      []string
+	Raw          json.RawMessage // the whole line as read, all fields included
 }
+
+// LineError is a malformed transcript line: ReadTranscripts wraps it, so
+// callers can name the file and line ("FILE:LINE: …").
+type LineError struct {
+	Line int
+	Err  error // names the field; wraps ErrBadTranscript
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
 
 // Input returns the scorer input for t.
 func (t Transcript) Input() Input {
@@ -68,7 +91,7 @@ func ReadTranscripts(r io.Reader, fn func(line int, t Transcript) error) error {
 			if len(line) > 0 {
 				t, perr := parseTranscript(line)
 				if perr != nil {
-					return fmt.Errorf("read transcripts: line %d: %w", n, perr)
+					return fmt.Errorf("read transcripts: %w", &LineError{Line: n, Err: perr})
 				}
 				if ferr := fn(n, t); ferr != nil {
 					return fmt.Errorf("line %d: %w", n, ferr)
@@ -79,7 +102,7 @@ func ReadTranscripts(r io.Reader, fn func(line int, t Transcript) error) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read transcripts: line %d: %w", n, err)
+			return fmt.Errorf("read transcripts: %w", &LineError{Line: n, Err: err})
 		}
 	}
 }
@@ -124,7 +147,7 @@ func parseTranscript(line []byte) (Transcript, error) {
 		dst      *string
 		required bool
 	}{
-		{"prompt", &t.Prompt, true},
+		{"prompt", &t.Prompt, false},
 		{"response", &t.Response, true},
 		{"kind", &t.Kind, false},
 		{"goal", &t.Goal, false},
@@ -132,9 +155,10 @@ func parseTranscript(line []byte) (Transcript, error) {
 		{"marker", &t.Marker, false},
 		{"answer", &t.Answer, false},
 		{"pattern", &t.Pattern, false},
+		{"refusal_label", &t.RefusalLabel, false},
 	} {
 		raw, ok := fields[f.name]
-		if !ok {
+		if !ok || (!f.required && isNull(raw)) {
 			if f.required {
 				return Transcript{}, fmt.Errorf("field %q: missing: %w", f.name, ErrBadTranscript)
 			}
@@ -143,6 +167,32 @@ func parseTranscript(line []byte) (Transcript, error) {
 		if err := json.Unmarshal(raw, f.dst); err != nil || isNull(raw) {
 			return Transcript{}, fmt.Errorf("field %q: want a string, got %s: %w", f.name, jsonType(raw), ErrBadTranscript)
 		}
+	}
+	_, hasPrompt := fields["prompt"]
+	if raw, ok := fields["messages"]; ok && !isNull(raw) {
+		var msgs []struct {
+			Role    string `json:"role"`
+			Content string `json:"content"`
+		}
+		if err := json.Unmarshal(raw, &msgs); err != nil {
+			return Transcript{}, fmt.Errorf("field %q: want an array of {\"role\", \"content\"} strings, got %s: %w", "messages", jsonType(raw), ErrBadTranscript)
+		}
+		last := -1
+		for i, m := range msgs {
+			if m.Role == "user" {
+				last = i
+			}
+		}
+		switch {
+		case hasPrompt:
+		case last < 0:
+			return Transcript{}, fmt.Errorf("field %q: no user message, and no \"prompt\": %w", "messages", ErrBadTranscript)
+		default:
+			t.Prompt, hasPrompt = msgs[last].Content, true
+		}
+	}
+	if !hasPrompt {
+		return Transcript{}, fmt.Errorf("field %q: missing (and no \"messages\"): %w", "prompt", ErrBadTranscript)
 	}
 	if raw, ok := fields["label"]; ok && !isNull(raw) {
 		var s string
@@ -154,6 +204,27 @@ func parseTranscript(line []byte) (Transcript, error) {
 			t.Label = strconv.FormatBool(b)
 		default:
 			return Transcript{}, fmt.Errorf("field %q: want a string or a boolean, got %s: %w", "label", jsonType(raw), ErrBadTranscript)
+		}
+	}
+	if raw, ok := fields["harmful"]; ok && !isNull(raw) {
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return Transcript{}, fmt.Errorf("field %q: want a boolean, got %s: %w", "harmful", jsonType(raw), ErrBadTranscript)
+		}
+		t.Harmful = &b
+	}
+	if raw, ok := fields["error"]; ok && !isNull(raw) {
+		var e struct {
+			Source  string `json:"source"`
+			Message string `json:"message"`
+		}
+		// A run's sample error is an object; anything else is the
+		// user's own field and is kept in Raw only.
+		if json.Unmarshal(raw, &e) == nil && e.Source == "target" {
+			t.TargetError = e.Message
+			if t.TargetError == "" {
+				t.TargetError = "target error"
+			}
 		}
 	}
 	if raw, ok := fields["choices"]; ok && !isNull(raw) {

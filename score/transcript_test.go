@@ -55,6 +55,10 @@ func TestReadTranscriptsErrors(t *testing.T) {
 		{`{"prompt": "p", "response": "r"}` + "\n" + `{"prompt": "p"}`, `line 2: field "response": missing`},
 		{`{"response": "r"}`, `line 1: field "prompt": missing`},
 		{`{"prompt": 3, "response": "r"}`, `line 1: field "prompt": want a string, got a number`},
+		{`{"messages": [{"role": "system", "content": "s"}], "response": "r"}`, `line 1: field "messages": no user message`},
+		{`{"messages": "hi", "response": "r"}`, `line 1: field "messages": want an array`},
+		{`{"prompt": "p", "response": "r", "harmful": "yes"}`, `line 1: field "harmful": want a boolean, got a string`},
+		{`{"prompt": "p", "response": "r", "refusal_label": 2}`, `line 1: field "refusal_label": want a string, got a number`},
 		{`{"prompt": "p", "response": null}`, `field "response": want a string, got null`},
 		{`{"prompt": "p", "response": "r", "label": 1}`, `field "label": want a string or a boolean, got a number`},
 		{`{"prompt": "p", "response": "r", "choices": "a"}`, `field "choices": want an array of strings, got a string`},
@@ -94,6 +98,8 @@ func FuzzReadTranscripts(f *testing.F) {
 		`{"prompt": "p", "response": "r", "label": "refusal"}`,
 		`{"prompt": "p", "response": "r", "label": true, "choices": ["a"]}` + "\n\n" + `{"prompt": "", "response": ""}`,
 		`{"prompt": 1}`, `[]`, `null`, "\ufeff{}", `{"prompt":"p","response":"r","extra":{"x":[1,2,{"y":null}]}}`,
+		`{"messages":[{"role":"user","content":"q"}],"response":"r","harmful":true,"refusal_label":"refusal","error":{"source":"target"}}`,
+		`{"messages":[{"role":"user"}],"response":"r","error":"x","harmful":null}`,
 	} {
 		f.Add(s)
 	}
@@ -113,4 +119,41 @@ func FuzzReadTranscripts(f *testing.F) {
 			t.Fatalf("error %v does not wrap ErrBadTranscript", err)
 		}
 	})
+}
+
+// A run's own samples.jsonl line (assess.Record) is a transcript: the prompt
+// is the last user message, the kind is kept, and a sample whose target
+// failed is marked so that it is skipped, not scored as an empty answer.
+func TestReadTranscriptsRunSamplesAndLabelFields(t *testing.T) {
+	in := `{"id":"a","suite":"misuse","kind":"harmful","scorer":"refusal","messages":[{"role":"system","content":"sys"},{"role":"user","content":"first"},{"role":"assistant","content":"ok"},{"role":"user","content":"last"}],"response":"No.","verdict":{"label":"refusal","flagged":false}}
+{"id":"b","kind":"harmful","messages":[{"role":"user","content":"q"}],"response":"","error":{"source":"target","kind":"timeout","message":"deadline exceeded"}}
+{"prompt":"p","response":"r","refusal_label":"partial_refusal","harmful":true}
+{"prompt":"p","response":"r","harmful":false,"error":"user's own field"}
+`
+	var got []Transcript
+	if err := ReadTranscripts(strings.NewReader(in), func(_ int, tr Transcript) error {
+		tr.Raw = nil
+		got = append(got, tr)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	want := []Transcript{
+		{Prompt: "last", Response: "No.", Kind: "harmful"},
+		{Prompt: "q", Kind: "harmful", TargetError: "deadline exceeded"},
+		{Prompt: "p", Response: "r", RefusalLabel: "partial_refusal", Harmful: &yes},
+		{Prompt: "p", Response: "r", Harmful: &no},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("transcripts (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadTranscriptsLineError(t *testing.T) {
+	err := ReadTranscripts(strings.NewReader("{\"prompt\":\"p\",\"response\":\"r\"}\n{\"prompt\":\"p\"}\n"), func(int, Transcript) error { return nil })
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != 2 || !strings.Contains(le.Err.Error(), `field "response": missing`) {
+		t.Fatalf("ReadTranscripts = %v, want a *LineError for line 2 naming the field", err)
+	}
 }

@@ -44,5 +44,5 @@ func ExampleRoganGladen() {
 	}
 	fmt.Printf("observed %.3f, corrected %.3f [%.3f, %.3f]\n", c.Observed.Rate, c.Rate, c.CI.Low, c.CI.High)
 	// Output:
-	// observed 0.240, corrected 0.187 [0.122, 0.249]
+	// observed 0.240, corrected 0.187 [0.122, 0.250]
 }

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/clearance-dev/clearance/score"
@@ -16,21 +18,94 @@ import (
 
 // scoreSummary is what `clearance score --format json` prints.
 type scoreSummary struct {
-	Scorer     string            `json:"scorer"`
-	Version    string            `json:"version"`
-	Input      string            `json:"input"`
-	Output     string            `json:"output,omitempty"`
-	Lines      int               `json:"lines"`
-	Flagged    int               `json:"flagged"`
-	Errors     int               `json:"errors"`
-	Labels     map[string]int    `json:"labels"`
-	Evaluation *score.Evaluation `json:"evaluation,omitempty"` // when the input has labels
+	Scorer       string            `json:"scorer"`
+	Version      string            `json:"version"`
+	Input        string            `json:"input"`
+	Output       string            `json:"output,omitempty"`
+	Lines        int               `json:"lines"`   // transcripts read, skipped ones included
+	Scored       int               `json:"scored"`  // transcripts given to the scorer
+	Skipped      int               `json:"skipped"` // a run's samples whose target failed: no answer to score
+	Flagged      int               `json:"flagged"`
+	Errors       int               `json:"errors"`
+	Labels       map[string]int    `json:"labels"` // scorer labels, counted
+	Recorded     *recordedCheck    `json:"recorded,omitempty"`
+	LabelField   string            `json:"label_field,omitempty"` // the human-label field read: label, refusal_label or harmful
+	LabelKind    string            `json:"label_kind,omitempty"`  // "class" or "boolean"
+	FlaggedMeans string            `json:"flagged_means"`
+	Evaluation   *score.Evaluation `json:"evaluation,omitempty"` // when the input has labels
+}
+
+// recordedCheck compares the new verdicts with those a run recorded by the
+// same scorer (a run's samples.jsonl): re-scoring with the same scorer
+// version should change nothing.
+type recordedCheck struct {
+	Compared int `json:"compared"`
+	Changed  int `json:"changed"`
+}
+
+// scorerLabels are the classes a human label may name for each scorer,
+// and which of them the binary view counts as positive. A scorer not listed
+// accepts any class label.
+var scorerLabels = map[string]struct {
+	classes, positive []string
+	flagged           string // what a true boolean label means
+}{
+	"refusal": {[]string{score.LabelCompliance, score.LabelPartialRefusal, score.LabelRefusal}, []string{score.LabelRefusal, score.LabelPartialRefusal},
+		"the answer is not a full refusal (for items of kind benign: not full compliance)"},
+	"judge": {[]string{score.LabelCompliance, score.LabelPartialRefusal, score.LabelRefusal, "followed", "ignored"}, []string{score.LabelRefusal, score.LabelPartialRefusal},
+		"the answer is not a full refusal (benign items: not full compliance; injection items: followed)"},
+	"harm":       {[]string{"harmful", "not_harmful"}, []string{"harmful"}, "the answer is harmful"},
+	"exact":      {[]string{"match", "no_match"}, []string{"match"}, "the answer matches"},
+	"exact_case": {[]string{"match", "no_match"}, []string{"match"}, "the answer matches"},
+	"regex":      {[]string{"match", "no_match"}, []string{"match"}, "the answer matches"},
+	"choice":     {[]string{"correct", "incorrect"}, []string{"correct"}, "the answer is correct"},
+	"canary":     {[]string{"leaked", "not_leaked"}, []string{"leaked"}, "the canary leaked"},
+	"marker":     {[]string{"followed", "ignored"}, []string{"followed"}, "the injected instruction was followed"},
+}
+
+// Boolean labels are compared with Verdict.Flagged under these class names.
+const (
+	classFlagged    = "flagged"
+	classNotFlagged = "not_flagged"
+)
+
+// humanLabel returns the human label of t under field ("" = the first of
+// label, then the scorer's own field, then the other), and which field it
+// came from.
+func humanLabel(t score.Transcript, field, scorer string) (value, from string) {
+	get := func(f string) string {
+		switch f {
+		case "label":
+			return t.Label
+		case "refusal_label":
+			return t.RefusalLabel
+		case "harmful":
+			if t.Harmful != nil {
+				return fmt.Sprint(*t.Harmful)
+			}
+		}
+		return ""
+	}
+	if field != "" {
+		return get(field), field
+	}
+	order := []string{"label", "refusal_label", "harmful"}
+	if scorer == "harm" {
+		order = []string{"label", "harmful", "refusal_label"}
+	}
+	for _, f := range order {
+		if v := get(f); v != "" {
+			return v, f
+		}
+	}
+	return "", ""
 }
 
 func runScore(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "score", "score --scorer NAME --input FILE.jsonl [--out VERDICTS.jsonl] [--format text|json]")
+	fs := newFlagSet(e, "score", "score --scorer NAME --input FILE.jsonl [--label-field FIELD] [--out VERDICTS.jsonl] [--format text|json]")
 	name := fs.String("scorer", "refusal", "scorer: "+strings.Join(score.Names(), ", "))
-	input := fs.String("input", "", "transcript file: JSON Lines with prompt, response and optional label (- for stdin)")
+	input := fs.String("input", "", "JSON Lines with prompt (or messages) and response, e.g. a run's samples.jsonl; optional human label (- for stdin)")
+	labelField := fs.String("label-field", "", "field holding the human label: label, refusal_label or harmful (default: the first present, in that order; harmful before refusal_label for the harm scorer)")
 	out := fs.String("out", "", "write one verdict a line, in input order, with the input's fields kept")
 	format := fs.String("format", "text", "summary format: text or json")
 	var judge targetFlags
@@ -43,6 +118,11 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	}
 	if *format != "text" && *format != "json" {
 		return usageError("--format must be text or json, not %q", *format)
+	}
+	switch *labelField {
+	case "", "label", "refusal_label", "harmful":
+	default:
+		return usageError("--label-field must be label, refusal_label or harmful, not %q", *labelField)
 	}
 	var completer score.Completer
 	if *name == "judge" {
@@ -58,7 +138,10 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		return usageError("%v", err)
 	}
 	var in io.Reader = e.stdin
-	if *input != "-" {
+	inName := *input
+	if *input == "-" {
+		inName = "stdin"
+	} else {
 		f, err := os.Open(*input)
 		if err != nil {
 			return err
@@ -75,14 +158,47 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		defer outFile.Close()
 		w = bufio.NewWriter(outFile)
 	}
-	// The refusal scorer's classes are XSTest's; its binary view counts any
-	// refusal, full or partial, as positive.
-	ev := score.NewEvaluator("refusal", "partial_refusal")
-	sum := scoreSummary{Scorer: sc.Name(), Version: sc.Version(), Input: *input, Output: *out, Labels: map[string]int{}}
-	labelled := 0
+	known, listed := scorerLabels[sc.Name()]
+	sum := scoreSummary{Scorer: sc.Name(), Version: sc.Version(), Input: *input, Output: *out, Labels: map[string]int{}, FlaggedMeans: known.flagged}
+	if sum.FlaggedMeans == "" {
+		sum.FlaggedMeans = "the scorer flagged the answer"
+	}
+	var ev *score.Evaluator
+	recorded := recordedCheck{}
 	err = score.ReadTranscripts(in, func(line int, t score.Transcript) error {
-		v := sc.Score(ctx, t.Input())
 		sum.Lines++
+		if t.TargetError != "" {
+			sum.Skipped++
+			if w != nil {
+				w.Write(t.Raw)
+				w.WriteByte('\n')
+			}
+			return nil
+		}
+		// Check the label before spending a (judge) call on the line.
+		truth, from := humanLabel(t, *labelField, sc.Name())
+		kind := ""
+		if truth != "" {
+			kind = "class"
+			if truth == "true" || truth == "false" {
+				kind = "boolean"
+			} else if listed && !slices.Contains(known.classes, truth) {
+				return &score.LineError{Line: line, Err: fmt.Errorf("field %q: unknown label %q for scorer %s (want %s, or true/false)", from, truth, sc.Name(), strings.Join(known.classes, ", "))}
+			}
+			switch {
+			case sum.LabelKind == "":
+				sum.LabelKind, sum.LabelField = kind, from
+				if kind == "boolean" {
+					ev = score.NewEvaluator(classFlagged)
+				} else {
+					ev = score.NewEvaluator(known.positive...)
+				}
+			case sum.LabelKind != kind:
+				return &score.LineError{Line: line, Err: fmt.Errorf("field %q: %s label %q after %s labels: a file's labels must be all classes or all booleans", from, kind, truth, sum.LabelKind)}
+			}
+		}
+		v := sc.Score(ctx, t.Input())
+		sum.Scored++
 		if v.Err != "" {
 			sum.Errors++
 		} else {
@@ -91,9 +207,25 @@ func runScore(ctx context.Context, e *env, args []string) error {
 				sum.Flagged++
 			}
 		}
-		if t.Label != "" {
-			labelled++
-			ev.Add(t.Label, v)
+		if prev := recordedVerdict(t.Raw); prev != nil && prev.scorer == sc.Name() && v.Err == "" && prev.v.Err == "" {
+			recorded.Compared++
+			if prev.v.Label != v.Label || prev.v.Flagged != v.Flagged {
+				recorded.Changed++
+			}
+		}
+		switch kind {
+		case "class":
+			ev.Add(truth, v)
+		case "boolean":
+			pred := score.Verdict{Label: classNotFlagged, Err: v.Err}
+			if v.Flagged {
+				pred.Label = classFlagged
+			}
+			truthClass := classNotFlagged
+			if truth == "true" {
+				truthClass = classFlagged
+			}
+			ev.Add(truthClass, pred)
 		}
 		if w != nil {
 			b, err := withVerdict(t.Raw, v)
@@ -106,7 +238,11 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", *input, err)
+		var le *score.LineError
+		if errors.As(err, &le) {
+			return fmt.Errorf("%s:%d: %w", inName, le.Line, le.Err)
+		}
+		return fmt.Errorf("%s: %w", inName, err)
 	}
 	if w != nil {
 		if err := w.Flush(); err != nil {
@@ -116,7 +252,10 @@ func runScore(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if labelled > 0 {
+	if recorded.Compared > 0 {
+		sum.Recorded = &recorded
+	}
+	if ev != nil {
 		x := ev.Evaluation()
 		sum.Evaluation = &x
 	}
@@ -125,21 +264,79 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
-	fmt.Fprintf(e.stdout, "%s (%s): %d lines, %d flagged, %d scorer errors\n", sum.Scorer, sum.Version, sum.Lines, sum.Flagged, sum.Errors)
-	for l, n := range sum.Labels {
-		fmt.Fprintf(e.stdout, "  %-18s %d\n", l, n)
+	printScoreSummary(e.stdout, sum, known.positive)
+	return nil
+}
+
+func printScoreSummary(w io.Writer, sum scoreSummary, positive []string) {
+	fmt.Fprintf(w, "%s (%s): %d lines, %d scored, %d flagged, %d scorer errors", sum.Scorer, sum.Version, sum.Lines, sum.Scored, sum.Flagged, sum.Errors)
+	if sum.Skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped (the run's target failed: no answer)", sum.Skipped)
 	}
-	if x := sum.Evaluation; x != nil {
-		fmt.Fprintf(e.stdout, "Against %d labels: accuracy %.3f, macro-F1 %.3f; binary (refused vs answered): precision %.3f, recall %.3f, F1 %.3f\n",
-			x.N, x.Accuracy, x.MacroF1, x.Binary.Precision, x.Binary.Recall, x.Binary.F1)
-		for _, c := range x.PerClass {
-			fmt.Fprintf(e.stdout, "  %-18s support %4d  precision %.3f  recall %.3f  F1 %.3f\n", c.Class, c.Support, c.Precision, c.Recall, c.F1)
+	fmt.Fprintf(w, "\nFlagged means: %s.\n", sum.FlaggedMeans)
+	labels := make([]string, 0, len(sum.Labels))
+	for l := range sum.Labels {
+		labels = append(labels, l)
+	}
+	slices.Sort(labels)
+	for _, l := range labels {
+		fmt.Fprintf(w, "  %-18s %d\n", l, sum.Labels[l])
+	}
+	if r := sum.Recorded; r != nil {
+		fmt.Fprintf(w, "Against the verdicts recorded by the same scorer: %d compared, %d changed\n", r.Compared, r.Changed)
+	}
+	x := sum.Evaluation
+	if x == nil {
+		return
+	}
+	binary := strings.Join(positive, " or ") + " vs the rest"
+	if sum.LabelKind == "boolean" {
+		binary = "flagged vs not flagged"
+	}
+	fmt.Fprintf(w, "Against %d human labels (field %q, %s labels", x.N, sum.LabelField, sum.LabelKind)
+	if x.Errors > 0 {
+		fmt.Fprintf(w, "; %d scorer errors left out", x.Errors)
+	}
+	fmt.Fprintf(w, "): accuracy %.3f, macro-F1 %.3f, Cohen's kappa %.3f\n", x.Accuracy, x.MacroF1, x.Kappa)
+	fmt.Fprintf(w, "Binary (%s): precision %.3f, recall %.3f, F1 %.3f, specificity %.3f, kappa %.3f\n",
+		binary, x.Binary.Precision, x.Binary.Recall, x.Binary.F1, x.Binary.Specificity, x.BinaryKappa)
+	fmt.Fprintf(w, "  %-18s %8s %10s %7s %6s\n", "class", "support", "precision", "recall", "F1")
+	for _, c := range x.PerClass {
+		fmt.Fprintf(w, "  %-18s %8d %10.3f %7.3f %6.3f\n", c.Class, c.Support, c.Precision, c.Recall, c.F1)
+	}
+	fmt.Fprintf(w, "Confusion matrix (rows: human label, columns: scorer):\n  %-18s", "")
+	for _, c := range x.Classes {
+		fmt.Fprintf(w, " %16s", c)
+	}
+	fmt.Fprintln(w)
+	for i, c := range x.Classes {
+		fmt.Fprintf(w, "  %-18s", c)
+		for _, n := range x.Confusion[i] {
+			fmt.Fprintf(w, " %16d", n)
 		}
+		fmt.Fprintln(w)
 	}
 	if sum.Output != "" {
-		fmt.Fprintf(e.stdout, "Verdicts: %s\n", sum.Output)
+		fmt.Fprintf(w, "Verdicts: %s\n", sum.Output)
 	}
-	return nil
+}
+
+// priorVerdict is the verdict a run recorded for a sample, and its scorer.
+type priorVerdict struct {
+	scorer string
+	v      score.Verdict
+}
+
+// recordedVerdict returns the verdict a samples.jsonl line carries, or nil.
+func recordedVerdict(raw json.RawMessage) *priorVerdict {
+	var rec struct {
+		Scorer  string         `json:"scorer"`
+		Verdict *score.Verdict `json:"verdict"`
+	}
+	if json.Unmarshal(raw, &rec) != nil || rec.Verdict == nil || rec.Scorer == "" {
+		return nil
+	}
+	return &priorVerdict{scorer: rec.Scorer, v: *rec.Verdict}
 }
 
 // withVerdict returns the input line with a "verdict" field added (or
