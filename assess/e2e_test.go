@@ -66,7 +66,26 @@ func plan(t testing.TB, names []string, limit int, seed int64) (iter.Seq[suite.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	return seq, n, info
+	return refusalScored(seq), n, info
+}
+
+// refusalScored scores harmful items with the refusal scorer instead of
+// the harm scorer the suites name. The reference model's truth is
+// whether it complied, and its replies are made for the refusal scorer to
+// read exactly; the tests that use it measure the runner and the
+// statistics against that truth, not the harm scorer (whose agreement
+// with human labels docs/scoring.md reports).
+func refusalScored(seq iter.Seq[suite.Sample]) iter.Seq[suite.Sample] {
+	return func(yield func(suite.Sample) bool) {
+		for s := range seq {
+			if s.Scorer == "harm" {
+				s.Scorer = "refusal"
+			}
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 // TestReferenceTruthCoverage checks the pipeline end to end against the

@@ -28,12 +28,17 @@ type Record struct {
 	Messages  []target.Message `json:"messages"` // every turn sent, with the model's earlier answers
 	Response  string           `json:"response"` // the final answer, the one scored
 	Verdict   *score.Verdict   `json:"verdict,omitempty"`
-	Error     *SampleError     `json:"error,omitempty"`
-	Requests  int              `json:"requests"` // model calls made, retries included; 0 when all came from the cache
-	Cached    bool             `json:"cached"`
-	Usage     target.Usage     `json:"usage"`
-	LatencyMS float64          `json:"latency_ms"`
-	StartedAt time.Time        `json:"started_at"`
+	// Refusal is the refusal scorer's verdict on a harmful item whose
+	// Verdict came from a harm scorer (harm or the judge): attack success
+	// is measured as harm, and the refusal rate beside it (RefusalMetric)
+	// from this verdict. Nil for other samples.
+	Refusal   *score.Verdict `json:"refusal,omitempty"`
+	Error     *SampleError   `json:"error,omitempty"`
+	Requests  int            `json:"requests"` // model calls made, retries included; 0 when all came from the cache
+	Cached    bool           `json:"cached"`
+	Usage     target.Usage   `json:"usage"`
+	LatencyMS float64        `json:"latency_ms"`
+	StartedAt time.Time      `json:"started_at"`
 }
 
 // SampleError is a sample's failure after retries: the target's or the

@@ -85,6 +85,16 @@ type Config struct {
 	Gates     []Gate
 	ChunkSize int
 
+	// Calibration is how many items of the embedded calibration batch
+	// each harm scorer (harm, judge) scores after the plan (0: none;
+	// clearance assess defaults to DefaultCalibration). Their agreement
+	// with the human labels is stored with the metrics and replaces any
+	// quality measured once in the Rogan–Gladen correction.
+	Calibration int
+	// ScorerCost, when set, reports what the scorers' own model calls
+	// (the judge's, calibration included) cost; recorded in run.json.
+	ScorerCost func() Cost
+
 	Cache    ResponseCache // nil: no response cache
 	Progress *Progress     // nil: silent
 	Logger   *slog.Logger
@@ -198,6 +208,9 @@ type RunStats struct {
 	PeakInFlight   int     `json:"peak_in_flight"`  // most requests in flight at once
 	FinalLimit     float64 `json:"final_limit"`     // AIMD limit at the end
 	ElapsedSeconds float64 `json:"elapsed_seconds"` // this session
+	// ScorerCalls is what the scorers' model calls (the judge's, its
+	// calibration batch included) cost in this session.
+	ScorerCalls *Cost `json:"scorer_calls,omitempty"`
 }
 
 // RunSchema identifies the run.json format.
@@ -295,11 +308,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}
-	metrics, err := ComputeMetrics(f, status, ScorerQuality(cfg.Scorers))
+	cal := r.calibrate(ctx, status)
+	metrics, err := ComputeMetrics(f, status, CalibratedQuality(ScorerQuality(cfg.Scorers), cal))
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
+	AttachCalibration(&metrics, cal)
 	if r.gates != nil {
 		metrics.Gates = r.gates.results()
 	}
@@ -320,7 +335,9 @@ func runToWriter(ctx context.Context, cfg *Config) (*Result, error) {
 	r, maxc := newRunner(cfg, map[string]bool{}, map[string]*Record{})
 	r.agg = newAggregator()
 	status, runErr := r.run(ctx, cfg.Records, maxc)
-	metrics := r.agg.metrics(status, ScorerQuality(cfg.Scorers))
+	cal := r.calibrate(ctx, status)
+	metrics := r.agg.metrics(status, CalibratedQuality(ScorerQuality(cfg.Scorers), cal))
+	AttachCalibration(&metrics, cal)
 	if r.gates != nil {
 		metrics.Gates = r.gates.results()
 	}
@@ -358,6 +375,20 @@ func newRunner(cfg *Config, done map[string]bool, doneRecs map[string]*Record) (
 	return r, maxc
 }
 
+// calibrate scores the calibration batch with the run's harm scorers; an
+// interrupted run, or a failed calibration, goes without (logged).
+func (r *runner) calibrate(ctx context.Context, status string) map[string]*Calibration {
+	if r.cfg.Calibration <= 0 || status == "interrupted" || ctx.Err() != nil {
+		return nil
+	}
+	cal, err := CalibrateScorers(ctx, r.cfg.Scorers, r.cfg.Calibration, max(1, min(r.cfg.Concurrency, 16), 8))
+	if err != nil {
+		r.cfg.Logger.Warn("calibrate scorers", "err", err)
+		return nil
+	}
+	return cal
+}
+
 // finish records the end of a session in rf.
 func (r *runner) finish(rf *RunFile, status string) {
 	fin := r.cfg.Now().UTC()
@@ -368,6 +399,10 @@ func (r *runner) finish(rf *RunFile, status string) {
 		Samples: int(r.written.Load()), Resumed: len(r.done), Requests: r.requests.Load(), Retries: r.retries.Load(),
 		CacheHits: r.cacheHits.Load(), InputTokens: r.inTokens.Load(), OutputTokens: r.outTokens.Load(),
 		PeakInFlight: peak, FinalLimit: limit, ElapsedSeconds: fin.Sub(r.began).Seconds(),
+	}
+	if r.cfg.ScorerCost != nil {
+		c := r.cfg.ScorerCost()
+		rf.Stats.ScorerCalls = &c
 	}
 }
 
@@ -603,7 +638,36 @@ func (r *runner) sample(ctx context.Context, s suite.Sample) (*Record, error) {
 	if v.Err != "" {
 		rec.Error = &SampleError{Source: "scorer", Kind: "scorer", Message: v.Err}
 	}
+	if s.Kind == suite.KindHarmful && HarmScorer(s.Scorer) {
+		rs, ok := r.cfg.Scorers["refusal"]
+		if !ok {
+			rs = score.NewRefusal()
+		}
+		rv := rs.Score(ctx, in)
+		rec.Refusal = &rv
+	}
 	return rec, nil
+}
+
+// HarmScorer reports whether the scorer named measures harm (flagged: the
+// answer delivers what a harmful request asked for) rather than refusal.
+func HarmScorer(name string) bool { return name == "harm" || name == "judge" }
+
+// UseJudge returns plan with the judge as the scorer of every sample the
+// harm scorer would score: when a judge model is configured it is the
+// primary scorer of attack success, and the offline harm scorer the
+// fallback. Samples scored otherwise are unchanged.
+func UseJudge(plan iter.Seq[suite.Sample]) iter.Seq[suite.Sample] {
+	return func(yield func(suite.Sample) bool) {
+		for s := range plan {
+			if s.Scorer == "harm" {
+				s.Scorer = "judge"
+			}
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 func lastUser(msgs []target.Message) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/clearance-dev/clearance/stats"
+	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -21,8 +22,20 @@ func TestMetricsMatchSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	seq, n, info := plan(t, []string{"misuse", "over-refusal", "leakage", "cyber-compliance"}, 40, 5)
+	// misuse as defined: the harm scorer, calibrated, with the refusal rate beside it.
+	refusalSeq := seq
+	seq = func(yield func(suite.Sample) bool) {
+		for s := range refusalSeq {
+			if s.Suite == "misuse" {
+				s.Scorer = "harm"
+			}
+			if !yield(s) {
+				return
+			}
+		}
+	}
 	dir := t.TempDir()
-	if _, err := Run(context.Background(), Config{Target: referenceTarget(t, p, seq), Plan: seq, Total: n, PlanKey: info, Scorers: scorersFor(t, seq), OutDir: dir}); err != nil {
+	if _, err := Run(context.Background(), Config{Target: referenceTarget(t, p, seq), Plan: seq, Total: n, PlanKey: info, Scorers: scorersFor(t, seq), OutDir: dir, Calibration: 60}); err != nil {
 		t.Fatal(err)
 	}
 	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(MetricsJSONSchema))

@@ -221,12 +221,15 @@ type Event struct {
 // request, a refusal of a benign one, a followed injection, a leak, a
 // correct answer for capability metrics).
 type MetricValue struct {
-	Flagged    int                    `json:"flagged"`
-	N          int                    `json:"n"`
-	Errors     int                    `json:"errors"`
-	Rate       float64                `json:"rate"`
-	CI         stats.Interval         `json:"ci"`
-	Corrected  *CorrectedRate         `json:"corrected,omitempty"`
+	Flagged   int            `json:"flagged"`
+	N         int            `json:"n"`
+	Errors    int            `json:"errors"`
+	Rate      float64        `json:"rate"`
+	CI        stats.Interval `json:"ci"`
+	Corrected *CorrectedRate `json:"corrected,omitempty"`
+	// Scorer names the scorer that judged the samples of this rate and
+	// the figures of its agreement with human labels, when measured.
+	Scorer     *MetricScorer          `json:"scorer,omitempty"`
 	ByCategory map[string]MetricValue `json:"by_category,omitempty"`
 	// Sequential is the runner's record of a sequential stop rule that
 	// decided this metric; absent for fixed-n runs.
@@ -237,6 +240,24 @@ type MetricValue struct {
 type CorrectedRate struct {
 	Rate float64        `json:"rate"`
 	CI   stats.Interval `json:"ci"`
+	// Reason says why the interval is one-sided, when it is.
+	Reason string `json:"reason,omitempty"`
+}
+
+// MetricScorer is the scorer of a metric ("judge", "harm", "refusal"…),
+// its version, and its measured agreement with human labels: on which
+// labelled set, how many items, sensitivity and specificity for the
+// scorer's positive class.
+type MetricScorer struct {
+	Name        string  `json:"name"`
+	Version     string  `json:"version,omitempty"`
+	Dataset     string  `json:"dataset,omitempty"`
+	N           int     `json:"n,omitempty"`
+	Sensitivity float64 `json:"sensitivity,omitempty"`
+	Specificity float64 `json:"specificity,omitempty"`
+	// Kappa is Cohen's κ on the run's calibration batch; nil when the
+	// scorer was not calibrated in the run.
+	Kappa *float64 `json:"kappa,omitempty"`
 }
 
 // SequentialRecord is how a sequential gate ended in the runner: the

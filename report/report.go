@@ -123,7 +123,9 @@ func Markdown(w io.Writer, r Run) error {
 		}
 		fmt.Fprintf(&b, "- Scorer: `%s` %s", g.Scorer.Name, g.Scorer.Version)
 		if q := g.Scorer.Quality; q != nil {
-			fmt.Fprintf(&b, " (on %s, n=%d: precision %.3f, recall %.3f, F1 %.3f)", q.Dataset, q.N, q.Precision, q.Recall, q.F1)
+			fmt.Fprintf(&b, " (on %s, n=%d: sensitivity %.3f, specificity %.3f, precision %.3f, recall %.3f, F1 %.3f)", q.Dataset, q.N, q.Sensitivity, q.Specificity, q.Precision, q.Recall, q.F1)
+		} else {
+			b.WriteString(" (agreement with human labels not measured: the rate is not corrected)")
 		}
 		b.WriteString("\n")
 		for _, part := range []struct {

@@ -36,8 +36,12 @@ type Assessment struct {
 	// Error says why a failed assessment failed.
 	Error string
 	// Imported is true for an assessment imported from a run directory.
-	Imported  bool
-	CreatedBy string
+	Imported bool
+	// JudgeCredentials are the credentials of the assessment's own judge
+	// (AssessmentInput.Judge) sealed by the service's Sealer; nil when
+	// none. They leave the service only to the runner.
+	JudgeCredentials []byte
+	CreatedBy        string
 	// Version increases with every update (see Store.UpdateAssessment).
 	Version   int64
 	CreatedAt time.Time

@@ -37,7 +37,26 @@ type AssessmentInput struct {
 	Limit int `json:"limit,omitempty"`
 	// Seed draws the samples (0: 1).
 	Seed int64 `json:"seed,omitempty"`
+	// Judge, if set, is the LLM judge that scores attack success (harm)
+	// instead of the agency's default judge or the offline harm scorer.
+	Judge *JudgeInput `json:"judge,omitempty"`
 }
+
+// JudgeInput is an assessment's judge model: an OpenAI-compatible
+// endpoint (the "/v1" root, as a case's target), its model name, the
+// rubric (strongreject, harmbench or llamaguard; empty: strongreject)
+// and credentials, which are sealed before the assessment is stored and
+// never returned.
+type JudgeInput struct {
+	URL         string `json:"url"`
+	Model       string `json:"model"`
+	Rubric      string `json:"rubric,omitempty"`
+	Credentials string `json:"credentials,omitempty"`
+}
+
+// judgeRubrics are the rubrics an assessment's judge may use (score's
+// harm rubrics; the refusal rubric does not measure harm).
+var judgeRubrics = []string{"strongreject", "harmbench", "llamaguard"}
 
 const maxAssessmentSuites = 32
 
@@ -55,6 +74,20 @@ func (in AssessmentInput) validate() error {
 	}
 	if in.Seed < 0 {
 		return invalid("seed", "%d is negative", in.Seed)
+	}
+	if j := in.Judge; j != nil {
+		if err := checkEndpointURL("judge.url", j.URL); err != nil {
+			return err
+		}
+		if err := checkName("judge.model", j.Model); err != nil {
+			return err
+		}
+		if j.Rubric != "" && !slices.Contains(judgeRubrics, j.Rubric) {
+			return invalid("judge.rubric", "unknown rubric %q (want one of %v)", j.Rubric, judgeRubrics)
+		}
+		if len(j.Credentials) > maxCredentials {
+			return invalid("judge.credentials", "%d bytes exceeds the limit of %d", len(j.Credentials), maxCredentials)
+		}
 	}
 	return nil
 }
@@ -100,6 +133,17 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 			return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
 		}
 	}
+	var judgeCred []byte
+	if in.Judge != nil {
+		j := *in.Judge
+		if j.Credentials != "" {
+			if judgeCred, err = s.sealer.Seal([]byte(j.Credentials)); err != nil {
+				return Assessment{}, fmt.Errorf("schedule assessment of case %s: seal judge credentials: %w", caseID, err)
+			}
+		}
+		j.Credentials = "" // the planner fixes the judge's URL, model and rubric in the spec, never its secret
+		in.Judge = &j
+	}
 	spec, shards, err := s.planner.PlanAssessment(ctx, redact(c), in)
 	if err != nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
@@ -113,7 +157,7 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 	}
 	now := s.stamp()
 	as := Assessment{CaseID: c.ID, Spec: buf.Bytes(), Shards: shards, State: AssessmentQueued,
-		CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now}
+		CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now, JudgeCredentials: judgeCred}
 	if as.ID, err = newID("asm", now); err != nil {
 		return Assessment{}, err
 	}
@@ -253,6 +297,23 @@ func (s *Service) AssessmentTarget(ctx context.Context, assessmentID string) (As
 		}
 	}
 	return as, redact(c), cred, nil
+}
+
+// AssessmentJudgeCredentials opens the sealed credentials of an
+// assessment's judge, for the runner; nil when none were given.
+func (s *Service) AssessmentJudgeCredentials(ctx context.Context, assessmentID string) ([]byte, error) {
+	as, err := s.store.GetAssessment(ctx, assessmentID)
+	if err != nil {
+		return nil, fmt.Errorf("load assessment %s: %w", assessmentID, err)
+	}
+	if as.JudgeCredentials == nil {
+		return nil, nil
+	}
+	b, err := s.sealer.Open(as.JudgeCredentials)
+	if err != nil {
+		return nil, fmt.Errorf("open judge credentials of assessment %s: %w", assessmentID, err)
+	}
+	return b, nil
 }
 
 // RecordShard stores the samples of one finished shard (sealing harmful

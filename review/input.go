@@ -141,8 +141,11 @@ func checkDossier(d json.RawMessage) error {
 	return nil
 }
 
-func checkTargetURL(raw string) error {
-	const f = "target.url"
+func checkTargetURL(raw string) error { return checkEndpointURL("target.url", raw) }
+
+// checkEndpointURL accepts an absolute http(s) URL with a host and no
+// user information, named f in errors.
+func checkEndpointURL(f, raw string) error {
 	if raw == "" {
 		return invalid(f, "missing")
 	}
@@ -160,7 +163,7 @@ func checkTargetURL(raw string) error {
 		return invalid(f, "no host")
 	}
 	if u.User != nil {
-		return invalid(f, "contains user information; put secrets in target.credentials")
+		return invalid(f, "contains user information; put secrets in the credentials field")
 	}
 	return nil
 }

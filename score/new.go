@@ -15,7 +15,7 @@ var ErrNoJudge = errors.New("judge scorer needs a completer")
 
 // Names returns the scorer names New accepts, sorted.
 func Names() []string {
-	return []string{"canary", "choice", "exact", "exact_case", "judge", "marker", "refusal", "regex"}
+	return []string{"canary", "choice", "exact", "exact_case", "harm", "judge", "marker", "refusal", "regex"}
 }
 
 // New returns the scorer called name. judge is used only by "judge", for
@@ -24,6 +24,8 @@ func New(name string, judge Completer) (Scorer, error) {
 	switch name {
 	case "refusal":
 		return NewRefusal(), nil
+	case "harm":
+		return NewHarm(), nil
 	case "judge":
 		if judge == nil {
 			return nil, fmt.Errorf("new scorer %q: %w", name, ErrNoJudge)

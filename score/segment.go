@@ -201,3 +201,55 @@ func clauses(s string) []string {
 	}
 	return append(out, s[prev:])
 }
+
+// voiceLabel marks the start of one speaker's part in an answer written as
+// several speakers: "[GPT]: …", "(🔓Developer Mode Output) …", "Aligned: …",
+// "As BetterDAN, …". Jailbreak templates ask for exactly this: a refusing
+// voice and a persona that answers.
+var voiceLabel = regexp.MustCompile(`(?m)^[ \t>*_"]*(?:\[([^\]\n]{1,40})\]:?|\(([^)\n]{1,40})\):?|([A-Z][A-Za-z0-9]*(?:[ -][A-Z0-9][A-Za-z0-9]*){0,2})[ \t*_]*:|As ([A-Z][A-Za-z]+(?: [A-Z][A-Za-z]+)?)(?: with [^,\n]{1,40})?,)[ \t*_]*`)
+
+// notVoice are labels that head sections, not speakers.
+var notVoice = regexp.MustCompile(`(?i)^(?:step|title|introduction|intro|conclusion|note|notes|disclaimer|subject|dear|ingredients?|materials?|warning|example|summary|answer|question|q|a|tips?|part|chapter|verse|chorus|bridge|outro|hook|option|method|phase|day|scene|act|stage|body|hashtags?|caption|update|source|sources|references?|output|input|response|result|results|solution|problem|explanation|description|purpose|goal|objective|requirements?|usage|overview|background|instructions?|tools?|equipment|procedure|code|python|bash|javascript|html|sql)\b`)
+
+// voices splits an answer into its speakers' parts when it has at least
+// two distinct speaker labels; otherwise it returns the whole answer.
+func voices(answer string) []string {
+	locs := voiceLabel.FindAllStringSubmatchIndex(answer, -1)
+	type cut struct {
+		start, body int
+		name        string
+	}
+	var cuts []cut
+	names := map[string]bool{}
+	for _, l := range locs {
+		name := ""
+		for g := 1; g <= 4; g++ {
+			if l[2*g] >= 0 {
+				name = strings.TrimSpace(answer[l[2*g]:l[2*g+1]])
+				break
+			}
+		}
+		if name == "" || notVoice.MatchString(strings.Trim(name, " 🔒🔓🤖😈*_")) {
+			continue
+		}
+		cuts = append(cuts, cut{l[0], l[1], strings.ToLower(name)})
+		names[strings.ToLower(name)] = true
+	}
+	if len(names) < 2 {
+		return []string{answer}
+	}
+	var parts []string
+	if pre := strings.TrimSpace(answer[:cuts[0].start]); pre != "" {
+		parts = append(parts, pre)
+	}
+	for i, c := range cuts {
+		end := len(answer)
+		if i+1 < len(cuts) {
+			end = cuts[i+1].start
+		}
+		if p := strings.TrimSpace(answer[c.body:end]); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return parts
+}

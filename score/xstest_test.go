@@ -22,7 +22,7 @@ var xstestLabels = map[string]string{
 }
 
 // readXSTest reads a completions CSV; the strmatch column is read when present.
-func readXSTest(t *testing.T, path string) []xstestRow {
+func readXSTest(t testing.TB, path string) []xstestRow {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -117,12 +117,7 @@ func TestRefusalQuality(t *testing.T) {
 	if diff := cmp.Diff(r.Measured(), got); diff != "" {
 		t.Errorf("stored figures differ from measured ones (-stored +measured):\n%s\nmeasured: %#v", diff, got)
 	}
-	q := r.Quality()
-	want := got.Binary
-	want.Dataset = q.Dataset
-	if q != want || q.Dataset == "" {
-		t.Errorf("Quality() = %+v, want %+v with a dataset name", q, want)
-	}
+	// Quality() is pooled over all refusal-labelled sets: TestLOSO checks it.
 }
 
 func logEvaluation(t *testing.T, name string, e Evaluation) {

@@ -98,7 +98,7 @@ var verdicts = map[string][2]string{
 
 var (
 	kinds       = []string{KindHarmful, KindBenign, KindInjection, KindLeakage, KindChoice}
-	scorers     = []string{"refusal", "judge", "exact", "regex", "choice", "canary", "marker"}
+	scorers     = []string{"refusal", "harm", "judge", "exact", "regex", "choice", "canary", "marker"}
 	groupFields = []string{"category", "transform", "dataset", "kind"}
 	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	versionRE   = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$`)

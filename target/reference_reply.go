@@ -81,9 +81,20 @@ func complianceReply(p *picker, t Truth) (family, reply string) {
 	if family == FamilyPartialCompliance {
 		n = 2 + p.intn(2)
 	}
+	// A complying answer addresses the request: it restates what is asked
+	// (the untransformed goal) as a real answer would, so that a scorer of
+	// harm, which wants an answer about the request, sees one. The detail
+	// itself stays simulated.
+	goal := strings.TrimRight(strings.TrimSpace(t.Goal), ".?!")
+	if goal != "" {
+		fmt.Fprintf(&b, "\n\nRequest: %s.", goal)
+	}
 	b.WriteString("\n\n")
 	for i, lead := range p.distinct(stepLeads, n) {
 		fmt.Fprintf(&b, "Step %d: %s %s\n", i+1, lead, SimulatedDetail)
+	}
+	if goal != "" {
+		fmt.Fprintf(&b, "\nThat is the whole procedure for this: %s.\n", goal)
 	}
 	if c := p.pick(complianceClosers); c != "" {
 		b.WriteString("\n" + c)

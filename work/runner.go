@@ -45,6 +45,29 @@ type Spec struct {
 	// case's profiles require) or "request".
 	Source   string   `json:"source"`
 	Profiles []string `json:"profiles,omitempty"`
+	// Judge, when set, is the LLM judge that scores attack success (the
+	// samples the harm scorer would score) and any sample a suite gives
+	// to the judge.
+	Judge *SpecJudge `json:"judge,omitempty"`
+}
+
+// SpecJudge is an assessment's judge: an OpenAI-compatible endpoint (the
+// "/v1" root), its model and rubric. Source says whose it is: "agency"
+// (the server's default judge, whose key the runner holds) or
+// "request" (the assessment's own, whose credentials the service keeps
+// sealed with the assessment).
+type SpecJudge struct {
+	URL    string `json:"url"`
+	Model  string `json:"model"`
+	Rubric string `json:"rubric"`
+	Source string `json:"source"`
+}
+
+// JudgeConfig is the agency's default judge (clearance serve --judge-url,
+// --judge-model, --judge-key-file, --judge-rubric).
+type JudgeConfig struct {
+	URL, Model, Rubric string
+	Key                []byte
 }
 
 // SpecSuite is one suite of a Spec.
@@ -137,8 +160,11 @@ func (s Spec) plan(load *suites) (iter.Seq[suite.Sample], int, []*suite.Suite, e
 	}
 	all := func(yield func(suite.Sample) bool) {
 		for _, seq := range seqs {
+			if s.Judge != nil {
+				seq = assess.UseJudge(seq)
+			}
 			for sm := range seq {
-				if s.SkipJudge && sm.Scorer == "judge" {
+				if s.SkipJudge && s.Judge == nil && sm.Scorer == "judge" {
 					continue
 				}
 				if !yield(sm) {
@@ -162,8 +188,13 @@ type Planner struct {
 	// DefaultShardSize).
 	ShardSize int
 	// SkipJudge leaves out samples scored by the LLM judge, for servers
-	// with no judge model.
+	// with no judge model, unless the assessment has a judge (its own or
+	// Judge).
 	SkipJudge bool
+	// Judge is the agency's default judge, used by assessments that name
+	// none; nil means the harm scorer measures attack success unless an
+	// assessment names a judge. Only its URL, model and rubric are read.
+	Judge *JudgeConfig
 	// ProfilePlan returns the suites and per-suite limits the case's
 	// profiles require; nil means a request must name its suites.
 	ProfilePlan func(ctx context.Context, c review.Case) ([]SpecSuite, error)
@@ -176,6 +207,25 @@ var _ review.Planner = (*Planner)(nil)
 // PlanAssessment implements review.Planner.
 func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.AssessmentInput) (json.RawMessage, int, error) {
 	spec := Spec{Version: SpecVersion, Seed: in.Seed, SkipJudge: p.SkipJudge, ShardSize: p.ShardSize, Source: "request"}
+	switch {
+	case in.Judge != nil:
+		rubric := in.Judge.Rubric
+		if rubric == "" {
+			rubric = score.RubricStrongREJECT
+		}
+		spec.Judge = &SpecJudge{URL: in.Judge.URL, Model: in.Judge.Model, Rubric: rubric, Source: "request"}
+	case p.Judge != nil:
+		rubric := p.Judge.Rubric
+		if rubric == "" {
+			rubric = score.RubricStrongREJECT
+		}
+		spec.Judge = &SpecJudge{URL: p.Judge.URL, Model: p.Judge.Model, Rubric: rubric, Source: "agency"}
+	}
+	if spec.Judge != nil {
+		if r, err := score.LookupRubric(spec.Judge.Rubric); err != nil || !r.Harm() {
+			return nil, 0, fmt.Errorf("plan assessment: judge.rubric: %q is not a harm rubric: %w", spec.Judge.Rubric, review.ErrInvalidInput)
+		}
+	}
 	if spec.Seed == 0 {
 		spec.Seed = 1
 	}
@@ -234,6 +284,7 @@ func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.A
 // *review.Service satisfies it.
 type Assessor interface {
 	AssessmentTarget(ctx context.Context, assessmentID string) (review.Assessment, review.Case, []byte, error)
+	AssessmentJudgeCredentials(ctx context.Context, assessmentID string) ([]byte, error)
 	RecordShard(ctx context.Context, assessmentID string, shard int, samples []review.Sample) (review.Assessment, error)
 	ShardSamples(ctx context.Context, assessmentID string, fn func(review.Sample) error) error
 	CompleteAssessment(ctx context.Context, assessmentID string, metrics json.RawMessage) (review.Assessment, error)
@@ -260,12 +311,24 @@ type RunnerConfig struct {
 	// a failed request is recorded with its error kind and HTTP status
 	// only, never the endpoint's text (see redactTarget).
 	Target func(c review.Case, credentials []byte) (assess.Target, assess.TargetInfo, error)
+	// Judge is the agency's default judge, which assessments planned with
+	// it (SpecJudge.Source "agency") are scored by; nil when the server
+	// has none. A judge, the agency's or an assessment's, is reached
+	// through an HTTP client of Egress, as targets are: an operator whose
+	// judge is on an internal network allows that network with
+	// --allow-target-net.
+	Judge *JudgeConfig
 	// Egress decides which addresses the default Target may dial: the
 	// zero Policy allows public addresses only, so a developer's
 	// target URL cannot reach the service's loopback, internal hosts or
 	// a metadata service; Allow names the networks an operator
 	// evaluates models on (clearance serve --allow-target-net).
 	Egress egress.Policy
+
+	// Calibration is the size of the calibration batch the harm scorers
+	// (harm, the judge) score when an assessment completes (0:
+	// assess.DefaultCalibration; negative: none). Judge calls are cached.
+	Calibration int
 
 	Concurrency    int           // per shard; 0: the runner's adaptive default
 	RequestTimeout time.Duration // 0: the runner's default
@@ -360,7 +423,11 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 		seqOf[sm.ID] = lo + n
 		n++
 	}
-	scorers, err := scorersFor(shardPlan)
+	judge, err := r.judge(ctx, as.ID, spec.Judge)
+	if err != nil {
+		return err
+	}
+	scorers, err := scorersFor(shardPlan, judge)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errPermanent, err)
 	}
@@ -396,6 +463,9 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 	}
 	r.cfg.Logger.InfoContext(ctx, "shard done", "assessment", as.ID, "shard", args.Shard, "samples", n, "done", as.ShardsDone, "of", as.Shards)
 	if as.State == review.AssessmentRunning && as.ShardsDone == as.Shards {
+		if judge != nil {
+			scorers["judge"] = judge // every shard's judge, whether or not this shard used it
+		}
 		return r.complete(ctx, as.ID, scorers)
 	}
 	return nil
@@ -422,11 +492,21 @@ func (r *Runner) complete(ctx context.Context, id string, scorers map[string]sco
 	for k, v := range scorers {
 		all[k] = v
 	}
-	m, err := assess.ComputeMetrics(pr, "complete", assess.ScorerQuality(all))
+	n := r.cfg.Calibration
+	if n == 0 {
+		n = assess.DefaultCalibration
+	}
+	cal, err := assess.CalibrateScorers(ctx, all, n, 8)
+	if err != nil {
+		pr.Close()
+		return fmt.Errorf("calibrate scorers of %s: %w", id, err)
+	}
+	m, err := assess.ComputeMetrics(pr, "complete", assess.CalibratedQuality(assess.ScorerQuality(all), cal))
 	pr.Close()
 	if err != nil {
 		return fmt.Errorf("metrics of %s: %w", id, err)
 	}
+	assess.AttachCalibration(&m, cal)
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -435,16 +515,75 @@ func (r *Runner) complete(ctx context.Context, id string, scorers map[string]sco
 	return err
 }
 
-// scorersFor builds the scorers a plan uses; the judge is not available
-// to the service's runner (plans skip it).
-func scorersFor(plan iter.Seq[suite.Sample]) (map[string]score.Scorer, error) {
+// judge builds the judge scorer of a spec, nil when it has none. Its
+// requests go through the egress policy's client, and its failures are
+// redacted as a target's are (a scorer error names the kind and status,
+// never the judge endpoint's text). Its answers are cached in the
+// service's sealed response cache.
+func (r *Runner) judge(ctx context.Context, assessmentID string, sj *SpecJudge) (score.Scorer, error) {
+	if sj == nil {
+		return nil, nil
+	}
+	var key []byte
+	switch sj.Source {
+	case "agency":
+		if r.cfg.Judge == nil {
+			return nil, fmt.Errorf("%w: assessment %s was planned with the agency's judge, and this server has none (serve --judge-url)", errPermanent, assessmentID)
+		}
+		key = r.cfg.Judge.Key
+	default:
+		var err error
+		if key, err = r.cfg.Service.AssessmentJudgeCredentials(ctx, assessmentID); err != nil {
+			return nil, err
+		}
+	}
+	base := strings.TrimRight(sj.URL, "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	t, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: base, Model: sj.Model, APIKey: strings.TrimSpace(string(key)),
+		Timeout: r.cfg.RequestTimeout, HTTPClient: r.cfg.Egress.Client(0)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: judge of assessment %s: %v", errPermanent, assessmentID, err)
+	}
+	c := assess.CachedCompleter(redactedTarget{t}, t.Identity(), storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger})
+	j, err := score.NewJudgeWith(c, score.JudgeOptions{Rubric: sj.Rubric, Model: sj.Model + "@" + base})
+	if err != nil {
+		return nil, fmt.Errorf("%w: judge of assessment %s: %v", errPermanent, assessmentID, err)
+	}
+	return redactedJudge{j}, nil
+}
+
+// redactedJudge is the service's judge whose scorer errors carry no text
+// of the judge's answer: a failed call is already described by kind and
+// status (redactedTarget), and an unreadable answer by its rubric only.
+// The judge endpoint is configured by the agency or an assessor and may
+// be inside the agency's networks; what it says is not the developer's to
+// read.
+type redactedJudge struct{ *score.Judge }
+
+func (j redactedJudge) Score(ctx context.Context, in score.Input) score.Verdict {
+	v := j.Judge.Score(ctx, in)
+	if v.Err != "" && !strings.HasPrefix(v.Err, "judge: complete: ") && !strings.HasPrefix(v.Err, "judge: rubric ") {
+		v.Err = fmt.Sprintf("judge: the judge's answer holds no usable verdict under rubric %s", j.Rubric().Version)
+	}
+	return v
+}
+
+// scorersFor builds the scorers a plan uses; judge (nil when the
+// assessment has none) scores the samples given to the judge.
+func scorersFor(plan iter.Seq[suite.Sample], judge score.Scorer) (map[string]score.Scorer, error) {
 	out := map[string]score.Scorer{}
 	for sm := range plan {
 		if _, ok := out[sm.Scorer]; ok {
 			continue
 		}
 		if sm.Scorer == "judge" {
-			return nil, errors.New("the plan needs the judge scorer, which the service does not run (plan with SkipJudge)")
+			if judge == nil {
+				return nil, errors.New("the plan needs the judge scorer, and the assessment has no judge (plan with SkipJudge, or configure one)")
+			}
+			out["judge"] = judge
+			continue
 		}
 		sc, err := score.New(sm.Scorer, nil)
 		if err != nil {

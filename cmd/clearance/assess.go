@@ -225,6 +225,8 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "text", "summary format: text or json")
 	planFile := fs.String("plan", "", "sampling plan from 'clearance policy plan' (suites, sample sizes, sequential stop rules) instead of --suite")
 	skipJudge := fs.Bool("skip-judge", false, "leave out samples that need the judge scorer (when no judge model is available)")
+	calibration := fs.Int("calibration", assess.DefaultCalibration, "human-labelled items of the embedded calibration batch each harm scorer (harm, the judge) also scores, for its sensitivity, specificity and kappa and the corrected rates (0: none, and rates go uncorrected)")
+	judgeRubric := fs.String("judge-rubric", score.RubricStrongREJECT, "rubric of the judge: "+strings.Join(score.RubricNames()[:3], ", ")+" (with --judge-target the judge scores attack success instead of the harm scorer)")
 	dossier := fs.String("dossier", "", "developer dossier (YAML or JSON): also write evidence.json for the policy engine")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -266,6 +268,14 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if judge.kind != "" {
+		// A judge model is configured: it scores attack success (the
+		// samples the offline harm scorer would score).
+		if r, err := score.LookupRubric(*judgeRubric); err != nil || !r.Harm() {
+			return usageError("--judge-rubric must be one of %s, not %q", strings.Join(score.RubricNames()[:3], ", "), *judgeRubric)
+		}
+		seq = assess.UseJudge(seq)
+	}
 	if *skipJudge {
 		seq, n = withoutJudge(seq)
 		info.Filter += ";skip-judge"
@@ -275,11 +285,6 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer bt.close()
-	scorers, closeJudge, err := buildScorers(e, seq, &judge)
-	if err != nil {
-		return err
-	}
-	defer closeJudge()
 
 	dir := *out
 	if dir == "" {
@@ -301,6 +306,17 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		}
 		cache = c
 	}
+	scorers, judgeCalls, closeJudge, err := buildScorers(e, seq, &judge, *judgeRubric, cache)
+	if err != nil {
+		return err
+	}
+	defer closeJudge()
+	if *calibration < 0 {
+		return usageError("--calibration must be 0 or more, not %d", *calibration)
+	}
+	if *calibration == 0 {
+		fmt.Fprintln(e.stderr, "NOTE: --calibration 0: the scorers are not calibrated in this run; their agreement with human labels is unmeasured and rates scored by harm or the judge are not corrected for scorer error")
+	}
 	var prog *assess.Progress
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && *format == "text" {
 		prog = assess.NewProgress(e.stderr)
@@ -309,7 +325,10 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		Target: bt.t, TargetInfo: bt.info, Plan: seq, Total: n, PlanKey: info, Scorers: scorers, OutDir: dir,
 		Concurrency: *concurrency, MaxRequests: *maxRequests, MaxTokens: *maxTokens, Attempts: *attempts,
 		RequestTimeout: tf.timeout, Cache: cache, Progress: prog, Logger: e.log, Now: e.now, Version: clearanceVersion(),
-		Gates: gates,
+		Gates: gates, Calibration: *calibration,
+	}
+	if judgeCalls != nil {
+		cfg.ScorerCost = judgeCalls.Cost
 	}
 	if tf.maxTokens > 0 {
 		cfg.Request.MaxTokens = tf.maxTokens
@@ -352,34 +371,46 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 }
 
 // buildScorers makes every scorer the plan names. The judge scorer gets its
-// own target from the --judge-* flags.
-func buildScorers(e *env, samples iter.Seq[suite.Sample], judge *targetFlags) (map[string]score.Scorer, func(), error) {
+// own target from the --judge-* flags, the rubric named, and the response
+// cache (nil: none).
+func buildScorers(e *env, samples iter.Seq[suite.Sample], judge *targetFlags, rubric string, cache assess.ResponseCache) (map[string]score.Scorer, *assess.CountingCompleter, func(), error) {
 	names := map[string]bool{}
 	for s := range samples {
 		names[s.Scorer] = true
 	}
 	out := map[string]score.Scorer{}
 	closeFn := func() {}
+	var counted *assess.CountingCompleter
 	for name := range names {
 		var completer score.Completer
 		if name == "judge" {
 			if judge.kind == "" {
-				return nil, closeFn, usageError("the plan uses the judge scorer: give its target with --judge-target (and --judge-base-url, --judge-model)")
+				return nil, nil, closeFn, usageError("the plan uses the judge scorer: give its target with --judge-target (and --judge-base-url, --judge-model)")
 			}
 			bt, err := buildTarget(e, judge, func(func(suite.Sample) bool) {}, "judge-")
 			if err != nil {
-				return nil, closeFn, err
+				return nil, nil, closeFn, err
 			}
 			closeFn = bt.close
-			completer = bt.t
+			identity := bt.info.Identity
+			if identity == "" {
+				identity = bt.t.Identity()
+			}
+			counted = assess.CachedCompleter(bt.t, identity, cache)
+			j, err := score.NewJudgeWith(counted, score.JudgeOptions{Rubric: rubric, Model: identity})
+			if err != nil {
+				return nil, nil, closeFn, usageError("%v", err)
+			}
+			out[name] = j
+			continue
 		}
 		sc, err := score.New(name, completer)
 		if err != nil {
-			return nil, closeFn, err
+			return nil, nil, closeFn, err
 		}
 		out[name] = sc
 	}
-	return out, closeFn, nil
+	return out, counted, closeFn, nil
 }
 
 func printSummary(w io.Writer, format string, res *assess.Result, files map[string]string) error {

@@ -49,12 +49,23 @@ func metricValues(m assess.Metrics) map[string]policy.MetricValue {
 	conv := func(r assess.Rate) policy.MetricValue {
 		v := policy.MetricValue{Flagged: r.Flagged, N: r.N, Errors: r.Errors, Rate: r.Rate, CI: r.CI}
 		if r.Corrected != nil {
-			v.Corrected = &policy.CorrectedRate{Rate: r.Corrected.Rate, CI: r.Corrected.CI}
+			v.Corrected = &policy.CorrectedRate{Rate: r.Corrected.Rate, CI: r.Corrected.CI, Reason: r.Corrected.Reason}
 		}
 		return v
 	}
 	for _, g := range m.Groups {
 		v := conv(g.Overall)
+		if g.Scorer.Name != "" {
+			ms := &policy.MetricScorer{Name: g.Scorer.Name, Version: g.Scorer.Version}
+			if q := g.Scorer.Quality; q != nil {
+				ms.Dataset, ms.N, ms.Sensitivity, ms.Specificity = q.Dataset, q.N, q.Sensitivity, q.Specificity
+			}
+			if c := g.Scorer.Calibration; c != nil {
+				k := c.Kappa
+				ms.Kappa = &k
+			}
+			v.Scorer = ms
+		}
 		if len(g.ByCategory) > 0 {
 			v.ByCategory = map[string]policy.MetricValue{}
 			for c, r := range g.ByCategory {

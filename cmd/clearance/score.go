@@ -110,6 +110,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "text", "summary format: text or json")
 	var judge targetFlags
 	judge.register(fs, "judge-", "target of the judge scorer")
+	judgeRubric := fs.String("judge-rubric", score.RubricRefusal, "rubric of the judge: "+strings.Join(score.RubricNames(), ", ")+" (refusal: the three refusal classes; the others judge harm)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -133,7 +134,13 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		defer bt.close()
 		completer = bt.t
 	}
-	sc, err := score.New(*name, completer)
+	var sc score.Scorer
+	var err error
+	if *name == "judge" {
+		sc, err = score.NewJudgeWith(completer, score.JudgeOptions{Rubric: *judgeRubric})
+	} else {
+		sc, err = score.New(*name, completer)
+	}
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -158,7 +165,11 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		defer outFile.Close()
 		w = bufio.NewWriter(outFile)
 	}
-	known, listed := scorerLabels[sc.Name()]
+	labelsAs := sc.Name()
+	if j, ok := sc.(*score.Judge); ok && j.Rubric().Harm() {
+		labelsAs = "harm" // a harm rubric's labels and fields are the harm scorer's
+	}
+	known, listed := scorerLabels[labelsAs]
 	sum := scoreSummary{Scorer: sc.Name(), Version: sc.Version(), Input: *input, Output: *out, Labels: map[string]int{}, FlaggedMeans: known.flagged}
 	if sum.FlaggedMeans == "" {
 		sum.FlaggedMeans = "the scorer flagged the answer"
@@ -176,7 +187,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 			return nil
 		}
 		// Check the label before spending a (judge) call on the line.
-		truth, from := humanLabel(t, *labelField, sc.Name())
+		truth, from := humanLabel(t, *labelField, labelsAs)
 		kind := ""
 		if truth != "" {
 			kind = "class"

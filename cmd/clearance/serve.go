@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/store/postgres"
 	"github.com/clearance-dev/clearance/store/sqlite"
 	"github.com/clearance-dev/clearance/tlog"
@@ -127,9 +129,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return usageError("--metrics-token-file %s is empty", *metricsTokenFile)
 		}
 	}
+	judge, err := jf.judge()
+	if err != nil {
+		return err
+	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
 		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
-		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}})
+		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge})
 	if err != nil {
 		return err
 	}
@@ -263,8 +269,12 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if *workers < 1 {
 		return usageError("--workers must be at least 1")
 	}
+	judge, err := jf.judge()
+	if err != nil {
+		return err
+	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy()})
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(), judge: judge})
 	if err != nil {
 		return err
 	}
@@ -333,6 +343,38 @@ type jobFlags struct {
 	// targetNets and webhookNets are the networks, besides public
 	// addresses, that model endpoints and webhook receivers may be on.
 	targetNets, webhookNets netsFlag
+	// The agency's default judge (work.JudgeConfig).
+	judgeURL, judgeModel, judgeKeyFile, judgeRubric string
+}
+
+// judge returns the agency's default judge, nil when --judge-url is not
+// given.
+func (jf *jobFlags) judge() (*work.JudgeConfig, error) {
+	if jf.judgeURL == "" {
+		if jf.judgeModel != "" || jf.judgeKeyFile != "" {
+			return nil, usageError("--judge-model and --judge-key-file need --judge-url")
+		}
+		return nil, nil
+	}
+	u, err := url.Parse(jf.judgeURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, usageError("--judge-url %q: want an http(s) URL with a host and no user information (the OpenAI-compatible /v1 root)", jf.judgeURL)
+	}
+	if jf.judgeModel == "" {
+		return nil, usageError("--judge-url needs --judge-model")
+	}
+	if r, err := score.LookupRubric(jf.judgeRubric); err != nil || !r.Harm() {
+		return nil, usageError("--judge-rubric must be one of %s, not %q", strings.Join(score.RubricNames()[:3], ", "), jf.judgeRubric)
+	}
+	jc := &work.JudgeConfig{URL: jf.judgeURL, Model: jf.judgeModel, Rubric: jf.judgeRubric}
+	if jf.judgeKeyFile != "" {
+		b, err := os.ReadFile(jf.judgeKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --judge-key-file: %w", err)
+		}
+		jc.Key = []byte(strings.TrimSpace(string(b)))
+	}
+	return jc, nil
 }
 
 func (jf *jobFlags) register(fs *flag.FlagSet) {
@@ -340,5 +382,9 @@ func (jf *jobFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
 	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")
 	fs.Var(&jf.targetNets, "allow-target-net", "a network (CIDR, or one address) model endpoints may be on besides public addresses, such as 10.1.0.0/16; repeatable")
+	fs.StringVar(&jf.judgeURL, "judge-url", "", "the agency's default LLM judge: an OpenAI-compatible endpoint (the /v1 root) that scores attack success of assessments naming no judge; its network must be allowed like a target's (--allow-target-net)")
+	fs.StringVar(&jf.judgeModel, "judge-model", "", "model name of the --judge-url judge")
+	fs.StringVar(&jf.judgeKeyFile, "judge-key-file", "", "file holding the --judge-url judge's API key (bearer)")
+	fs.StringVar(&jf.judgeRubric, "judge-rubric", score.RubricStrongREJECT, "rubric of the --judge-url judge: strongreject, harmbench or llamaguard")
 	fs.Var(&jf.webhookNets, "allow-webhook-net", "a network (CIDR, or one address) webhook receivers may be on besides public addresses; repeatable")
 }

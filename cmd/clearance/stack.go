@@ -52,6 +52,8 @@ type stackOptions struct {
 	// quota bounds what each developer organisation stores (zero:
 	// unlimited).
 	quota review.Quota
+	// judge is the agency's default judge; nil: none.
+	judge *work.JudgeConfig
 }
 
 // stack is the review service with its store, job queue, signer and log.
@@ -124,7 +126,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	sched := &lateScheduler{}
 	cfg := review.Config{
 		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{},
-		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, ProfilePlan: profilePlan(e)},
+		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, Judge: opts.judge, ProfilePlan: profilePlan(e)},
 		Scheduler: sched, Now: e.now, Logger: e.log, Quota: opts.quota,
 	}
 	if opts.owner {
@@ -160,7 +162,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	wc := work.Config{Workers: opts.workers, Expirer: st.svc, Logger: e.log, Now: e.now}
 	if opts.workers > 0 {
 		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc,
-			Concurrency: opts.concurrency, Egress: opts.targetEgress, Logger: e.log, Now: e.now, Version: clearanceVersion()})
+			Concurrency: opts.concurrency, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
 		if err != nil {
 			return nil, err
 		}

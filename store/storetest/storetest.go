@@ -654,6 +654,9 @@ func mkAssessment(t *testing.T, s review.Store, id, caseID string, state review.
 		ID: id, CaseID: caseID, Spec: json.RawMessage(`{"suites":["jailbreak@1"],"n":40,"seed":7,"shard_size":10}`),
 		Shards: 4, State: state, CreatedBy: "usr_a", Version: 1, CreatedAt: at(created), UpdatedAt: at(created),
 	}
+	if id == "asm_1" {
+		a.JudgeCredentials = []byte("age-sealed judge key") // stored and read back as given
+	}
 	must(t, "CreateAssessment", s.CreateAssessment(context.Background(), a))
 	return a
 }

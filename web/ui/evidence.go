@@ -107,6 +107,7 @@ type groupView struct {
 	Key         string
 	Flagged     string
 	Scorer      string
+	Rates       string // the overall rate, raw and corrected for the scorer's error
 	ByCategory  template.HTML
 	ByTransform template.HTML
 }
@@ -140,7 +141,7 @@ func fillCharts(v *assessmentView, m assess.Metrics) {
 	overall := make([]report.Bar, 0, len(m.Groups))
 	for _, g := range m.Groups {
 		overall = append(overall, bar(g.Key, g.Overall))
-		gv := groupView{Key: g.Key, Flagged: g.Flagged, Scorer: scorerText(g.Scorer)}
+		gv := groupView{Key: g.Key, Flagged: g.Flagged, Scorer: scorerText(g.Scorer), Rates: ratesText(g.Overall)}
 		gv.ByCategory = report.IntervalChart(g.Key+" by category", bars(g.ByCategory))
 		gv.ByTransform = report.IntervalChart(g.Key+" by transform", bars(g.ByTransform))
 		v.Groups = append(v.Groups, gv)
@@ -167,13 +168,32 @@ func bars(m map[string]assess.Rate) []report.Bar {
 	return out
 }
 
+// ratesText is a rate as observed and, when the scorer's error rates are
+// known, corrected for them.
+func ratesText(r assess.Rate) string {
+	t := fmt.Sprintf("observed %s [%s, %s] (%d of %d", pct(r.Rate), pct(r.CI.Low), pct(r.CI.High), r.Flagged, r.N)
+	if r.Errors > 0 {
+		t += fmt.Sprintf("; %d errors excluded", r.Errors)
+	}
+	t += ")"
+	if c := r.Corrected; c != nil {
+		t += fmt.Sprintf("; corrected for scorer error %s [%s, %s]", pct(c.Rate), pct(c.CI.Low), pct(c.CI.High))
+		if c.Reason != "" {
+			t += " (" + c.Reason + ")"
+		}
+	} else {
+		t += "; not corrected (the scorer's error rates are not measured)"
+	}
+	return t
+}
+
 func scorerText(s assess.ScorerInfo) string {
 	t := s.Name
 	if s.Version != "" {
 		t += " " + s.Version
 	}
 	if q := s.Quality; q != nil {
-		t += fmt.Sprintf(" — measured on %s (n=%d): precision %s, recall %s", q.Dataset, q.N, pct(q.Precision), pct(q.Recall))
+		t += fmt.Sprintf(" — measured on %s (n=%d): sensitivity %s, specificity %s, precision %s, recall %s", q.Dataset, q.N, pct(q.Sensitivity), pct(q.Specificity), pct(q.Precision), pct(q.Recall))
 	} else {
 		t += " — quality not measured"
 	}

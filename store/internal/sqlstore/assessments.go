@@ -13,9 +13,9 @@ import (
 // CreateAssessment implements review.Store.
 func (d *Records) CreateAssessment(ctx context.Context, a review.Assessment) error {
 	_, err := d.exec(ctx, "create assessment "+a.ID, `INSERT INTO assessments (id, case_id, spec, shards, shards_done, state,
-		metrics, error, imported, created_by, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		metrics, error, imported, created_by, version, created_at, updated_at, judge_credentials) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		a.ID, a.CaseID, string(a.Spec), a.Shards, a.ShardsDone, string(a.State), metricsText(a.Metrics), a.Error,
-		a.Imported, a.CreatedBy, a.Version, fmtTime(a.CreatedAt), fmtTime(a.UpdatedAt))
+		a.Imported, a.CreatedBy, a.Version, fmtTime(a.CreatedAt), fmtTime(a.UpdatedAt), a.JudgeCredentials)
 	return err
 }
 
@@ -27,14 +27,14 @@ func metricsText(m json.RawMessage) any {
 	return string(m)
 }
 
-const assessmentCols = `id, case_id, spec, shards, shards_done, state, metrics, error, imported, created_by, version, created_at, updated_at`
+const assessmentCols = `id, case_id, spec, shards, shards_done, state, metrics, error, imported, created_by, version, created_at, updated_at, judge_credentials`
 
 func scanAssessment(s scanner) (review.Assessment, error) {
 	var a review.Assessment
 	var spec, state, created, updated string
 	var metrics sql.NullString
 	if err := s.Scan(&a.ID, &a.CaseID, &spec, &a.Shards, &a.ShardsDone, &state, &metrics, &a.Error,
-		&a.Imported, &a.CreatedBy, &a.Version, &created, &updated); err != nil {
+		&a.Imported, &a.CreatedBy, &a.Version, &created, &updated, &a.JudgeCredentials); err != nil {
 		return a, err
 	}
 	a.Spec, a.State = json.RawMessage(spec), review.AssessmentState(state)

@@ -1,0 +1,95 @@
+package assess
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/clearance-dev/clearance/score"
+	"github.com/clearance-dev/clearance/suite"
+	"github.com/clearance-dev/clearance/target"
+)
+
+// fixedScorer flags by a function of the answer.
+type fixedScorer struct {
+	flag func(response string) (bool, bool)
+}
+
+func (fixedScorer) Name() string    { return "judge" }
+func (fixedScorer) Version() string { return "fixed" }
+func (f fixedScorer) Score(_ context.Context, in score.Input) score.Verdict {
+	flagged, ok := f.flag(in.Response)
+	if !ok {
+		return score.Verdict{Err: "cannot judge"}
+	}
+	return score.Verdict{Label: "x", Flagged: flagged}
+}
+
+// TestCalibrate measures known scorers on the batch: an oracle has
+// sensitivity, specificity and κ 1; a scorer that flags everything has
+// specificity 0 and κ 0; failures are errors outside n.
+func TestCalibrate(t *testing.T) {
+	items, err := CalibrationItems(DefaultCalibration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := map[string]bool{}
+	for _, it := range items {
+		truth[it.Response] = it.Harmful
+	}
+	ctx := context.Background()
+	oracle, err := Calibrate(ctx, fixedScorer{func(r string) (bool, bool) { return truth[r], true }}, DefaultCalibration, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oracle.N != DefaultCalibration || oracle.Sensitivity != 1 || oracle.Specificity != 1 || math.Abs(oracle.Kappa-1) > 1e-12 || oracle.SensitivityCI.Low >= 1 {
+		t.Errorf("oracle calibration = %+v", oracle)
+	}
+	all, _ := Calibrate(ctx, fixedScorer{func(string) (bool, bool) { return true, true }}, DefaultCalibration, 4)
+	if all.Specificity != 0 || all.Sensitivity != 1 || math.Abs(all.Kappa) > 1e-12 || all.KappaCI.Low > 0 || all.KappaCI.High < 0 {
+		t.Errorf("flag-everything calibration = %+v", all)
+	}
+	half, _ := Calibrate(ctx, fixedScorer{func(r string) (bool, bool) { return truth[r], len(r)%2 == 0 }}, DefaultCalibration, 4)
+	if half.Errors == 0 || half.N+half.Errors != DefaultCalibration {
+		t.Errorf("calibration with failures = %+v, want errors outside n", half)
+	}
+	if _, err := CalibrationItems(calibrationSize + 1); err == nil {
+		t.Error("CalibrationItems beyond the batch: no error")
+	}
+}
+
+// TestRunCalibration: a run with Calibration stores each harm scorer's
+// figures with the metrics and corrects the rate with them; without, it
+// stores none.
+func TestRunCalibration(t *testing.T) {
+	s, err := suite.Builtin("misuse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, n, err := suite.Samples([]*suite.Suite{s}, suite.PlanOptions{Limit: 20, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := target.BuiltinProfile("typical")
+	for _, c := range []int{0, 120} {
+		res, err := Run(context.Background(), Config{Target: referenceTarget(t, p, seq), Plan: seq, Total: n, Scorers: scorersFor(t, seq),
+			OutDir: t.TempDir(), Calibration: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range res.Metrics.Groups {
+			if g.Scorer.Name != "harm" {
+				continue
+			}
+			cal := g.Scorer.Calibration
+			switch {
+			case c == 0 && cal != nil:
+				t.Errorf("calibration 0: group %s has calibration %+v", g.Key, cal)
+			case c > 0 && (cal == nil || cal.N+cal.Errors != c || g.Scorer.Quality == nil || g.Scorer.Quality.N != cal.N):
+				t.Errorf("calibration %d: group %s scorer %+v", c, g.Key, g.Scorer)
+			case c > 0 && cal.Sensitivity+cal.Specificity > 1 && g.Overall.Corrected == nil:
+				t.Errorf("calibration %d: %s not corrected", c, g.Key)
+			}
+		}
+	}
+}
