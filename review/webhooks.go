@@ -103,26 +103,9 @@ func (s *Service) Webhooks(ctx context.Context, a Actor, orgID string, p Page) (
 // webhook are dropped, not held back. A developer naming another
 // organisation's webhook gets ErrNotFound.
 func (s *Service) DisableWebhook(ctx context.Context, a Actor, id string) error {
-	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
-		return forbidden("disable webhook", RoleDeveloper, RoleAdmin)
-	}
-	err := s.store.Tx(ctx, func(tx Store) error {
-		w, err := tx.GetWebhook(ctx, id)
-		if err != nil {
-			return err
-		}
-		if w.OrgID != a.Org.ID && !a.has(RoleAdmin) {
-			return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
-		}
-		if err := tx.DisableWebhook(ctx, id); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "webhook.disable", "", map[string]any{"webhook": id})
+	return s.setWebhook(ctx, a, id, "disable", func(tx Store, _ Webhook) (map[string]any, error) {
+		return map[string]any{"webhook": id}, tx.DisableWebhook(ctx, id)
 	})
-	if err != nil {
-		return fmt.Errorf("disable webhook %s: %w", id, err)
-	}
-	return nil
 }
 
 // EnableWebhook resumes deliveries to a webhook: it clears Disabled and
@@ -131,8 +114,17 @@ func (s *Service) DisableWebhook(ctx context.Context, a Actor, id string) error 
 // sent; those held back while it was paused are. Who may is as for
 // DisableWebhook; audited as webhook.enable.
 func (s *Service) EnableWebhook(ctx context.Context, a Actor, id string) error {
+	return s.setWebhook(ctx, a, id, "enable", func(tx Store, w Webhook) (map[string]any, error) {
+		return map[string]any{"webhook": id, "was_disabled": w.Disabled, "failures": w.Failures}, tx.EnableWebhook(ctx, id)
+	})
+}
+
+// setWebhook runs change on a webhook the actor may manage (a developer
+// their organisation's, an admin any) and audits it as webhook.VERB with
+// the details change returns, in one transaction.
+func (s *Service) setWebhook(ctx context.Context, a Actor, id, verb string, change func(Store, Webhook) (map[string]any, error)) error {
 	if !a.has(RoleDeveloper) && !a.has(RoleAdmin) {
-		return forbidden("enable webhook", RoleDeveloper, RoleAdmin)
+		return forbidden(verb+" webhook", RoleDeveloper, RoleAdmin)
 	}
 	err := s.store.Tx(ctx, func(tx Store) error {
 		w, err := tx.GetWebhook(ctx, id)
@@ -142,14 +134,14 @@ func (s *Service) EnableWebhook(ctx context.Context, a Actor, id string) error {
 		if w.OrgID != a.Org.ID && !a.has(RoleAdmin) {
 			return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
 		}
-		if err := tx.EnableWebhook(ctx, id); err != nil {
+		details, err := change(tx, w)
+		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "webhook.enable", "", map[string]any{"webhook": id,
-			"was_disabled": w.Disabled, "failures": w.Failures})
+		return s.audit(ctx, tx, a, "webhook."+verb, "", details)
 	})
 	if err != nil {
-		return fmt.Errorf("enable webhook %s: %w", id, err)
+		return fmt.Errorf("%s webhook %s: %w", verb, id, err)
 	}
 	return nil
 }

@@ -70,29 +70,7 @@ const loadTargetURL = "http://127.0.0.1:9/v1"
 func BenchmarkServiceAPI(b *testing.B) {
 	for _, store := range []string{"sqlite", "postgres"} {
 		b.Run(store, func(b *testing.B) {
-			sf := loadServiceFlags(b, store)
-			e, _ := quietEnv()
-			ctx := b.Context()
-			st, err := sf.openStack(ctx, e, loadStackOptions())
-			if err != nil {
-				b.Fatalf("open stack: %v", err)
-			}
-			b.Cleanup(st.Close)
-			srv, err := st.httpServer(e)
-			if err != nil {
-				b.Fatalf("http server: %v", err)
-			}
-			if err := st.start(ctx, false); err != nil {
-				b.Fatalf("start stack: %v", err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatalf("listen: %v", err)
-			}
-			go srv.Serve(ln)
-			b.Cleanup(func() { srv.Close() })
-			base := "http://" + ln.Addr().String()
-
+			base, st := startLoadServer(b, store)
 			token, ids := seedLoad(b, st.svc)
 			// Room for every client's keep-alive connection, whatever GOMAXPROCS.
 			tr := &http.Transport{MaxIdleConnsPerHost: 256}
@@ -184,6 +162,34 @@ func measureHTTP(b *testing.B, client *http.Client, want int, req func(i int) *h
 func percentileMS(sorted []time.Duration, p int) float64 {
 	i := max(0, (len(sorted)*p+99)/100-1)
 	return float64(sorted[i]) / float64(time.Millisecond)
+}
+
+// startLoadServer starts the serving stack on a fresh store ("sqlite" or
+// "postgres") behind the full HTTP server on a 127.0.0.1 listener, closed
+// when the benchmark ends, and returns its base URL and the stack.
+func startLoadServer(b *testing.B, store string) (string, *stack) {
+	sf := loadServiceFlags(b, store)
+	e, _ := quietEnv()
+	ctx := b.Context()
+	st, err := sf.openStack(ctx, e, loadStackOptions())
+	if err != nil {
+		b.Fatalf("open stack: %v", err)
+	}
+	b.Cleanup(st.Close)
+	srv, err := st.httpServer(e)
+	if err != nil {
+		b.Fatalf("http server: %v", err)
+	}
+	if err := st.start(ctx, false); err != nil {
+		b.Fatalf("start stack: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatalf("listen: %v", err)
+	}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String(), st
 }
 
 // loadStackOptions are the options of the benchmarks' serving stack:

@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -37,29 +36,7 @@ const (
 func BenchmarkServiceRate(b *testing.B) {
 	for _, store := range []string{"sqlite", "postgres"} {
 		b.Run(store, func(b *testing.B) {
-			sf := loadServiceFlags(b, store)
-			e, _ := quietEnv()
-			ctx := b.Context()
-			st, err := sf.openStack(ctx, e, loadStackOptions())
-			if err != nil {
-				b.Fatalf("open stack: %v", err)
-			}
-			b.Cleanup(st.Close)
-			srv, err := st.httpServer(e)
-			if err != nil {
-				b.Fatalf("http server: %v", err)
-			}
-			if err := st.start(ctx, false); err != nil {
-				b.Fatalf("start stack: %v", err)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatalf("listen: %v", err)
-			}
-			go srv.Serve(ln)
-			b.Cleanup(func() { srv.Close() })
-			base := "http://" + ln.Addr().String()
-
+			base, st := startLoadServer(b, store)
 			token, ids := seedLoad(b, st.svc)
 			tr := &http.Transport{MaxIdleConnsPerHost: 1024}
 			b.Cleanup(tr.CloseIdleConnections)
