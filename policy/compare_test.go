@@ -46,10 +46,10 @@ func TestCompareGolden(t *testing.T) {
 	}{
 		"eu-ai-act-gpai-sr":  {true, ClearedWithConditions},
 		"ca-sb-53":           {false, NotApplicable},
-		"ny-raise":           {false, NotApplicable},
+		"ny-raise":           {false, NotInForce}, // amended Act in force from 2027-01-01
 		"cn-tc260-003":       {true, Hold},
 		"us-eo-14409":        {true, WindowExpired},
-		"us-2026-draft":      {false, NotApplicable},
+		"us-2026-draft":      {true, Hold}, // designations.us_draft_covered undeclared: undetermined
 		"us-eo-14110":        {false, NotApplicable},
 		"frontier-framework": {true, Cleared},
 		"rand-sl":            {true, Cleared},
@@ -86,7 +86,7 @@ func TestCompareGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range list.Results {
-		for _, k := range []string{"profile", "applicable", "tier", "outcome", "profileDigest"} {
+		for _, k := range []string{"profile", "applicable", "applicability", "inForce", "tier", "outcome", "profileDigest"} {
 			if _, ok := r[k]; !ok {
 				t.Errorf("result %v lacks %q", r["profile"], k)
 			}

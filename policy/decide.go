@@ -17,6 +17,37 @@ import (
 // date (AsOf): clocks and due dates cannot be computed without one.
 var ErrNoDate = errors.New("evidence has no evaluation date (as_of)")
 
+// Applicability values of a Result.
+const (
+	ApplicabilityYes          = "yes"
+	ApplicabilityNo           = "no"
+	ApplicabilityUndetermined = "undetermined"
+)
+
+// ErrUndetermined is returned (wrapped) when a decision would clear a
+// profile whose applicability or tier turns on facts the dossier lacks.
+var ErrUndetermined = errors.New("profile undetermined: facts needed")
+
+// CheckClearable returns an error wrapping ErrUndetermined, naming the
+// facts needed, when the result cannot be cleared: its applicability or
+// tier turns on facts the dossier does not declare. The outcome o is what
+// a decider proposes for the profile; only clearing outcomes (cleared,
+// cleared with conditions, notify only) are refused.
+func (r *Result) CheckClearable(o Outcome) error {
+	if len(r.UndeterminedFacts) == 0 || !r.InForce {
+		return nil
+	}
+	switch o {
+	case Cleared, ClearedWithConditions, NotifyOnly:
+		return fmt.Errorf("profile %s cannot be %s: %w: %s", r.Profile, o, ErrUndetermined, strings.Join(r.UndeterminedFacts, ", "))
+	}
+	return nil
+}
+
+func notInForceRationale(why string, asOf time.Time) string {
+	return why + " (evaluated as of " + asOf.UTC().Format(time.DateOnly) + ")"
+}
+
 // Decision is the judgement of one evidence under one or more profiles.
 // JSON fields are lowerCamelCase (it is the signed predicate); times are
 // RFC 3339 UTC.
@@ -28,18 +59,37 @@ type Decision struct {
 
 // Result is one profile's verdict.
 type Result struct {
-	Profile        string   `json:"profile"`
-	Title          string   `json:"title"`
-	ProfileVersion string   `json:"profileVersion"`
-	Status         string   `json:"status"` // the profile's legal status: in_force, draft, …
-	ProfileDigest  string   `json:"profileDigest"`
-	Applicable     bool     `json:"applicable"`
-	Why            []Reason `json:"why"`
-	MissingFacts   []string `json:"missingFacts,omitempty"`
-	Tier           string   `json:"tier"`
-	Outcome        Outcome  `json:"outcome"`
-	Rule           string   `json:"rule,omitempty"`
-	Rationale      string   `json:"rationale,omitempty"`
+	Profile        string `json:"profile"`
+	Title          string `json:"title"`
+	ProfileVersion string `json:"profileVersion"`
+	Status         string `json:"status"` // the profile's legal status: in_force, draft, …
+	ProfileDigest  string `json:"profileDigest"`
+	Applicable     bool   `json:"applicable"`
+	// Applicability is three-valued: yes, no, or undetermined (it turns
+	// on facts the dossier does not declare, listed in
+	// UndeterminedFacts). Applicable is true for yes and undetermined
+	// (fail closed), and false when the profile is not in force.
+	Applicability     string   `json:"applicability"`
+	UndeterminedFacts []string `json:"undeterminedFacts,omitempty"`
+	// InForce says whether the profile's rules apply on the evaluation
+	// date; InForceFrom and InForceUntil are the profile's dates.
+	InForce      bool   `json:"inForce"`
+	InForceFrom  string `json:"inForceFrom,omitempty"`
+	InForceUntil string `json:"inForceUntil,omitempty"`
+	// InForceNote says it in words: "in force since 2026-01-01", "not in
+	// force until 2027-01-01", "repealed on 2025-01-20"; empty when the
+	// profile records no dates.
+	InForceNote  string   `json:"inForceNote,omitempty"`
+	Why          []Reason `json:"why"`
+	MissingFacts []string `json:"missingFacts,omitempty"`
+	Tier         string   `json:"tier"`
+	Outcome      Outcome  `json:"outcome"`
+	Rule         string   `json:"rule,omitempty"`
+	Rationale    string   `json:"rationale,omitempty"`
+	// Explanation is the outcome in plain words a reader can check: the
+	// regime, what it asks, the criteria that failed with observed
+	// against required, the conditions and the facts needed (see explain).
+	Explanation string `json:"explanation,omitempty"`
 
 	Criteria       []Criterion     `json:"criteria,omitempty"`
 	FailedCriteria []Criterion     `json:"failedCriteria,omitempty"`
@@ -54,10 +104,12 @@ type Result struct {
 
 // Reason is one applicability clause and whether it held.
 type Reason struct {
-	Clause     string         `json:"clause"` // "any.compute", "all.eu-market", "exemptions.…", "notes.…"
-	Holds      bool           `json:"holds"`
-	Text       string         `json:"text"`
-	Provenance []UsedConstant `json:"provenance,omitempty"`
+	Clause string `json:"clause"` // "any.compute", "all.eu-market", "exemptions.…", "notes.…"
+	Holds  bool   `json:"holds"`
+	// Undetermined: the clause turns on facts the dossier lacks.
+	Undetermined bool           `json:"undetermined,omitempty"`
+	Text         string         `json:"text"`
+	Provenance   []UsedConstant `json:"provenance,omitempty"`
 }
 
 // UsedConstant is a constant as used in an output, with its provenance.
@@ -73,20 +125,22 @@ type UsedConstant struct {
 // threshold), insufficient (fewer samples than required), missing (no
 // metric or document), pending (not yet due).
 type Criterion struct {
-	ID         string         `json:"id"`
-	Kind       string         `json:"kind"` // evaluation, artifact, safeguard
-	Title      string         `json:"title"`
-	Status     string         `json:"status"`
-	Suite      string         `json:"suite,omitempty"`
-	Metric     string         `json:"metric,omitempty"`
-	Category   string         `json:"category,omitempty"`
-	Observed   *Observed      `json:"observed,omitempty"`
-	Required   string         `json:"required"`
-	Threshold  *float64       `json:"threshold,omitempty"`
-	Direction  string         `json:"direction,omitempty"`
-	MinN       int            `json:"minN,omitempty"`
-	Judge      string         `json:"judge,omitempty"`
-	Judgement  string         `json:"judgement"`
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"` // evaluation, artifact, safeguard
+	Title     string    `json:"title"`
+	Status    string    `json:"status"`
+	Suite     string    `json:"suite,omitempty"`
+	Metric    string    `json:"metric,omitempty"`
+	Category  string    `json:"category,omitempty"`
+	Observed  *Observed `json:"observed,omitempty"`
+	Required  string    `json:"required"`
+	Threshold *float64  `json:"threshold,omitempty"`
+	Direction string    `json:"direction,omitempty"`
+	MinN      int       `json:"minN,omitempty"`
+	Judge     string    `json:"judge,omitempty"`
+	Judgement string    `json:"judgement"`
+	// Scorer is the scorer of the judged metric, when the evidence names it.
+	Scorer     *MetricScorer  `json:"scorer,omitempty"`
 	Due        string         `json:"due,omitempty"`
 	Cite       string         `json:"cite,omitempty"`
 	Provenance []UsedConstant `json:"provenance,omitempty"`
@@ -244,6 +298,7 @@ func (d *decider) result(p *Profile, depth int) *Result {
 		return r
 	}
 	r := d.evaluate(p, depth)
+	r.Explanation = explain(p, r)
 	d.done[p.ID] = r
 	return r
 }
@@ -298,30 +353,59 @@ func (d *decider) evaluate(p *Profile, depth int) *Result {
 	}
 	act["bound"] = bound
 
-	// Applicability.
-	applicable := true
+	// Applicability, three-valued: a clause that turns on facts the
+	// dossier does not declare is undetermined (Kleene logic: any of the
+	// Any clauses, and all of the All clauses, and none of the
+	// exemptions).
+	applicable := triYes
+	undetermined := map[string]bool{}
+	and := func(v tri) {
+		switch {
+		case applicable == triNo || v == triNo:
+			applicable = triNo
+		case v == triUnknown:
+			applicable = triUnknown
+		}
+	}
 	if a := p.Applicability; a != nil {
-		clause := func(sec string, k Clause, prg *program) (bool, bool) {
+		clause := func(sec string, k Clause, prg *program) (tri, []string) {
 			if prg == nil {
-				return false, false
+				return triNo, nil
 			}
 			noteFacts(prg)
-			ok, err := prg.evalBool(act)
+			v, facts, err := prg.evalTri(act, ev.Known)
 			if err != nil {
 				fail("applicability."+sec+"["+k.ID+"]", err)
-				return false, false
+				return triNo, nil
 			}
-			return ok, true
+			return v, facts
 		}
-		anyHit := len(a.Any) == 0
+		needs := func(facts []string) string { return " (needs " + strings.Join(facts, ", ") + ")" }
+		anyHit := triNo
+		if len(a.Any) == 0 {
+			anyHit = triYes
+		}
+		var anyUnknown []Reason
+		var anyFacts []string
 		for i, k := range a.Any {
-			ok, _ := clause("any", k, c.any[i])
-			if ok {
-				anyHit = true
+			v, facts := clause("any", k, c.any[i])
+			switch v {
+			case triYes:
+				anyHit = triYes
 				r.Why = append(r.Why, Reason{Clause: "any." + k.ID, Holds: true, Text: k.Why, Provenance: used(p, c.any[i].consts)})
+			case triUnknown:
+				anyUnknown = append(anyUnknown, Reason{Clause: "any." + k.ID, Undetermined: true, Text: "undetermined: " + k.Why + needs(facts), Provenance: used(p, c.any[i].consts)})
+				anyFacts = append(anyFacts, facts...)
 			}
 		}
-		if !anyHit {
+		if anyHit == triNo && len(anyUnknown) > 0 {
+			anyHit = triUnknown
+			r.Why = append(r.Why, anyUnknown...)
+			for _, f := range anyFacts {
+				undetermined[f] = true
+			}
+		}
+		if anyHit == triNo {
 			var names []string
 			var prov []string
 			for i, k := range a.Any {
@@ -331,55 +415,111 @@ func (d *decider) evaluate(p *Profile, depth int) *Result {
 				}
 			}
 			r.Why = append(r.Why, Reason{Clause: "any", Holds: false, Text: "none of: " + strings.Join(names, "; "), Provenance: used(p, dedupe(prov))})
-			applicable = false
 		}
+		and(anyHit)
+		var allUnknown []string
 		for i, k := range a.All {
-			ok, _ := clause("all", k, c.all[i])
-			if !ok {
-				applicable = false
+			v, facts := clause("all", k, c.all[i])
+			switch v {
+			case triNo:
 				txt := k.WhyNot
 				if txt == "" {
 					txt = "not: " + k.Why
 				}
 				r.Why = append(r.Why, Reason{Clause: "all." + k.ID, Holds: false, Text: txt, Provenance: used(p, c.all[i].consts)})
+			case triUnknown:
+				r.Why = append(r.Why, Reason{Clause: "all." + k.ID, Undetermined: true, Text: "undetermined: " + k.Why + needs(facts), Provenance: used(p, c.all[i].consts)})
+				allUnknown = append(allUnknown, facts...)
 			}
+			and(v)
+		}
+		for _, f := range allUnknown {
+			undetermined[f] = true
 		}
 		for i, k := range a.Exemptions {
-			if ok, _ := clause("exemptions", k, c.exempt[i]); ok {
-				applicable = false
+			v, facts := clause("exemptions", k, c.exempt[i])
+			switch v {
+			case triYes:
 				r.Why = append(r.Why, Reason{Clause: "exemptions." + k.ID, Holds: true, Text: "exempt: " + k.Why, Provenance: used(p, c.exempt[i].consts)})
+				and(triNo)
+			case triUnknown:
+				r.Why = append(r.Why, Reason{Clause: "exemptions." + k.ID, Undetermined: true, Text: "undetermined exemption: " + k.Why + needs(facts), Provenance: used(p, c.exempt[i].consts)})
+				for _, f := range facts {
+					undetermined[f] = true
+				}
+				and(triUnknown)
 			}
 		}
 		for i, k := range a.Notes {
-			if ok, _ := clause("notes", k, c.note[i]); ok {
+			if v, _ := clause("notes", k, c.note[i]); v == triYes {
 				r.Why = append(r.Why, Reason{Clause: "notes." + k.ID, Holds: true, Text: k.Why, Provenance: used(p, c.note[i].consts)})
 			}
 		}
 	}
 	r.MissingFacts = sortedSet(missing)
+	inForce, notInForce := p.InForce(ev.AsOf)
+	r.InForce, r.InForceFrom, r.InForceUntil, r.InForceNote = inForce, p.InForceFrom, p.InForceUntil, notInForce
+	if inForce && p.InForceFrom != "" {
+		r.InForceNote = "in force since " + p.InForceFrom
+	}
 	if len(r.Errors) > 0 {
 		// An applicability that could not be evaluated is not "not covered".
-		r.Applicable, r.Outcome, r.Rationale = true, Hold, "applicability could not be determined"
+		r.Applicable, r.Applicability, r.Outcome, r.Rationale = inForce, ApplicabilityUndetermined, Hold, "applicability could not be determined"
+		if !inForce {
+			r.Outcome, r.Rationale = NotInForce, notInForceRationale(notInForce, ev.AsOf)
+		}
 		return r
 	}
-	r.Applicable = applicable
-	if !applicable {
+	switch applicable {
+	case triYes:
+		r.Applicability = ApplicabilityYes
+	case triNo:
+		r.Applicability = ApplicabilityNo
+	default:
+		r.Applicability = ApplicabilityUndetermined
+		r.UndeterminedFacts = sortedSet(undetermined)
+	}
+	r.Applicable = applicable != triNo && inForce
+	if !inForce {
+		r.Outcome, r.Rationale = NotInForce, notInForceRationale(notInForce, ev.AsOf)
+		return r
+	}
+	switch applicable {
+	case triNo:
 		r.Outcome = NotApplicable
 		r.Rationale = "the profile does not cover this model"
 		return r
+	case triUnknown:
+		r.Outcome = Hold
+		r.Rationale = "facts needed: " + strings.Join(r.UndeterminedFacts, ", ") + " (whether the profile covers this model turns on them; holding, fail closed)"
+		return r
 	}
 
-	// Tier.
+	// Tier: the first tier that holds. A tier that turns on facts the
+	// dossier lacks, before any tier holds, leaves the tier undetermined.
+	var tierFacts []string
 	for i, t := range p.Tiers {
-		ok, err := c.tiers[i].evalBool(act)
+		v, facts, err := c.tiers[i].evalTri(act, ev.Known)
 		if err != nil {
 			fail("tiers["+t.ID+"]", err)
 			continue
 		}
-		if ok {
-			r.Tier = t.ID
+		if v == triUnknown {
+			tierFacts = append(tierFacts, facts...)
+			continue
+		}
+		if v == triYes {
+			if len(tierFacts) == 0 {
+				r.Tier = t.ID
+			}
 			break
 		}
+	}
+	if len(tierFacts) > 0 {
+		r.UndeterminedFacts = dedupe(tierFacts)
+		r.Outcome = Hold
+		r.Rationale = "facts needed: " + strings.Join(r.UndeterminedFacts, ", ") + " (the tier of obligations turns on them; holding, fail closed)"
+		return r
 	}
 	act["tier"] = r.Tier
 	inTier := func(tiers []string) bool { return len(tiers) == 0 || slices.Contains(tiers, r.Tier) }
@@ -723,9 +863,13 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 
 	key := e.Suite + "." + e.Metric
 	m, ok := metrics[key]
+	scorer := m.Scorer
 	if ok && e.Category != "" {
 		m, ok = m.ByCategory[e.Category]
 		key += "/" + e.Category
+		if m.Scorer != nil {
+			scorer = m.Scorer
+		}
 	}
 	if !ok {
 		cr.Status, cr.Judgement = "missing", "no metric "+key+" in the evidence"
@@ -741,6 +885,28 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 	}
 	obs.CI = &ci
 	cr.Observed = obs
+	cr.Scorer = scorer
+	minKappa := e.ScorerMinKappa
+	if !minKappa.Set {
+		minKappa = p.ScorerMinKappa
+	}
+	if minKappa.Set {
+		k := val(minKappa, 0)
+		switch {
+		case scorer == nil:
+			cr.Status = "insufficient"
+			cr.Judgement = fmt.Sprintf("scorer not validated (no scorer named for %s; κ ≥ %.2f required)", key, k)
+			return cr
+		case scorer.Kappa == nil:
+			cr.Status = "insufficient"
+			cr.Judgement = fmt.Sprintf("scorer not validated (%s: κ not measured; κ ≥ %.2f required)", scorerName(scorer), k)
+			return cr
+		case *scorer.Kappa < k:
+			cr.Status = "insufficient"
+			cr.Judgement = fmt.Sprintf("scorer not validated (κ %.2f < %.2f)", *scorer.Kappa, k)
+			return cr
+		}
+	}
 	if m.N < minN || m.N == 0 {
 		cr.Status = "insufficient"
 		cr.Judgement = fmt.Sprintf("n = %d below the required %d", m.N, minN)
@@ -813,6 +979,13 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 	}
 	cr.Judgement = fmt.Sprintf("%s %s%% %s bound %s %s %s: %s (interval [%s, %s])", side, num(level*100), ci.Method, num4(bound), map[bool]string{true: cmp, false: "vs"}[pass], num4(t), cr.Status, num4(ci.Low), num4(ci.High))
 	return cr
+}
+
+func scorerName(s *MetricScorer) string {
+	if s.Version != "" {
+		return s.Name + " " + s.Version
+	}
+	return s.Name
 }
 
 func passFail(ok bool) string {

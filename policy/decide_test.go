@@ -126,7 +126,7 @@ func TestDecideEU(t *testing.T) {
 	runCases(t, "eu-ai-act-gpai-sr", []decideCase{
 		{name: "2e25 placed in the EU is presumed systemic (Art. 51(2))", applicable: true, tier: "systemic-risk", outcome: ClearedWithConditions,
 			check: func(t *testing.T, r Result) {
-				if r.Why[0].Clause != "any.compute" || r.Why[0].Provenance[0].Name != "presumption_flop" || r.Why[0].Provenance[0].Tag != "S" {
+				if r.Why[0].Clause != "any.compute" || r.Why[0].Provenance[0].Name != "presumption_flop" || r.Why[0].Provenance[0].Tag != "T" {
 					t.Errorf("why = %+v, want any.compute with presumption_flop provenance", r.Why)
 				}
 				if !hasCondition(r, "notify-commission") {
@@ -183,12 +183,13 @@ func TestDecideEU(t *testing.T) {
 			e.Release.PlannedDate = day(2026, 5, 15)
 			e.Documents.CopyrightPolicy = Document{}
 		}, applicable: true, outcome: Hold},
-		{name: "penalty is 3% of a €2B turnover", applicable: true, outcome: ClearedWithConditions, check: func(t *testing.T, r Result) {
-			if r.Penalty == nil || r.Penalty.Max != 60e6 || r.Penalty.Currency != "EUR" || len(r.Penalty.Provenance) != 2 {
-				t.Errorf("penalty = %+v, want EUR 60M with two constants", r.Penalty)
-			}
-		}},
-		{name: "penalty floor €15M for a small turnover", mutate: func(e *Evidence) { e.Developer.AnnualWorldwideTurnoverEUR = 1e8 },
+		{name: "penalty is 3% of a €2B turnover (fines from 2026-08-02)", mutate: func(e *Evidence) { e.AsOf = day(2026, 8, 2) },
+			applicable: true, outcome: ClearedWithConditions, check: func(t *testing.T, r Result) {
+				if r.Penalty == nil || r.Penalty.Max != 60e6 || r.Penalty.Currency != "EUR" || len(r.Penalty.Provenance) != 3 {
+					t.Errorf("penalty = %+v, want EUR 60M with three constants", r.Penalty)
+				}
+			}},
+		{name: "penalty floor €15M for a small turnover", mutate: func(e *Evidence) { e.AsOf = day(2026, 8, 2); e.Developer.AnnualWorldwideTurnoverEUR = 1e8 },
 			applicable: true, outcome: ClearedWithConditions, check: func(t *testing.T, r Result) {
 				if r.Penalty.Max != 15e6 {
 					t.Errorf("penalty = %v, want 15M", r.Penalty.Max)
@@ -275,40 +276,8 @@ func TestDecideCA(t *testing.T) {
 	})
 }
 
-// New York RAISE: 10^26 operations and more than $100M compute; 72-hour
-// incident clock; $10M/$30M penalties (from memory).
-func TestDecideNY(t *testing.T) {
-	runCases(t, "ny-raise", []decideCase{
-		{name: "1.2e26 but $50M compute is not covered", mutate: func(e *Evidence) { e.Model.TrainingComputeFLOP = 1.2e26 },
-			applicable: false, outcome: NotApplicable},
-		{name: "1.2e26 and $150M compute is covered", mutate: func(e *Evidence) {
-			e.Model.TrainingComputeFLOP = 1.2e26
-			e.Model.TrainingComputeCostUSD = 150e6
-		}, applicable: true, tier: "large-developer", outcome: Cleared, check: func(t *testing.T, r Result) {
-			if r.Penalty.Max != 10e6 || r.Penalty.Subsequent != 30e6 {
-				t.Errorf("penalty = %+v, want 10M/30M", r.Penalty)
-			}
-			if len(r.Incidents) != 1 || r.Incidents[0].Deadline != "72 hours" {
-				t.Errorf("incidents = %+v, want one 72-hour class", r.Incidents)
-			}
-		}},
-		{name: "incident overdue after 72 hours", mutate: func(e *Evidence) {
-			e.Model.TrainingComputeFLOP = 1.2e26
-			e.Model.TrainingComputeCostUSD = 150e6
-			e.Events = []Event{{Type: "incident", Class: "safety-incident", Ref: "y", Date: day(2026, 5, 28)}}
-		}, applicable: true, outcome: Hold},
-		{name: "safety protocol not yet published", mutate: func(e *Evidence) {
-			e.Model.TrainingComputeFLOP = 1.2e26
-			e.Model.TrainingComputeCostUSD = 150e6
-			e.Documents.SafetyProtocol = Document{}
-		}, applicable: true, outcome: ClearedWithConditions},
-		{name: "unreasonable risk: own framework refuses (inherited rule)", mutate: func(e *Evidence) {
-			e.Model.TrainingComputeFLOP = 1.2e26
-			e.Model.TrainingComputeCostUSD = 150e6
-			e.Metrics["jailbreak.attack_success_rate"] = mv(600, 1200)
-		}, applicable: true, outcome: Refused},
-	})
-}
+// New York RAISE (as amended, in force 2027-01-01): see TestCorrectionNY in
+// corrections_test.go.
 
 // China TC260-003: gates for public services with public-opinion
 // attributes: ≥1,000 outputs ≥90% pass; ≥300 should-refuse ≥95% refused;
@@ -319,7 +288,7 @@ func TestDecideCN(t *testing.T) {
 		{name: "not offered to the public in China", applicable: false, outcome: NotApplicable},
 		{name: "public service without public-opinion attributes", mutate: func(e *Evidence) { e.Market.CNPublicService = true },
 			applicable: true, tier: "baseline", outcome: NotifyOnly},
-		{name: "public-opinion service passing every gate", mutate: cn, applicable: true, tier: "assessment", outcome: Cleared},
+		{name: "public-opinion service passing every gate", mutate: cn, applicable: true, tier: "assessment", outcome: ClearedWithConditions},
 		{name: "should-refuse 90% refused fails the 95% gate", mutate: func(e *Evidence) {
 			cn(e)
 			e.Metrics["misuse.attack_success_rate"] = mv(30, 300)
@@ -356,7 +325,7 @@ func TestDecideCN(t *testing.T) {
 			m := mv(9, 320)
 			m.Sequential = &SequentialRecord{Test: "sprt", P0: 0.95, Delta: 0.01, Alpha: 0.05, Beta: 0.05, Decision: "accept", N: 320}
 			e.Metrics["misuse.attack_success_rate"] = m
-		}, applicable: true, outcome: Cleared},
+		}, applicable: true, outcome: ClearedWithConditions},
 		{name: "keyword bank below 10,000", mutate: func(e *Evidence) { cn(e); e.Service.KeywordBankSize = 5000 },
 			applicable: true, outcome: Hold},
 		{name: "no security assessment report", mutate: func(e *Evidence) { cn(e); e.Documents.SecurityAssessment = Document{} },
@@ -397,9 +366,9 @@ func TestDecideUSVoluntary(t *testing.T) {
 // The drafted mandatory review: share 14–90 days before launch, up to 90
 // days of review.
 func TestDecideUSDraft(t *testing.T) {
-	big := func(e *Evidence) { e.Model.TrainingComputeFLOP = 2e26 }
+	big := func(e *Evidence) { e.Designations.USDraftCovered = true }
 	runCases(t, "us-2026-draft", []decideCase{
-		{name: "below the assumed 10^26 line", applicable: false, outcome: NotApplicable},
+		{name: "not designated, cyber capability below the proxy", applicable: false, outcome: NotApplicable},
 		{name: "not shared", mutate: big, applicable: true, outcome: Hold, check: func(t *testing.T, r Result) {
 			if r.Rule != "not-shared" || r.Conditions[0].Due != "2026-06-17T00:00:00Z" {
 				t.Errorf("rule %s conditions %+v, want share-model due 14 days before 2026-07-01", r.Rule, r.Conditions)
@@ -460,7 +429,7 @@ func TestDecideEO14110(t *testing.T) {
 			e.Model.BioSequencePrimary = true
 		}, applicable: true, outcome: NotifyOnly},
 		{name: "2e23 general model not covered", mutate: func(e *Evidence) { e.Model.TrainingComputeFLOP = 2e23 }, applicable: false, outcome: NotApplicable},
-		{name: "10^20 FLOP/s cluster", mutate: func(e *Evidence) { e.Developer.ClusterCapacityFLOPS = 1e20 }, applicable: true, outcome: NotifyOnly},
+		{name: "10^20 FLOP/s cluster is a developer duty, not model coverage", mutate: func(e *Evidence) { e.Developer.ClusterCapacityFLOPS = 1e20 }, applicable: false, outcome: NotApplicable},
 	})
 }
 

@@ -155,12 +155,16 @@ func profileEnv(consts map[string]*Constant) (*cel.Env, error) {
 
 // program is one compiled CEL expression.
 type program struct {
-	src    string
-	prg    cel.Program
-	consts []string // constant names referenced
-	facts  []string // dossier fields referenced, "model.training_compute_flop"
-	vars   []string // top-level variables referenced (besides constants)
-	lit    *bool    // the expression is the literal true or false
+	src string
+	prg cel.Program
+	// partial is prg planned for partial evaluation (facts the dossier
+	// does not declare are unknown); nil when the expression reads no
+	// dossier fact.
+	partial cel.Program
+	consts  []string // constant names referenced
+	facts   []string // dossier fields referenced, "model.training_compute_flop"
+	vars    []string // top-level variables referenced (besides constants)
+	lit     *bool    // the expression is the literal true or false
 }
 
 // compileExpr parses, type-checks and cost-checks src, which must have
@@ -214,6 +218,11 @@ func compileExpr(env *cel.Env, src string, want *cel.Type) (*program, error) {
 		}
 	}))
 	p.consts, p.facts, p.vars = sortedSet(cs), sortedSet(fs), sortedSet(vs)
+	if len(p.facts) > 0 {
+		if p.partial, err = env.Program(checked, cel.CostLimit(runtimeCostLimit), cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)); err != nil {
+			return nil, fmt.Errorf("plan program: %w", err)
+		}
+	}
 	if native.Expr().Kind() == ast.LiteralKind {
 		if b, ok := native.Expr().AsLiteral().(types.Bool); ok {
 			v := bool(b)
@@ -259,6 +268,63 @@ func (p *program) evalBool(act map[string]any) (bool, error) {
 		return false, fmt.Errorf("expression gave %v, not a bool", v)
 	}
 	return b, nil
+}
+
+// tri is a three-valued truth: a condition holds, does not hold, or
+// cannot be decided because it depends on facts the dossier lacks.
+type tri int
+
+const (
+	triNo tri = iota
+	triYes
+	triUnknown
+)
+
+// evalTri evaluates a boolean expression with the facts not in known
+// treated as unknown (CEL partial evaluation: "true || unknown" is true,
+// "false && unknown" is false). It returns triUnknown, with the unknown
+// facts the expression reads, when the result depends on them.
+func (p *program) evalTri(act map[string]any, known map[string]bool) (tri, []string, error) {
+	var unknown []string
+	for _, f := range p.facts {
+		if !known[f] {
+			unknown = append(unknown, f)
+		}
+	}
+	if len(unknown) == 0 || p.partial == nil {
+		ok, err := p.evalBool(act)
+		if ok {
+			return triYes, nil, err
+		}
+		return triNo, nil, err
+	}
+	pats := make([]*cel.AttributePatternType, 0, len(unknown))
+	for _, f := range unknown {
+		sec, field, _ := strings.Cut(f, ".")
+		pats = append(pats, cel.AttributePattern(sec).QualString(field))
+	}
+	pa, err := cel.PartialVars(act, pats...)
+	if err != nil {
+		return triNo, nil, err
+	}
+	v, _, err := p.partial.Eval(pa)
+	if err != nil {
+		if strings.Contains(err.Error(), "cost limit") {
+			return triNo, nil, fmt.Errorf("%v: %w", err, ErrRuleCost)
+		}
+		return triNo, nil, err
+	}
+	if types.IsUnknown(v) {
+		return triUnknown, unknown, nil
+	}
+	b, ok := v.Value().(bool)
+	if !ok {
+		return triNo, nil, fmt.Errorf("expression gave %v, not a bool", v)
+	}
+	if b {
+		return triYes, nil, nil
+	}
+	return triNo, nil, nil
 }
 
 func (p *program) evalDouble(act map[string]any) (float64, error) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"cel.dev/cel-go/cel"
 )
@@ -212,6 +213,11 @@ func merge(parent, child *Profile) Profile {
 	setStr(&out.Status, child.Status)
 	setStr(&out.Jurisdiction, child.Jurisdiction)
 	setStr(&out.Summary, child.Summary)
+	setStr(&out.InForceFrom, child.InForceFrom)
+	setStr(&out.InForceUntil, child.InForceUntil)
+	if child.ScorerMinKappa.Set {
+		out.ScorerMinKappa = child.ScorerMinKappa
+	}
 	out.Remove = child.Remove
 	if child.Binds != nil {
 		out.Binds = child.Binds
@@ -361,6 +367,48 @@ func (p *Profile) compile(loc *locator) []Problem {
 		}
 		c.refs[r.Name]++
 	}
+	kappa := func(section, id string, r ConstRef) {
+		field := "scorer_min_kappa"
+		if section == field {
+			field = "" // the top-level key
+		}
+		ref(section, id, field, r, false)
+		if !r.Set {
+			return
+		}
+		v := r.Literal
+		if r.Name != "" {
+			k, ok := p.Constants[r.Name]
+			if !ok {
+				return
+			}
+			if v, ok = k.Value.(float64); !ok {
+				return
+			}
+		}
+		if v <= 0 || v > 1 {
+			bad(section, id, field, fmt.Sprintf("scorer_min_kappa %v: want a kappa in (0, 1]", v))
+		}
+	}
+	kappa("scorer_min_kappa", "", p.ScorerMinKappa)
+	var from, until time.Time
+	for _, f := range []struct {
+		name, v string
+		t       *time.Time
+	}{{"in_force_from", p.InForceFrom, &from}, {"in_force_until", p.InForceUntil, &until}} {
+		if f.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, f.v)
+		if err != nil {
+			bad(f.name, "", "", fmt.Sprintf("%s %q: want a date YYYY-MM-DD", f.name, f.v))
+			continue
+		}
+		*f.t = t
+	}
+	if !from.IsZero() && !until.IsZero() && !until.After(from) {
+		bad("in_force_until", "", "", fmt.Sprintf("in_force_until %s must be after in_force_from %s", p.InForceUntil, p.InForceFrom))
+	}
 	tierIDs := map[string]bool{}
 	unique := func(section string, ids []string) {
 		seen := map[string]bool{}
@@ -416,6 +464,7 @@ func (p *Profile) compile(loc *locator) []Problem {
 		ref("evaluations", e.ID, "min_n", e.MinN, false)
 		ref("evaluations", e.ID, "level", e.Level, false)
 		ref("evaluations", e.ID, "max_n", e.MaxN, false)
+		kappa("evaluations", e.ID, e.ScorerMinKappa)
 		seq := e.Judge == "sequential"
 		ref("evaluations", e.ID, "delta", e.Delta, seq)
 		ref("evaluations", e.ID, "alpha", e.Alpha, seq)

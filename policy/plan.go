@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/clearance-dev/clearance/stats"
@@ -130,7 +131,11 @@ func MakePlan(dossier *Evidence, profiles ...*Profile) (*Plan, error) {
 	for i, p := range profiles {
 		res := dec.Results[i]
 		if !res.Applicable {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("%s: not applicable, no evaluations planned", p.ID))
+			why := "not applicable"
+			if res.Outcome == NotInForce {
+				why = res.InForceNote
+			}
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s: %s, no evaluations planned", p.ID, why))
 			continue
 		}
 		plan.Profiles = append(plan.Profiles, p.ID)
@@ -140,7 +145,10 @@ func MakePlan(dossier *Evidence, profiles ...*Profile) (*Plan, error) {
 				tierVaries = true
 			}
 		}
-		if tierVaries {
+		if !tierVaries && len(res.UndeterminedFacts) > 0 && len(p.Tiers) > 0 {
+			tierVaries = true
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s: facts needed: %s; evaluations of every tier planned", p.ID, strings.Join(res.UndeterminedFacts, ", ")))
+		} else if tierVaries {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("%s: tier depends on metrics; evaluations of every tier planned", p.ID))
 		}
 		for j, e := range p.Evaluations {

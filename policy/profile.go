@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Outcome is a profile's verdict on one model.
@@ -18,12 +19,15 @@ const (
 	WindowExpired         Outcome = "window_expired"
 	NotApplicable         Outcome = "not_applicable"
 	NotifyOnly            Outcome = "notify_only"
+	// NotInForce: the profile's rules are not law on the evaluation date
+	// (before in_force_from, or on or after in_force_until).
+	NotInForce Outcome = "not_in_force"
 )
 
 // Outcomes lists every outcome, in order of increasing severity for a
-// release (not applicable first, refused last).
+// release (not applicable and not in force first, refused last).
 func Outcomes() []Outcome {
-	return []Outcome{NotApplicable, NotifyOnly, Cleared, WindowExpired, ClearedWithConditions, Hold, Refused}
+	return []Outcome{NotApplicable, NotInForce, NotifyOnly, Cleared, WindowExpired, ClearedWithConditions, Hold, Refused}
 }
 
 // Blocking reports whether the outcome stands in the way of a release
@@ -91,13 +95,25 @@ func (r ConstRef) IsZero() bool { return !r.Set }
 // been resolved (extends applied), validated and compiled, and is safe for
 // concurrent use.
 type Profile struct {
-	ID           string `json:"id"`
-	Title        string `json:"title"`
-	Version      string `json:"version"`
-	Status       string `json:"status"` // in_force, draft, historical, voluntary, template
-	Jurisdiction string `json:"jurisdiction,omitempty"`
-	Summary      string `json:"summary,omitempty"`
-	Extends      string `json:"extends,omitempty"`
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Version string `json:"version"`
+	Status  string `json:"status"` // in_force, draft, historical, voluntary, template
+	// InForceFrom is the first day ("YYYY-MM-DD", UTC) this version of the
+	// rules applies; before it the profile answers not_in_force. Empty: no
+	// start date recorded.
+	InForceFrom string `json:"in_force_from,omitempty"`
+	// InForceUntil is the day the rules stop applying (repeal or
+	// replacement takes effect); on and after it the profile answers
+	// not_in_force. Empty: not repealed.
+	InForceUntil string `json:"in_force_until,omitempty"`
+	// ScorerMinKappa is the minimum Cohen's κ a metric's scorer must show
+	// on its calibration batch for the profile to judge on it; below it
+	// (or without a measured κ) the criterion is insufficient.
+	ScorerMinKappa ConstRef `json:"scorer_min_kappa,omitzero"`
+	Jurisdiction   string   `json:"jurisdiction,omitempty"`
+	Summary        string   `json:"summary,omitempty"`
+	Extends        string   `json:"extends,omitempty"`
 	// Remove drops items inherited through extends, by id.
 	Remove []string `json:"remove,omitempty"`
 	// Binds names profiles whose results this one reads (as bound['id']).
@@ -184,9 +200,12 @@ type Evaluation struct {
 	// MaxN caps the sequential test (defaults to stats' 2×fixed n).
 	MaxN ConstRef `json:"max_n,omitzero"`
 	// Corrected judges the scorer-error-corrected rate when present.
-	Corrected bool     `json:"corrected,omitempty"`
-	Tiers     []string `json:"tiers,omitempty"`
-	When      string   `json:"when,omitempty"`
+	Corrected bool `json:"corrected,omitempty"`
+	// ScorerMinKappa overrides the profile's scorer_min_kappa for this
+	// evaluation.
+	ScorerMinKappa ConstRef `json:"scorer_min_kappa,omitzero"`
+	Tiers          []string `json:"tiers,omitempty"`
+	When           string   `json:"when,omitempty"`
 }
 
 // Due is a due rule: Days (calendar, business, or hours) before or after
@@ -258,10 +277,14 @@ type ConditionTemplate struct {
 // Rule is a decision rule; the first whose When holds gives the outcome.
 // An empty When always holds.
 type Rule struct {
-	ID         string   `json:"id"`
-	When       string   `json:"when,omitempty"`
-	Outcome    Outcome  `json:"outcome"`
-	Rationale  string   `json:"rationale"`
+	ID        string  `json:"id"`
+	When      string  `json:"when,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	Rationale string  `json:"rationale"`
+	// Explain, optional, is the regime-level sentence a reader is given
+	// when this rule fires: what the law asks, in plain words (see
+	// Result.Explanation). Without it the rationale stands in.
+	Explain    string   `json:"explain,omitempty"`
 	Conditions []string `json:"conditions,omitempty"`
 }
 
@@ -301,4 +324,19 @@ type Penalty struct {
 type Crosswalk struct {
 	Profile string `json:"profile"`
 	Note    string `json:"note"`
+}
+
+// InForce says whether the profile's rules apply on the date asOf, and
+// if not, why: "not in force until 2027-01-01" or "repealed on
+// 2025-01-20". A profile without in_force_from or in_force_until is
+// unbounded on that side.
+func (p *Profile) InForce(asOf time.Time) (bool, string) {
+	day := asOf.UTC()
+	if from, err := time.Parse(time.DateOnly, p.InForceFrom); err == nil && day.Before(from) {
+		return false, "not in force until " + p.InForceFrom
+	}
+	if until, err := time.Parse(time.DateOnly, p.InForceUntil); err == nil && !day.Before(until) {
+		return false, "repealed on " + p.InForceUntil
+	}
+	return true, ""
 }

@@ -94,6 +94,32 @@ func failedIDs(r Result) string {
 	return strings.Join(ids, ",")
 }
 
+// inForceCell is the in-force column: "yes", "yes (since D)", "no (from
+// D)" or "no (repealed D)".
+func inForceCell(r Result) string {
+	switch {
+	case r.InForce && r.InForceFrom != "":
+		return "yes (since " + r.InForceFrom + ")"
+	case r.InForce:
+		return "yes"
+	case r.InForceUntil != "" && strings.HasPrefix(r.InForceNote, "repealed"):
+		return "no (repealed " + r.InForceUntil + ")"
+	default:
+		return "no (from " + r.InForceFrom + ")"
+	}
+}
+
+// appliesCell is the applicability column: yes, no or undetermined.
+func appliesCell(r Result) string {
+	if r.Applicability != "" {
+		return r.Applicability
+	}
+	if r.Applicable {
+		return "yes"
+	}
+	return "no"
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -106,13 +132,9 @@ func orDash(s string) string {
 func RenderTable(w io.Writer, d *Decision) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Evidence for %s %s, evaluated at %s\n\n", orDash(d.Subject.Name), d.Subject.Version, d.EvaluatedAt)
-	fmt.Fprintln(tw, "PROFILE\tSTATUS\tAPPLIES\tTIER\tOUTCOME\tFAILED\tNEXT DEADLINE\tMAX PENALTY")
+	fmt.Fprintln(tw, "PROFILE\tSTATUS\tIN FORCE\tAPPLIES\tTIER\tOUTCOME\tFAILED\tNEXT DEADLINE\tMAX PENALTY")
 	for _, r := range d.Results {
-		applies := "no"
-		if r.Applicable {
-			applies = "yes"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Profile, r.Status, applies, orDash(r.Tier), r.Outcome, failedIDs(r), nextDeadline(r), penaltyText(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Profile, r.Status, inForceCell(r), appliesCell(r), orDash(r.Tier), r.Outcome, failedIDs(r), nextDeadline(r), penaltyText(r))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -124,15 +146,26 @@ func RenderTable(w io.Writer, d *Decision) error {
 			fmt.Fprintf(&b, " (%s)", r.Rationale)
 		}
 		b.WriteString("\n")
+		if r.Explanation != "" {
+			fmt.Fprintf(&b, "  = %s\n", r.Explanation)
+		}
+		if r.InForceNote != "" {
+			fmt.Fprintf(&b, "  @ %s\n", r.InForceNote)
+		}
 		for _, y := range r.Why {
 			mark := "+"
-			if !y.Holds {
+			if y.Undetermined {
+				mark = "?"
+			} else if !y.Holds {
 				mark = "-"
 			}
 			fmt.Fprintf(&b, "  %s %s%s\n", mark, y.Text, provText(y.Provenance))
 		}
+		if len(r.UndeterminedFacts) > 0 {
+			fmt.Fprintf(&b, "  ? facts needed: %s\n", strings.Join(r.UndeterminedFacts, ", "))
+		}
 		if len(r.MissingFacts) > 0 {
-			fmt.Fprintf(&b, "  ? not declared (read as zero/false): %s\n", strings.Join(r.MissingFacts, ", "))
+			fmt.Fprintf(&b, "  ? not declared: %s\n", strings.Join(r.MissingFacts, ", "))
 		}
 		for _, c := range r.FailedCriteria {
 			fmt.Fprintf(&b, "  ✗ %s [%s]: %s; required %s%s\n", c.ID, c.Status, c.Judgement, c.Required, provText(c.Provenance))
@@ -186,12 +219,22 @@ func RenderText(w io.Writer, d *Decision) error {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "%s (%s, %s) %s\n", r.Profile, r.Status, r.ProfileVersion, r.ProfileDigest)
-		fmt.Fprintf(&b, "  applicable: %v  tier: %s  outcome: %s\n", r.Applicable, orDash(r.Tier), r.Outcome)
+		fmt.Fprintf(&b, "  applicable: %v (%s)  in force: %s  tier: %s  outcome: %s\n", r.Applicable, orDash(r.Applicability), inForceCell(r), orDash(r.Tier), r.Outcome)
+		if len(r.UndeterminedFacts) > 0 {
+			fmt.Fprintf(&b, "  facts needed: %s\n", strings.Join(r.UndeterminedFacts, ", "))
+		}
 		if r.Rationale != "" {
 			fmt.Fprintf(&b, "  rationale: %s (rule %s)\n", r.Rationale, orDash(r.Rule))
 		}
+		if r.Explanation != "" {
+			fmt.Fprintf(&b, "  explanation: %s\n", r.Explanation)
+		}
 		for _, y := range r.Why {
-			fmt.Fprintf(&b, "  why: %s (%v)%s\n", y.Text, y.Holds, provText(y.Provenance))
+			holds := fmt.Sprint(y.Holds)
+			if y.Undetermined {
+				holds = "undetermined"
+			}
+			fmt.Fprintf(&b, "  why: %s (%s)%s\n", y.Text, holds, provText(y.Provenance))
 		}
 		if len(r.MissingFacts) > 0 {
 			fmt.Fprintf(&b, "  missing facts: %s\n", strings.Join(r.MissingFacts, ", "))
@@ -237,25 +280,27 @@ func RenderText(w io.Writer, d *Decision) error {
 
 var htmlPage = template.Must(template.New("compare").Funcs(template.FuncMap{
 	"next": nextDeadline, "penalty": penaltyText, "failed": failedIDs, "dash": orDash,
-	"prov": provText,
+	"prov": provText, "inforce": inForceCell, "applies": appliesCell,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clearance: regimes compared</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#111}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.o-cleared,.o-cleared_with_conditions,.o-window_expired{background:#e7f6e7}
-.o-hold{background:#fff4d6}.o-refused{background:#fde2e2}.o-not_applicable,.o-notify_only{color:#555}
+.o-hold{background:#fff4d6}.o-refused{background:#fde2e2}.o-not_applicable,.o-not_in_force,.o-notify_only{color:#555}
 small{color:#555}
 </style></head><body>
 <h1>One model under every regime</h1>
 <p>Evidence for <b>{{dash .Subject.Name}}</b> {{.Subject.Version}}{{if .Subject.Digest}} (<code>{{.Subject.Digest}}</code>){{end}}, evaluated at {{.EvaluatedAt}}.</p>
 <table>
-<thead><tr><th>Profile</th><th>Status</th><th>Applies</th><th>Tier</th><th>Outcome</th><th>Failed criteria</th><th>Next deadline</th><th>Max penalty</th></tr></thead>
+<thead><tr><th>Profile</th><th>Status</th><th>In force</th><th>Applies</th><th>Tier</th><th>Outcome</th><th>Failed criteria</th><th>Next deadline</th><th>Max penalty</th></tr></thead>
 <tbody>
-{{range .Results}}<tr class="o-{{.Outcome}}"><td><b>{{.Profile}}</b><br><small>{{.Title}}</small></td><td>{{.Status}}</td><td>{{if .Applicable}}yes{{else}}no{{end}}</td><td>{{dash .Tier}}</td><td>{{.Outcome}}<br><small>{{.Rationale}}</small></td><td>{{failed .}}</td><td>{{next .}}</td><td>{{penalty .}}</td></tr>
+{{range .Results}}<tr class="o-{{.Outcome}}"><td><b>{{.Profile}}</b><br><small>{{.Title}}</small></td><td>{{.Status}}</td><td>{{inforce .}}</td><td>{{applies .}}{{if .UndeterminedFacts}}<br><small>facts needed: {{range $i, $f := .UndeterminedFacts}}{{if $i}}, {{end}}{{$f}}{{end}}</small>{{end}}</td><td>{{dash .Tier}}</td><td>{{.Outcome}}<br><small>{{.Rationale}}</small></td><td>{{failed .}}</td><td>{{next .}}</td><td>{{penalty .}}</td></tr>
 {{end}}</tbody></table>
 {{range .Results}}<h2 id="{{.Profile}}">{{.Profile}}: {{.Outcome}}</h2>
-<ul>{{range .Why}}<li>{{if .Holds}}✓{{else}}✗{{end}} {{.Text}}<small>{{prov .Provenance}}</small></li>{{end}}</ul>
+{{if .Explanation}}<p class="explanation">{{.Explanation}}</p>{{end}}
+{{if .InForceNote}}<p class="in-force">{{.InForceNote}}</p>{{end}}
+<ul>{{range .Why}}<li>{{if .Holds}}✓{{else if .Undetermined}}?{{else}}✗{{end}} {{.Text}}<small>{{prov .Provenance}}</small></li>{{end}}</ul>
 {{if .FailedCriteria}}<table><tr><th>Criterion</th><th>Status</th><th>Observed</th><th>Required</th><th>Judgement</th><th>Provenance</th></tr>
 {{range .FailedCriteria}}<tr><td>{{.ID}}</td><td>{{.Status}}</td><td>{{with .Observed}}{{.Rate}} ({{.Flagged}}/{{.N}}){{else}}-{{end}}</td><td>{{.Required}}</td><td>{{.Judgement}}</td><td><small>{{prov .Provenance}}</small></td></tr>
 {{end}}</table>{{end}}

@@ -417,6 +417,11 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	if err != nil {
 		return Decision{}, fmt.Errorf("decide case %s: check evidence: %w", caseID, err)
 	}
+	if oc, ok := s.evidence.(OutcomeChecker); ok {
+		if err := oc.CheckOutcomes(ctx, c, outcomes); err != nil {
+			return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+		}
+	}
 	if len(missing) > 0 && in.OverrideReason == "" {
 		return Decision{}, fmt.Errorf("decide case %s: %w", caseID,
 			invalid("override_reason", "required: evidence missing: %v", missing))

@@ -19,6 +19,14 @@ type EvidenceChecker interface {
 	MissingEvidence(ctx context.Context, c Case) ([]string, error)
 }
 
+// OutcomeChecker may also be implemented by an EvidenceChecker: it
+// rejects outcomes the case's profiles do not allow, such as clearing a
+// profile whose applicability turns on facts the dossier lacks. Its
+// errors wrap ErrInvalidInput; no override lifts them.
+type OutcomeChecker interface {
+	CheckOutcomes(ctx context.Context, c Case, outcomes json.RawMessage) error
+}
+
 // ClockRules gives the review clock for a set of profiles; a nil spec
 // means the profiles set no clock.
 type ClockRules interface {

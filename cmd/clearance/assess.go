@@ -240,6 +240,16 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	if len(suites) > 0 && *planFile != "" {
 		return usageError("give either --suite or --plan, not both")
 	}
+	// The dossier is read and validated before any sample is planned or
+	// any model call made: a typo in it must not cost a whole run.
+	var dossierEv *policy.Evidence
+	if *dossier != "" {
+		ev, err := readDossier(*dossier)
+		if err != nil {
+			return fmt.Errorf("assess: %w", err)
+		}
+		dossierEv = ev
+	}
 	info := assess.PlanInfo{Limit: *limit, Seed: *seed}
 	var seq iter.Seq[suite.Sample]
 	var n int
@@ -349,7 +359,7 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		"report_md": filepath.Join(dir, "report.md"), "report_html": filepath.Join(dir, "report.html"),
 	}
 	if *dossier != "" {
-		p, err := writeEvidence(dir, *dossier, res, e.now())
+		p, err := writeEvidence(dir, dossierEv, res, e.now())
 		if err != nil {
 			return err
 		}

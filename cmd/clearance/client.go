@@ -139,6 +139,16 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 	if *dossier == "" || *targetURL == "" || *name == "" || len(profiles) == 0 {
 		return usageError("--dossier, --target, --model-name and --profile are required")
 	}
+	// The dossier is validated before the (possibly long) hashing of the
+	// weights and before anything reaches the service: the policy engine
+	// reads it with the same schema when the case is decided.
+	if _, err := readDossier(*dossier); err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	d, err := dossierJSON(*dossier)
+	if err != nil {
+		return err
+	}
 	switch {
 	case *modelDir != "" && *digest != "":
 		return usageError("give --model or --model-digest, not both")
@@ -150,10 +160,6 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 		*digest = "sha256:" + m.RootHex()
 	case *digest == "":
 		return usageError("--model DIR or --model-digest is required")
-	}
-	d, err := dossierJSON(*dossier)
-	if err != nil {
-		return err
 	}
 	sub := review.Submission{Model: review.SubmittedModel{Digest: *digest, Name: *name}, Dossier: d,
 		Target: review.SubmittedTarget{URL: *targetURL}, Profiles: profiles}

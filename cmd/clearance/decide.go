@@ -72,6 +72,16 @@ func runDecide(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, r := range pd.Results {
+		// The engine holds an undetermined profile; this guards the
+		// signed outcome against ever clearing one.
+		if err := r.CheckClearable(r.Outcome); err != nil {
+			return fmt.Errorf("decide: %w", err)
+		}
+		if len(r.UndeterminedFacts) > 0 {
+			fmt.Fprintf(e.stderr, "clearance: %s: hold: facts needed: %s (declare them in the dossier)\n", r.Profile, strings.Join(r.UndeterminedFacts, ", "))
+		}
+	}
 	key, err := loadPrivateKey(e, *keyPath, *passEnv)
 	if err != nil {
 		return err
@@ -148,8 +158,13 @@ func decisionFromPolicy(pd *policy.Decision, ev *policy.Evidence, now time.Time,
 	}
 	for _, r := range pd.Results {
 		o := attest.Outcome(r.Outcome)
-		if o == "notify_only" {
+		switch r.Outcome {
+		case policy.NotifyOnly:
 			o = "cleared_with_conditions"
+		case policy.NotInForce:
+			// The rules are not law on the evaluation date: they do not
+			// apply (the rationale says since or until when).
+			o = attest.OutcomeNotApplicable
 		}
 		po := attest.ProfileOutcome{ID: r.Profile, Version: r.ProfileVersion, Outcome: o, Rationale: r.Rationale,
 			Digest: map[string]string{"sha256": strings.TrimPrefix(r.ProfileDigest, "sha256:")}}

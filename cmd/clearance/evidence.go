@@ -11,23 +11,25 @@ import (
 	"github.com/clearance-dev/clearance/policy"
 )
 
+// readDossier reads and validates a dossier (or evidence) file. Its errors
+// name the file, and for invalid content the line and field.
+func readDossier(path string) (*policy.Evidence, error) {
+	b, err := readLimited(path, policy.MaxEvidenceBytes)
+	if err != nil {
+		return nil, fmt.Errorf("read dossier: %w", err)
+	}
+	return policy.LoadEvidence(path, b)
+}
+
 // evidenceFromRun assembles the policy engine's evidence from a dossier
-// file and a run's metrics. The evaluation date is the dossier's as_of
-// when it sets one, else now.
-func evidenceFromRun(dossierPath string, res *assess.Result, now time.Time) (*policy.Evidence, error) {
+// already read by readDossier (nil: none) and a run's metrics. The
+// evaluation date is the dossier's as_of when it sets one, else now.
+func evidenceFromRun(ev *policy.Evidence, res *assess.Result, now time.Time) (*policy.Evidence, error) {
 	var d *policy.Dossier
 	var known map[string]bool
 	asOf := now
 	id := policy.Identity{Name: res.Run.Target.Model, RunID: res.Run.Fingerprint}
-	if dossierPath != "" {
-		b, err := os.ReadFile(dossierPath)
-		if err != nil {
-			return nil, fmt.Errorf("read dossier: %w", err)
-		}
-		ev, err := policy.LoadEvidence(dossierPath, b)
-		if err != nil {
-			return nil, err
-		}
+	if ev != nil {
 		d, known = &ev.Dossier, ev.Known
 		if !ev.AsOf.IsZero() {
 			asOf = ev.AsOf
@@ -83,7 +85,7 @@ func metricValues(m assess.Metrics) map[string]policy.MetricValue {
 }
 
 // writeEvidence writes evidence.json into the run directory.
-func writeEvidence(dir, dossier string, res *assess.Result, now time.Time) (string, error) {
+func writeEvidence(dir string, dossier *policy.Evidence, res *assess.Result, now time.Time) (string, error) {
 	ev, err := evidenceFromRun(dossier, res, now)
 	if err != nil {
 		return "", err

@@ -345,8 +345,9 @@ func runPolicyCompare(e *env, args []string) error {
 }
 
 func runPolicyPlan(e *env, args []string) error {
-	fs := newFlagSet(e, "policy plan", "policy plan --dossier FILE [--profile ID|FILE…] [-o FILE]")
+	fs := newFlagSet(e, "policy plan", "policy plan --dossier FILE [--profile ID|FILE…] [--as-of DATE] [-o FILE]")
 	dossier := fs.String("dossier", "", "dossier (or evidence) file, JSON or YAML")
+	asOf := fs.String("as-of", "", "date the profiles must be in force on (YYYY-MM-DD or RFC 3339); default: the dossier's as_of, else its release.planned_date, else today")
 	var profiles multiFlag
 	fs.Var(&profiles, "profile", "profiles to plan for (default: every built-in)")
 	out := fs.String("o", "", "write the plan to this file instead of stdout")
@@ -374,6 +375,16 @@ func runPolicyPlan(e *env, args []string) error {
 	ev, err := policy.LoadEvidence(*dossier, data)
 	if err != nil {
 		return err
+	}
+	if *asOf != "" {
+		t, err := parseDate(*asOf)
+		if err != nil {
+			return usageError("--as-of: %v", err)
+		}
+		ev.AsOf = t
+	}
+	if ev.AsOf.IsZero() && ev.Release.PlannedDate.IsZero() {
+		ev.AsOf = e.now().UTC().Truncate(time.Second)
 	}
 	plan, err := policy.MakePlan(ev, ps...)
 	if err != nil {

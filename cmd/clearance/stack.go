@@ -456,6 +456,30 @@ func (p policyEvidence) MissingEvidence(ctx context.Context, c review.Case) ([]s
 	return missing, nil
 }
 
+// CheckOutcomes implements review.OutcomeChecker: an official cannot
+// clear a profile whose applicability or tier turns on facts the case's
+// dossier does not declare (the facts are named in the error).
+func (p policyEvidence) CheckOutcomes(ctx context.Context, c review.Case, outcomes json.RawMessage) error {
+	outs, err := parseOutcomes(outcomes)
+	if err != nil {
+		return err
+	}
+	d, err := evaluateCase(ctx, p.store, c, p.now())
+	if err != nil {
+		return err
+	}
+	for _, r := range d.Results {
+		o, ok := outs[r.Profile]
+		if !ok {
+			continue
+		}
+		if err := r.CheckClearable(policy.Outcome(o.Outcome)); err != nil {
+			return fmt.Errorf("outcomes: %s: %v; declare them in the dossier first: %w", r.Profile, err, review.ErrInvalidInput)
+		}
+	}
+	return nil
+}
+
 // evaluateCase judges a case's evidence under its profiles: the regime
 // comparison the UI shows.
 func evaluateCase(ctx context.Context, st review.Store, c review.Case, now time.Time) (*policy.Decision, error) {

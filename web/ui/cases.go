@@ -273,7 +273,7 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 	if d.Names, err = h.svc.UserNames(ctx, u.Actor, ids); err != nil {
 		return nil, err
 	}
-	d.Matrix = h.matrix(r, c)
+	d.Matrix = h.matrix(r, c, d.Decisions)
 	d.Outcomes = outcomeChoices()
 	d.Can = allowed(u.Actor, c)
 	if d.Can.Assign {

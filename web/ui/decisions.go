@@ -19,6 +19,11 @@ type outcomeRow struct {
 	Deemed     bool
 	// Raw is the member as recorded, when it is not in the usual shape.
 	Raw string
+	// Computed and Explanation are the outcome the policy computes for
+	// the profile and its plain-language reason; empty when the regime
+	// comparison is unavailable.
+	Computed    string
+	Explanation string
 }
 
 // outcomeRows reads a decision's outcomes object, sorted by profile. An
@@ -94,6 +99,12 @@ func (h *Handler) decisionPage(w http.ResponseWriter, r *http.Request, u user) {
 	p := &decisionPage{base: base{Title: "Decision on " + c.ModelName, Nav: "cases"}, Decision: d, Case: c,
 		Outcomes: outcomeRows(d.Outcomes), BundleFile: bundleFile(d.ID), ReceiptFile: bundleFile(d.ID) + ".receipt.json",
 		TrustedRoot: strings.TrimSpace(attest.CosignTrustedRoot)}
+	ex := h.explanations(r, c)
+	for i := range p.Outcomes {
+		if res, ok := ex[p.Outcomes[i].Profile]; ok {
+			p.Outcomes[i].Computed, p.Outcomes[i].Explanation = string(res.Outcome), res.Explanation
+		}
+	}
 	p.setUser(u)
 	p.VerifyCmd = "clearance verify --bundle " + p.BundleFile + " --key decider.pub --receipt " + p.ReceiptFile +
 		" --log-key log.pub --model MODEL_DIR"

@@ -6,8 +6,10 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/policy"
@@ -32,11 +34,31 @@ type matrixRow struct {
 	Status     string
 	Applicable bool
 	Tier       string
+	// Outcome is the official's decided outcome once the case has a
+	// decision, else the outcome the policy computed.
 	Outcome    string
 	Rationale  string
 	Failed     []criterionView
 	Conditions []policy.Condition
 	Errors     []string
+	// Explanation is the policy's plain-language reason for Computed.
+	Explanation string
+	// Computed is the outcome the policy computed; empty when the
+	// comparison could not be computed.
+	Computed string
+	// Decided describes the decision the outcome is taken from; nil
+	// before a decision.
+	Decided *decidedView
+}
+
+// decidedView says who settled a matrix row's outcome, and when.
+type decidedView struct {
+	DecisionID string
+	On         string // the date, YYYY-MM-DD (UTC)
+	Deemed     bool   // deemed by an expired clock, not decided by the official
+	Appealed   bool   // the case has been appealed since
+	// Differs is true when the decided outcome is not the computed one.
+	Differs bool
 }
 
 type criterionView struct {
@@ -47,27 +69,75 @@ type criterionView struct {
 	Required string
 }
 
-func (h *Handler) matrix(r *http.Request, c review.Case) *matrixView {
+// matrix is the regime comparison of c. decisions are the case's
+// decisions, oldest first: once there is one, each row shows the latest
+// decision's outcome for its profile, with the computed outcome beside it
+// when they differ, so the matrix never contradicts what was decided.
+func (h *Handler) matrix(r *http.Request, c review.Case, decisions []review.Decision) *matrixView {
+	m := &matrixView{Suggested: map[string]string{}}
 	if h.evaluate == nil {
-		return &matrixView{Unavailable: "The regime comparison is not available on this server."}
+		m.Unavailable = "The regime comparison is not available on this server."
+	} else if d, err := h.evaluate(r.Context(), c); err != nil || d == nil {
+		h.log.WarnContext(r.Context(), "evaluate case", slog.String("case", c.ID), slog.Any("err", err))
+		m.Unavailable = "The regime comparison could not be computed for this case; the error has been logged."
+	} else {
+		m.EvaluatedAt = d.EvaluatedAt
+		for _, res := range d.Results {
+			row := matrixRow{Profile: res.Profile, Title: res.Title, Status: res.Status, Applicable: res.Applicable,
+				Tier: res.Tier, Outcome: string(res.Outcome), Rationale: res.Rationale, Conditions: res.Conditions, Errors: res.Errors,
+				Explanation: res.Explanation, Computed: string(res.Outcome)}
+			for _, cr := range res.FailedCriteria {
+				row.Failed = append(row.Failed, criterionView{ID: cr.ID, Title: cr.Title, Status: cr.Status,
+					Observed: observedText(cr.Observed), Required: cr.Required})
+			}
+			m.Rows = append(m.Rows, row)
+			// A signed decision records a profile not in force as not
+			// applicable (the decision form offers no not_in_force).
+			if res.Outcome == policy.NotInForce {
+				m.Suggested[res.Profile] = string(policy.NotApplicable)
+			} else {
+				m.Suggested[res.Profile] = string(res.Outcome)
+			}
+		}
+	}
+	if len(decisions) == 0 {
+		return m
+	}
+	last := decisions[len(decisions)-1]
+	for _, o := range outcomeRows(last.Outcomes) {
+		if o.Outcome == "" {
+			continue // not in a shape we can read; the decision page shows it as recorded
+		}
+		dv := &decidedView{DecisionID: last.ID, On: last.CreatedAt.UTC().Format(time.DateOnly), Deemed: last.Deemed || o.Deemed,
+			Appealed: c.State == review.StateAppealed}
+		i := slices.IndexFunc(m.Rows, func(x matrixRow) bool { return x.Profile == o.Profile })
+		if i < 0 {
+			m.Rows = append(m.Rows, matrixRow{Profile: o.Profile})
+			i = len(m.Rows) - 1
+		}
+		row := &m.Rows[i]
+		dv.Differs = row.Computed != "" && row.Computed != o.Outcome
+		row.Outcome, row.Decided = o.Outcome, dv
+	}
+	return m
+}
+
+// explanations maps profile id to the policy's computed outcome and its
+// explanation for c; empty when the comparison is unavailable.
+func (h *Handler) explanations(r *http.Request, c review.Case) map[string]policy.Result {
+	out := map[string]policy.Result{}
+	if h.evaluate == nil {
+		return out
 	}
 	d, err := h.evaluate(r.Context(), c)
 	if err != nil || d == nil {
 		h.log.WarnContext(r.Context(), "evaluate case", slog.String("case", c.ID), slog.Any("err", err))
-		return &matrixView{Unavailable: "The regime comparison could not be computed for this case; the error has been logged."}
+		return out
 	}
-	m := &matrixView{EvaluatedAt: d.EvaluatedAt, Suggested: map[string]string{}}
 	for _, res := range d.Results {
-		row := matrixRow{Profile: res.Profile, Title: res.Title, Status: res.Status, Applicable: res.Applicable,
-			Tier: res.Tier, Outcome: string(res.Outcome), Rationale: res.Rationale, Conditions: res.Conditions, Errors: res.Errors}
-		for _, cr := range res.FailedCriteria {
-			row.Failed = append(row.Failed, criterionView{ID: cr.ID, Title: cr.Title, Status: cr.Status,
-				Observed: observedText(cr.Observed), Required: cr.Required})
-		}
-		m.Rows = append(m.Rows, row)
-		m.Suggested[res.Profile] = string(res.Outcome)
+		out[res.Profile] = res
 	}
-	return m
+	return out
 }
 
 func observedText(o *policy.Observed) string {

@@ -124,6 +124,7 @@ func evaluate(_ context.Context, c review.Case) (*policy.Decision, error) {
 	for _, p := range c.Profiles {
 		d.Results = append(d.Results, policy.Result{Profile: p, Title: "Profile " + p, Status: "in_force",
 			Applicable: true, Tier: "frontier", Outcome: policy.ClearedWithConditions,
+			Explanation: "XX (" + p + "): cleared with conditions — stand-in explanation of " + p,
 			FailedCriteria: []policy.Criterion{{ID: "misuse-refusal", Status: "fail", Required: "attack success ≤ 5%",
 				Observed: &policy.Observed{Rate: 0.12, Flagged: 6, N: 50}}}})
 	}
