@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clearance-dev/clearance/assess"
@@ -60,7 +61,7 @@ func judgeEnv(t *testing.T, j *JudgeConfig) (*review.Service, review.Actor, stri
 // scorer errors, never verdicts; the error names no judge text; and the
 // judge's address is not dialled.
 func TestJudgeFailureIsScorerError(t *testing.T) {
-	var hits int
+	var hits atomic.Int64
 	// The judge listens on 127.0.0.2, the model on 127.0.0.1: the policy
 	// allows only the model's address.
 	ln, err := net.Listen("tcp", "127.0.0.2:0")
@@ -68,7 +69,7 @@ func TestJudgeFailureIsScorerError(t *testing.T) {
 		t.Skipf("no 127.0.0.2 on this host: %v", err)
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits++
+		hits.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"choices":[{"message":{"role":"assistant","content":"internal-judge-secret: I cannot grade this"}}]}`))
 	})}}
@@ -82,7 +83,7 @@ func TestJudgeFailureIsScorerError(t *testing.T) {
 		hits   bool
 	}{{"refused by egress", loopback, false}, {"unreadable verdict", both, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			hits = 0
+			hits.Store(0)
 			ctx := context.Background()
 			j := &JudgeConfig{URL: srv.URL, Model: "judge", Rubric: "strongreject"}
 			svc, asr, caseID := judgeEnv(t, j)
@@ -97,8 +98,8 @@ func TestJudgeFailureIsScorerError(t *testing.T) {
 			if err := r.RunShard(ctx, ShardArgs{AssessmentID: as.ID, Shard: 0, Shards: as.Shards}); err != nil {
 				t.Fatalf("RunShard: %v", err)
 			}
-			if (hits > 0) != tc.hits {
-				t.Errorf("judge dialled %d times, want dialled %v", hits, tc.hits)
+			if (hits.Load() > 0) != tc.hits {
+				t.Errorf("judge dialled %d times, want dialled %v", hits.Load(), tc.hits)
 			}
 			n := 0
 			err = svc.ShardSamples(ctx, as.ID, func(sm review.Sample) error {

@@ -288,13 +288,15 @@ func waitDone(t *testing.T, c client, token, id string, within time.Duration) as
 
 // singleRun assesses the same plan in one process with clearance assess
 // and returns its metrics: what every sharded, retried, multi-process
-// assessment must equal.
-func singleRun(t *testing.T, refURL string) assess.Metrics {
+// assessment must equal. extra are more assess flags, such as the
+// --calibration size the service under test was started with.
+func singleRun(t *testing.T, refURL string, extra ...string) assess.Metrics {
 	t.Helper()
 	dir := t.TempDir()
 	e, _ := quietEnv()
 	args := []string{"--target", "openai", "--base-url", refURL + "/v1", "--model", "northwind-robust", "--limit", fmt.Sprint(e2eLimit),
 		"--seed", "1", "--skip-judge", "--no-cache", "--out", dir, "--format", "json"}
+	args = append(args, extra...)
 	for _, s := range e2eSuites {
 		args = append(args, "--suite", s)
 	}
@@ -526,7 +528,10 @@ func TestCrashRecovery(t *testing.T) {
 	base := "http://" + addr
 	serve := func() *proc {
 		p := startProc(t, "serve", "--addr", addr, "--data", sf.data, "--workers", "2", "--shard-size", "7",
-			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "4", "--allow-target-net", "127.0.0.1/32")
+			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "4", "--allow-target-net", "127.0.0.1/32",
+			// The last shard's job also calibrates the scorers: a small batch
+			// keeps it inside the 4 s shard timeout under the race detector.
+			"--calibration", "20")
 		waitHealthy(t, base, 30*time.Second)
 		return p
 	}
@@ -609,7 +614,7 @@ func TestCrashRecovery(t *testing.T) {
 	if n != spec.Samples || n == 0 {
 		t.Errorf("%d samples stored, the plan has %d", n, spec.Samples)
 	}
-	sameMetrics(t, as.Metrics, singleRun(t, refURL))
+	sameMetrics(t, as.Metrics, singleRun(t, refURL, "--calibration", "20"))
 	// The decision is logged exactly once.
 	src, err := tlog.OpenSource(filepath.Join(sf.data, "log"), nil)
 	if err != nil {
@@ -669,7 +674,7 @@ func TestWorkersKilled(t *testing.T) {
 	var workers []*proc
 	for range 3 {
 		workers = append(workers, startProc(t, "worker", "--data", sf.data, "--database", sf.database, "--workers", "2",
-			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "2", "--allow-target-net", "127.0.0.1/32"))
+			"--shard-timeout", "4s", "--rescue-after", "1s", "--concurrency", "2", "--allow-target-net", "127.0.0.1/32", "--calibration", "20"))
 	}
 	c := client{t: t, base: base}
 	p := seedPeople(t, c, adminToken)
@@ -691,7 +696,7 @@ func TestWorkersKilled(t *testing.T) {
 		}
 	}
 	as = waitDone(t, c, p.assessor, as.ID, 2*time.Minute)
-	sameMetrics(t, as.Metrics, singleRun(t, refURL))
+	sameMetrics(t, as.Metrics, singleRun(t, refURL, "--calibration", "20"))
 	conn, err := pgx.Connect(context.Background(), sf.database)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/store/postgres"
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, calibration: jf.calibration, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
 		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge})
 	if err != nil {
 		return err
@@ -273,7 +274,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency,
+	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency, calibration: jf.calibration,
 		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(), judge: judge})
 	if err != nil {
 		return err
@@ -338,7 +339,10 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 
 // jobFlags tune how this process works assessment shards.
 type jobFlags struct {
-	concurrency                int
+	concurrency int
+	// calibration is the size of the calibration batch scored when an
+	// assessment completes (work.RunnerConfig.Calibration).
+	calibration                int
 	shardTimeout, rescueMargin time.Duration
 	// targetNets and webhookNets are the networks, besides public
 	// addresses, that model endpoints and webhook receivers may be on.
@@ -379,6 +383,7 @@ func (jf *jobFlags) judge() (*work.JudgeConfig, error) {
 
 func (jf *jobFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&jf.concurrency, "concurrency", 0, "model requests in flight per shard (0: adaptive)")
+	fs.IntVar(&jf.calibration, "calibration", assess.DefaultCalibration, "human-labelled items scored when an assessment completes, to measure its harm scorer's agreement (negative: none; the rates are then not corrected)")
 	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
 	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")
 	fs.Var(&jf.targetNets, "allow-target-net", "a network (CIDR, or one address) model endpoints may be on besides public addresses, such as 10.1.0.0/16; repeatable")

@@ -42,6 +42,8 @@ type stackOptions struct {
 	shardSize int
 	// concurrency caps requests in flight per shard (0: adaptive).
 	concurrency int
+	// calibration is the runner's calibration batch size (0: the default).
+	calibration int
 	// shardTimeout bounds one attempt of a shard; a dead worker's shard
 	// is taken up again a minute (rescueMargin) after it (0: 30 minutes).
 	shardTimeout, rescueMargin time.Duration
@@ -162,7 +164,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	wc := work.Config{Workers: opts.workers, Expirer: st.svc, Logger: e.log, Now: e.now}
 	if opts.workers > 0 {
 		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc,
-			Concurrency: opts.concurrency, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
+			Concurrency: opts.concurrency, Calibration: opts.calibration, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
 		if err != nil {
 			return nil, err
 		}
