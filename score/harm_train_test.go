@@ -98,6 +98,9 @@ func agreementOf(tp, fp, fn, tn int) agreement {
 // when the embedded weights differ: the weights are reproducible from the
 // committed data and code. -update rewrites harm_weights.json.
 func TestHarmWeights(t *testing.T) {
+	if raceEnabled {
+		t.Skip("measurement, not concurrency: run without -race (.ci/run does)")
+	}
 	if testing.Short() {
 		t.Skip("fits a model")
 	}

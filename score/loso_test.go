@@ -22,6 +22,9 @@ import (
 // labelled set the logistic model is refitted on all the other sets and
 // measured on the one left out.
 func TestLOSO(t *testing.T) {
+	if raceEnabled {
+		t.Skip("measurement, not concurrency: run without -race (.ci/run does)")
+	}
 	if testing.Short() {
 		t.Skip("reads every labelled set")
 	}
