@@ -273,7 +273,7 @@ func TestCorrectionCN(t *testing.T) {
 // reason the model is reportable.
 func TestCorrectionEO14110Cluster(t *testing.T) {
 	cluster := func(e *Evidence) { e.Developer.ClusterCapacityFLOPS = 1e20 }
-	runCases(t, "us-eo-14110", []decideCase{
+	runCasesAsOf(t, "us-eo-14110", day(2024, 6, 1), []decideCase{
 		{name: "cluster holder with a 2e25 model: model not reportable, duty noted", mutate: cluster,
 			applicable: false, outcome: NotApplicable, check: func(t *testing.T, r Result) {
 				if !why(r, "notes.cluster-duty") {

@@ -78,6 +78,13 @@ type decideCase struct {
 
 func runCases(t *testing.T, profile string, cases []decideCase) {
 	t.Helper()
+	runCasesAsOf(t, profile, time.Time{}, cases)
+}
+
+// runCasesAsOf is runCases with the evidence evaluated at asOf (zero:
+// baseEvidence's date), for profiles not in force on that date.
+func runCasesAsOf(t *testing.T, profile string, asOf time.Time, cases []decideCase) {
+	t.Helper()
 	p, err := Builtin(profile)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +92,9 @@ func runCases(t *testing.T, profile string, cases []decideCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := baseEvidence()
+			if !asOf.IsZero() {
+				e.AsOf = asOf
+			}
 			if tc.mutate != nil {
 				tc.mutate(e)
 			}
@@ -337,7 +347,8 @@ func TestDecideCN(t *testing.T) {
 // non-blocking on expiry.
 func TestDecideUSVoluntary(t *testing.T) {
 	des := func(e *Evidence) { e.Designations.USCovered = true }
-	runCases(t, "us-eo-14409", []decideCase{
+	// The order was signed on 2026-06-02: evaluated the day after.
+	runCasesAsOf(t, "us-eo-14409", day(2026, 6, 3), []decideCase{
 		{name: "not designated", applicable: false, outcome: NotApplicable},
 		{name: "designated, access not offered", mutate: des, applicable: true, outcome: NotifyOnly, check: func(t *testing.T, r Result) {
 			if len(r.Conditions) != 1 || r.Conditions[0].Due != "2026-06-01T00:00:00Z" {
@@ -346,7 +357,7 @@ func TestDecideUSVoluntary(t *testing.T) {
 		}},
 		{name: "window open", mutate: func(e *Evidence) { des(e); e.Events = []Event{{Type: "model_shared", Date: day(2026, 5, 20)}} },
 			applicable: true, outcome: Hold, check: func(t *testing.T, r Result) {
-				if r.Clocks[0].Due != "2026-06-19T00:00:00Z" || r.Clocks[0].DaysLeft != 18 {
+				if r.Clocks[0].Due != "2026-06-19T00:00:00Z" || r.Clocks[0].DaysLeft != 16 {
 					t.Errorf("clock = %+v", r.Clocks[0])
 				}
 			}},
@@ -421,7 +432,8 @@ func TestDecideUSDraft(t *testing.T) {
 // EO 14110 §4.2(b): 10^26 operations, 10^23 for biological sequence data,
 // clusters of 10^20 operations per second.
 func TestDecideEO14110(t *testing.T) {
-	runCases(t, "us-eo-14110", []decideCase{
+	// In force from 2023-10-30 until its revocation on 2025-01-20.
+	runCasesAsOf(t, "us-eo-14110", day(2024, 6, 1), []decideCase{
 		{name: "2e25 general model not covered", applicable: false, outcome: NotApplicable},
 		{name: "1.2e26 must report", mutate: func(e *Evidence) { e.Model.TrainingComputeFLOP = 1.2e26 }, applicable: true, outcome: NotifyOnly},
 		{name: "2e23 biological sequence model must report", mutate: func(e *Evidence) {

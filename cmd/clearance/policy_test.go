@@ -37,7 +37,8 @@ func TestPolicyCLI(t *testing.T) {
 	}{
 		{"list", []string{"policy", "list"}, 0, []string{"eu-ai-act-gpai-sr", "us-eo-14409"}},
 		{"eval blocks with exit 3", []string{"policy", "eval", "--evidence", evidence, "--profile", "cn-tc260-003"}, 3, []string{"outcome: hold", "should-not-refuse"}},
-		{"eval passes", []string{"policy", "eval", "--evidence", evidence, "--profile", "us-eo-14409,rand-sl"}, 0, []string{"window_expired"}},
+		{"eval passes", []string{"policy", "eval", "--evidence", evidence, "--profile", "us-eo-14409,rand-sl", "--as-of", "2026-06-03"}, 0, []string{"window_expired"}},
+		{"eval before the order", []string{"policy", "eval", "--evidence", evidence, "--profile", "us-eo-14409"}, 0, []string{"not_in_force", "2026-06-02"}},
 		{"eval bare dossier", []string{"policy", "eval", "--evidence", dossier, "--profile", "frontier-framework", "--format", "json"}, 3, []string{`"status": "missing"`}},
 		{"compare table", []string{"policy", "compare", "--evidence", evidence}, 0, []string{"PROFILE", "ca-sb-53", "not_applicable", "not_in_force", "fines apply from 2 August 2026"}},
 		{"compare table after the EU fines start", []string{"policy", "compare", "--evidence", evidence, "--as-of", "2026-09-01"}, 0, []string{"EUR 54M"}},
