@@ -32,6 +32,9 @@ func TestCorrectionNY(t *testing.T) {
 			if r.Penalty == nil || r.Penalty.Max != max {
 				t.Errorf("penalty = %+v, want max %v", r.Penalty, max)
 			}
+			if r.Penalty != nil && max == 0 && r.Penalty.Subsequent != 0 {
+				t.Errorf("penalty = %+v, want no repeat maximum where no first violation is penalised", r.Penalty)
+			}
 		}
 	}
 	runCases(t, "ny-raise", []decideCase{

@@ -751,7 +751,10 @@ func (d *decider) evaluate(p *Profile, depth int) *Result {
 			fail("penalty.max", err)
 		} else {
 			r.Penalty = &Exposure{Max: v, Currency: p.Penalty.Currency, Per: p.Penalty.Per, Text: p.Penalty.Text, Provenance: used(p, c.penalty.consts)}
-			if p.Penalty.Subsequent.Set {
+			// A repeat maximum exists only where a first violation is
+			// penalised: a developer outside the penalty's tier (New York's
+			// non-large frontier developers) faces neither.
+			if p.Penalty.Subsequent.Set && v > 0 {
 				sv, sp := d.number(p, p.Penalty.Subsequent)
 				r.Penalty.Subsequent = sv
 				r.Penalty.Provenance = append(r.Penalty.Provenance, sp...)
