@@ -196,9 +196,13 @@ func RenderTable(w io.Writer, d *Decision) error {
 			fmt.Fprintf(&b, "  error: %s\n", e)
 		}
 	}
+	b.WriteString("\n" + TagLegend + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// TagLegend explains the provenance tags printed after each constant.
+const TagLegend = "Tags: [T] read in the legal text; [S] from a secondary source; [M] from memory, not checked against the text; [I] our inference."
 
 func provText(us []UsedConstant) string {
 	if len(us) == 0 {
@@ -274,13 +278,14 @@ func RenderText(w io.Writer, d *Decision) error {
 			fmt.Fprintf(&b, "  error: %s\n", e)
 		}
 	}
+	b.WriteString("\n" + TagLegend + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 var htmlPage = template.Must(template.New("compare").Funcs(template.FuncMap{
 	"next": nextDeadline, "penalty": penaltyText, "failed": failedIDs, "dash": orDash,
-	"prov": provText, "inforce": inForceCell, "applies": appliesCell,
+	"prov": provText, "inforce": inForceCell, "applies": appliesCell, "legend": func() string { return TagLegend },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clearance: regimes compared</title>
 <style>
@@ -306,7 +311,8 @@ small{color:#555}
 {{end}}</table>{{end}}
 {{if .Conditions}}<p>Conditions:</p><ul>{{range .Conditions}}<li>{{.Text}}{{if .Due}} by {{.Due}}{{end}}</li>{{end}}</ul>{{end}}
 {{if .Clocks}}<p>Clocks:</p><ul>{{range .Clocks}}<li>{{.Title}}: {{.Status}}{{if .Due}}, due {{.Due}}{{end}} ({{.Length}})</li>{{end}}</ul>{{end}}
-{{end}}</body></html>
+{{end}}<p><small>{{legend}}</small></p>
+</body></html>
 `))
 
 // RenderHTML writes the side-by-side view as a self-contained HTML page.
