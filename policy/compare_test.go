@@ -49,7 +49,7 @@ func TestCompareGolden(t *testing.T) {
 		"ny-raise":           {false, NotInForce}, // amended Act in force from 2027-01-01
 		"cn-tc260-003":       {true, Hold},
 		"us-eo-14409":        {false, NotInForce}, // signed 2026-06-02, the day after the evidence
-		"us-2026-draft":      {true, Hold}, // designations.us_draft_covered undeclared: undetermined
+		"us-2026-draft":      {true, Hold},        // designations.us_draft_covered undeclared: undetermined
 		"us-eo-14110":        {false, NotInForce}, // revoked 2025-01-20
 		"frontier-framework": {true, Cleared},
 		"rand-sl":            {true, Cleared},
