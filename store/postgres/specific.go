@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -136,11 +137,13 @@ func (d *DB) OrgUsage(ctx context.Context, orgID string) (review.Usage, error) {
 	var u review.Usage
 	err := d.Tx(ctx, func(s review.Store) error {
 		tx := s.(*DB)
-		if _, err := tx.q.Exec(ctx, `SELECT 1 FROM orgs WHERE id = $1 FOR NO KEY UPDATE`, orgID); err != nil {
-			return fmt.Errorf("usage of organisation %s: lock: %w", orgID, translate(err))
+		err := translate(tx.q.QueryRow(ctx, sqlstore.OrgUsageSQL+` FOR NO KEY UPDATE`, orgID).Scan(&u.OpenCases, &u.Bytes))
+		if errors.Is(err, review.ErrNotFound) {
+			u = review.Usage{}
+			return nil
 		}
-		if err := tx.q.QueryRow(ctx, sqlstore.OrgUsageSQL, orgID).Scan(&u.OpenCases, &u.Bytes); err != nil {
-			return fmt.Errorf("usage of organisation %s: %w", orgID, translate(err))
+		if err != nil {
+			return fmt.Errorf("usage of organisation %s: %w", orgID, err)
 		}
 		return nil
 	})

@@ -1562,6 +1562,33 @@ func testOrgUsage(t *testing.T, s review.Store) {
 	if c, err := s.GetCase(ctx, "case_a0"); err != nil || int64(len(c.Dossier)) != size {
 		t.Fatalf("GetCase(case_a0) dossier %q, %v; want %d bytes", c.Dossier, err, size)
 	}
+	// The usage follows each case between open and closed, and only then:
+	// a move within the open states, or an assignment, changes nothing.
+	for _, step := range []struct {
+		id    string
+		state review.State
+		open  int
+	}{
+		{"case_a0", review.StateUnderReview, 2}, // open → open
+		{"case_a0", review.StateDecided, 1},     // open → closed
+		{"case_a1", review.StateAppealed, 2},    // closed → open
+		{"case_a2", review.StateWithdrawn, 2},   // closed → closed
+		{"case_a3", review.StateWithdrawn, 1},   // open → closed
+	} {
+		c, err := s.GetCase(ctx, step.id)
+		must(t, "GetCase", err)
+		c.State, c.Assignees = step.state, []string{"user_x"}
+		_, err = s.UpdateCase(ctx, c)
+		must(t, "UpdateCase("+step.id+")", err)
+		u, err := s.OrgUsage(ctx, "org_a")
+		must(t, "OrgUsage(org_a)", err)
+		if want := (review.Usage{OpenCases: step.open, Bytes: 4 * size}); u != want {
+			t.Fatalf("after %s → %s: OrgUsage(org_a) = %+v, want %+v", step.id, step.state, u, want)
+		}
+	}
+	if u, err := s.OrgUsage(ctx, "org_b"); err != nil || u.OpenCases != 1 {
+		t.Fatalf("OrgUsage(org_b) = %+v, %v; want 1 open case, untouched by org_a's", u, err)
+	}
 	u, err = s.OrgUsage(ctx, "org_missing")
 	must(t, "OrgUsage(org_missing)", err)
 	if u != (review.Usage{}) {

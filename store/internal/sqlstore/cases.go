@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,17 +34,21 @@ func (d *Records) CreateCase(ctx context.Context, c review.Case) error {
 	return err
 }
 
-// OrgUsageSQL sums an organisation's cases from the cases_org_usage
-// index: $1 is the organisation.
-const OrgUsageSQL = `SELECT COALESCE(SUM(CASE WHEN state IN ('decided', 'withdrawn') THEN 0 ELSE 1 END), 0),
-	COALESCE(SUM(dossier_bytes), 0) FROM cases WHERE org_id = $1`
+// OrgUsageSQL reads an organisation's usage counters, which triggers on
+// cases keep (migration 0009): $1 is the organisation. A missing
+// organisation has no row and so no usage.
+const OrgUsageSQL = `SELECT open_cases, dossier_bytes FROM orgs WHERE id = $1`
 
 // OrgUsage implements review.Store without a lock of its own: SQLite's
 // transactions hold the database's write lock from their start, which
 // is enough. PostgreSQL's store locks the organisation first.
 func (d *Records) OrgUsage(ctx context.Context, orgID string) (review.Usage, error) {
 	var u review.Usage
-	if err := d.q.QueryRow(ctx, OrgUsageSQL, orgID).Scan(&u.OpenCases, &u.Bytes); err != nil {
+	err := d.q.QueryRow(ctx, OrgUsageSQL, orgID).Scan(&u.OpenCases, &u.Bytes)
+	if errors.Is(err, review.ErrNotFound) {
+		return review.Usage{}, nil
+	}
+	if err != nil {
 		return u, fmt.Errorf("usage of organisation %s: %w", orgID, err)
 	}
 	return u, nil
