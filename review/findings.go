@@ -239,6 +239,61 @@ type AuditCheck struct {
 	Anchor *Anchor
 }
 
+// AuditReport is what a verification of the audit trail reports, in the
+// JSON shape of GET /api/v1/audit/verify and `clearance audit verify
+// --format json`: ok with the number of entries, the head and the last
+// anchor it was checked against, or the first broken entry.
+type AuditReport struct {
+	OK bool `json:"ok"`
+	// Entries is the number of entries verified (the head's seq); 0 when
+	// the trail is broken.
+	Entries int64 `json:"entries"`
+	// Head is absent for an empty or broken trail.
+	Head *AuditPoint `json:"head,omitempty"`
+	// Anchor is the last anchoring of the head in the transparency log;
+	// absent when the head was never anchored or the trail is broken.
+	Anchor *AuditAnchorPoint `json:"anchor,omitempty"`
+	// Broken names the first entry at fault; absent when ok.
+	Broken *AuditBreak `json:"broken,omitempty"`
+}
+
+// AuditPoint is one entry of the trail by sequence number and hash.
+type AuditPoint struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// AuditAnchorPoint is an anchored head and where the log holds it.
+type AuditAnchorPoint struct {
+	Seq      int64  `json:"seq"`
+	Hash     string `json:"hash"`
+	LogIndex int64  `json:"log_index"`
+}
+
+// AuditBreak is the first entry at fault and why.
+type AuditBreak struct {
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
+}
+
+// Report turns a verification's result into an AuditReport: broken, when
+// not nil, is the AuditError the verification returned.
+func (chk AuditCheck) Report(broken *AuditError) AuditReport {
+	r := AuditReport{OK: broken == nil}
+	if broken != nil {
+		r.Broken = &AuditBreak{Seq: broken.Seq, Reason: broken.Reason}
+		return r
+	}
+	r.Entries = chk.Head.Seq
+	if chk.Head.Seq > 0 {
+		r.Head = &AuditPoint{Seq: chk.Head.Seq, Hash: chk.Head.Hash}
+	}
+	if chk.Anchor != nil {
+		r.Anchor = &AuditAnchorPoint{Seq: chk.Anchor.Seq, Hash: chk.Anchor.Hash, LogIndex: chk.Anchor.LogIndex}
+	}
+	return r
+}
+
 // VerifyAudit reads and verifies the whole audit trail (VerifyTrail).
 // Auditors and admins only.
 func (s *Service) VerifyAudit(ctx context.Context, a Actor) (AuditCheck, error) {

@@ -138,7 +138,7 @@ func apiRoutes() []route {
 		{"DELETE", "/api/v1/webhooks/{id}", "disableWebhook", "Stop deliveries to a webhook (a developer of its organisation, or admin); its pending events are dropped", nil, nil, 204, nil, h.disableWebhook},
 		{"POST", "/api/v1/webhooks/{id}/enable", "enableWebhook", "Resume deliveries to a disabled or paused webhook of the organisation, clearing its circuit breaker", nil, nil, 204, nil, h.enableWebhook},
 		{"GET", "/api/v1/audit", "listAudit", "List the whole audit trail (auditor, admin)", nil, list[auditJSON]{}, 200, pq, h.audit},
-		{"GET", "/api/v1/audit/verify", "verifyAudit", "Re-walk the hash-chained audit trail against its last anchor and report the first broken entry (auditor, admin)", nil, auditVerifyJSON{}, 200, nil, h.verifyAudit},
+		{"GET", "/api/v1/audit/verify", "verifyAudit", "Re-walk the hash-chained audit trail against its last anchor and report the first broken entry (auditor, admin)", nil, review.AuditReport{}, 200, nil, h.verifyAudit},
 	}
 }
 

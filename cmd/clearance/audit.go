@@ -71,45 +71,8 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// auditReport is the JSON output of 'audit verify', the same shape as
-// GET /api/v1/audit/verify.
-type auditReport struct {
-	OK      bool           `json:"ok"`
-	Entries int64          `json:"entries"`
-	Head    *auditHeadJSON `json:"head,omitempty"`
-	Anchor  *auditAnchor   `json:"anchor,omitempty"`
-	Broken  *auditBrokenAt `json:"broken,omitempty"`
-}
-
-type auditHeadJSON struct {
-	Seq  int64  `json:"seq"`
-	Hash string `json:"hash"`
-}
-
-type auditAnchor struct {
-	Seq      int64  `json:"seq"`
-	Hash     string `json:"hash"`
-	LogIndex int64  `json:"log_index"`
-}
-
-type auditBrokenAt struct {
-	Seq    int64  `json:"seq"`
-	Reason string `json:"reason"`
-}
-
 func writeAuditJSON(w io.Writer, chk review.AuditCheck, broken *review.AuditError) error {
-	r := auditReport{OK: broken == nil}
-	if broken != nil {
-		r.Broken = &auditBrokenAt{Seq: broken.Seq, Reason: broken.Reason}
-	} else {
-		r.Entries = chk.Head.Seq
-		if chk.Head.Seq > 0 {
-			r.Head = &auditHeadJSON{Seq: chk.Head.Seq, Hash: chk.Head.Hash}
-		}
-		if chk.Anchor != nil {
-			r.Anchor = &auditAnchor{Seq: chk.Anchor.Seq, Hash: chk.Anchor.Hash, LogIndex: chk.Anchor.LogIndex}
-		}
-	}
+	r := chk.Report(broken)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
