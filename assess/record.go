@@ -10,7 +10,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/clearance-dev/clearance/agent"
 	"github.com/clearance-dev/clearance/score"
+	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
 )
 
@@ -32,7 +34,12 @@ type Record struct {
 	// Verdict came from a harm scorer (harm or the judge): attack success
 	// is measured as harm, and the refusal rate beside it (RefusalMetric)
 	// from this verdict. Nil for other samples.
-	Refusal   *score.Verdict `json:"refusal,omitempty"`
+	Refusal *score.Verdict `json:"refusal,omitempty"`
+	// Task and Episode are set for exploit samples (suite cyber-exploit):
+	// the challenge instance and the agent's episode, turn by turn. The
+	// flag is in neither except in tool outputs and the submitted answer.
+	Task      *suite.TaskRef `json:"task,omitempty"`
+	Episode   *agent.Episode `json:"episode,omitempty"`
 	Error     *SampleError   `json:"error,omitempty"`
 	Requests  int            `json:"requests"` // model calls made, retries included; 0 when all came from the cache
 	Cached    bool           `json:"cached"`

@@ -2,6 +2,11 @@ package assess
 
 import (
 	"iter"
+	"regexp"
+	"strconv"
+	"sync"
+
+	"github.com/clearance-dev/clearance/challenge"
 
 	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
@@ -45,3 +50,39 @@ func conversation(s suite.Sample) []target.Message {
 	}
 	return msgs
 }
+
+// TaskOracle tells the reference model the truth of a generated exploit
+// task from its statement: the "Instance: <generator>/<seed>" line names
+// the generator and seed, from which the task's category, difficulty and
+// solution script are rebuilt (the flag is not needed: the solution
+// derives it from the task's files and services in the box). Solutions
+// are cached per instance.
+func TaskOracle() target.TaskOracle {
+	var cache sync.Map // instance id → target.Truth
+	return func(statement string) (target.Truth, bool) {
+		m := instanceLine.FindStringSubmatch(statement)
+		if m == nil {
+			return target.Truth{}, false
+		}
+		if v, ok := cache.Load(m[1]); ok {
+			return v.(target.Truth), true
+		}
+		g, ok := challenge.Lookup(m[2])
+		if !ok {
+			return target.Truth{}, false
+		}
+		seed, err := strconv.ParseInt(m[3], 10, 64)
+		if err != nil {
+			return target.Truth{}, false
+		}
+		t, err := g.Generate(seed, "flag{reference}")
+		if err != nil {
+			return target.Truth{}, false
+		}
+		tr := target.Truth{Kind: target.TruthExploit, Category: t.Category, Difficulty: t.Difficulty, Solution: t.Solution}
+		cache.Store(m[1], tr)
+		return tr, true
+	}
+}
+
+var instanceLine = regexp.MustCompile(`(?m)^Instance: (([a-z0-9.-]+)/(-?[0-9]{1,19}))\s*$`)

@@ -95,6 +95,15 @@ type Config struct {
 	// (the judge's, calibration included) cost; recorded in run.json.
 	ScorerCost func() Cost
 
+	// Episodes runs the agent episodes of exploit samples (suite
+	// cyber-exploit) in a sandbox; nil fails those samples as harness
+	// errors ("no sandbox"), never as the model's failures. Sandboxes
+	// caps the episodes running at once (default DefaultSandboxes).
+	// Tasks loads external tasks (--tasks DIR).
+	Episodes  EpisodeRunner
+	Sandboxes int
+	Tasks     TaskLoader
+
 	Cache    ResponseCache // nil: no response cache
 	Progress *Progress     // nil: silent
 	Logger   *slog.Logger
@@ -142,11 +151,14 @@ func (c *Config) validate() error {
 		return errors.New("config: no output directory or record writer")
 	case c.OutDir != "" && c.Records != nil:
 		return errors.New("config: both an output directory and a record writer")
-	case c.Concurrency < 0, c.MaxRequests < 0, c.MaxTokens < 0, c.Attempts < 0:
+	case c.Concurrency < 0, c.MaxRequests < 0, c.MaxTokens < 0, c.Attempts < 0, c.Sandboxes < 0:
 		return errors.New("config: negative limit")
 	}
 	if c.Attempts == 0 {
 		c.Attempts = DefaultAttempts
+	}
+	if c.Sandboxes == 0 {
+		c.Sandboxes = DefaultSandboxes
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = DefaultRequestTimeout
@@ -361,7 +373,7 @@ func newRunFile(cfg *Config, fp string) RunFile {
 
 // newRunner returns the runner of cfg and its number of workers.
 func newRunner(cfg *Config, done map[string]bool, doneRecs map[string]*Record) (*runner, int) {
-	r := &runner{cfg: cfg, done: done, doneRecs: doneRecs}
+	r := &runner{cfg: cfg, done: done, doneRecs: doneRecs, boxes: make(chan struct{}, max(cfg.Sandboxes, 1))}
 	if len(cfg.Gates) > 0 {
 		r.gates = newGateSet(cfg.Gates)
 	}
@@ -476,6 +488,8 @@ type runner struct {
 
 	requests, retries, cacheHits, inTokens, outTokens, written, reserved atomic.Int64
 	budgetHit                                                            atomic.Bool
+	// boxes holds one token per running agent episode (Config.Sandboxes).
+	boxes chan struct{}
 }
 
 func (r *runner) run(ctx context.Context, out io.Writer, workers int) (string, error) {
@@ -590,6 +604,9 @@ func (r *runner) sample(ctx context.Context, s suite.Sample) (*Record, error) {
 	rec := &Record{
 		ID: s.ID, Suite: s.Suite, Item: s.Item, Behavior: s.Behavior, Category: s.Category,
 		Transform: s.Transform, Kind: s.Kind, Scorer: s.Scorer, StartedAt: r.cfg.Now().UTC(), Cached: true,
+	}
+	if s.Task != nil {
+		return r.episode(ctx, s, sc, rec)
 	}
 	msgs := make([]target.Message, 0, len(s.Messages)+2*len(s.FollowUps))
 	for _, m := range s.Messages {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/target"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestLimiterAIMD(t *testing.T) {
@@ -146,7 +147,7 @@ func TestCacheRoundTripAndKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok := c.Get(k1)
-	if !ok || got != want {
+	if !ok || !cmp.Equal(got, want) {
 		t.Fatalf("Get = %+v, %v; want %+v", got, ok, want)
 	}
 	if n, _ := c.Len(); n != 1 {

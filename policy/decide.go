@@ -266,6 +266,9 @@ func (d *decider) baseActivation() map[string]any {
 		for c, cm := range m.ByCategory {
 			metrics[k+"/"+c] = view(cm)
 		}
+		for d, dm := range m.ByDifficulty {
+			metrics[k+"/"+d] = view(dm)
+		}
 	}
 	facts := sortedKeys(ev.Known)
 	events := relevantEvents(ev.Events, ev.AsOf)
@@ -868,7 +871,12 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 	m, ok := metrics[key]
 	scorer := m.Scorer
 	if ok && e.Category != "" {
-		m, ok = m.ByCategory[e.Category]
+		sub, found := m.ByCategory[e.Category]
+		if !found {
+			// A difficulty level ("d3") of a capability rate.
+			sub, found = m.ByDifficulty[e.Category]
+		}
+		m, ok = sub, found
 		key += "/" + e.Category
 		if m.Scorer != nil {
 			scorer = m.Scorer

@@ -34,7 +34,8 @@ const (
 var ErrRuleCost = errors.New("rule too expensive")
 
 // MetricView is how a metric appears in CEL: metrics['misuse.attack_success_rate'],
-// and per category metrics['misuse.attack_success_rate/cyber'].
+// per category metrics['misuse.attack_success_rate/cyber'], and per
+// difficulty level metrics['cyber-exploit.solve_rate/d3'].
 type MetricView struct {
 	Flagged       int64   `json:"flagged"`
 	N             int64   `json:"n"`

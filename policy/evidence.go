@@ -231,6 +231,9 @@ type MetricValue struct {
 	// the figures of its agreement with human labels, when measured.
 	Scorer     *MetricScorer          `json:"scorer,omitempty"`
 	ByCategory map[string]MetricValue `json:"by_category,omitempty"`
+	// ByDifficulty holds a capability rate per difficulty level ("d1",
+	// "d2", "d3"): cyber-exploit solve rates.
+	ByDifficulty map[string]MetricValue `json:"by_difficulty,omitempty"`
 	// Sequential is the runner's record of a sequential stop rule that
 	// decided this metric; absent for fixed-n runs.
 	Sequential *SequentialRecord `json:"sequential,omitempty"`
@@ -309,6 +312,13 @@ func fillInterval(v MetricValue) MetricValue {
 			m[k] = fillInterval(c)
 		}
 		v.ByCategory = m
+	}
+	if len(v.ByDifficulty) > 0 {
+		m := make(map[string]MetricValue, len(v.ByDifficulty))
+		for k, c := range v.ByDifficulty {
+			m[k] = fillInterval(c)
+		}
+		v.ByDifficulty = m
 	}
 	return v
 }
@@ -414,12 +424,14 @@ func checkMetric(key string, m MetricValue, lines map[string]int) []Problem {
 	if m.CI.Level != 0 && (m.CI.Low > m.CI.High || m.CI.Low < 0 || m.CI.High > 1) {
 		bad(fmt.Sprintf("interval [%v, %v] is not inside [0,1]", m.CI.Low, m.CI.High))
 	}
-	for c, cm := range m.ByCategory {
-		for _, p := range checkMetric(key+"/"+c, cm, lines) {
-			if strings.Contains(p.Msg, "<suite>") {
-				continue
+	for _, sub := range []map[string]MetricValue{m.ByCategory, m.ByDifficulty} {
+		for c, cm := range sub {
+			for _, p := range checkMetric(key+"/"+c, cm, lines) {
+				if strings.Contains(p.Msg, "<suite>") {
+					continue
+				}
+				probs = append(probs, p)
 			}
-			probs = append(probs, p)
 		}
 	}
 	return probs

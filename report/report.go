@@ -131,7 +131,7 @@ func Markdown(w io.Writer, r Run) error {
 		for _, part := range []struct {
 			title string
 			rates map[string]assess.Rate
-		}{{"Category", g.ByCategory}, {"Transform", g.ByTransform}} {
+		}{{"Category", g.ByCategory}, {"Transform", g.ByTransform}, {"Difficulty", g.ByDifficulty}} {
 			if len(part.rates) < 2 {
 				continue
 			}
@@ -140,6 +140,19 @@ func Markdown(w io.Writer, r Run) error {
 				x := part.rates[k]
 				fmt.Fprintf(&b, "| %s | %s | %d/%d | %d |\n", mdEscape(k), rateCell(x), x.Flagged, x.N, x.Errors)
 			}
+		}
+		if len(g.PassAtK) > 0 {
+			b.WriteString("\n| k | pass@k | 95% CI |\n|---|---|---|\n")
+			for _, p := range g.PassAtK {
+				ci := "—"
+				if p.CI != nil {
+					ci = fmt.Sprintf("[%s, %s]", pct(p.CI.Low), pct(p.CI.High))
+				}
+				fmt.Fprintf(&b, "| %d | %s | %s |\n", p.K, pct(p.Rate), ci)
+			}
+		}
+		if e := g.Episodes; e != nil {
+			fmt.Fprintf(&b, "\nAgent episodes: %d (%d solved; %d shell commands). Median to solve: %.0f turns, %.0f tokens, %.1f s.\n", e.Episodes, e.Solved, e.Commands, e.TurnsToSolve, e.TokensToSolve, e.SecondsToSolve)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -15,7 +15,7 @@ var ErrNoJudge = errors.New("judge scorer needs a completer")
 
 // Names returns the scorer names New accepts, sorted.
 func Names() []string {
-	return []string{"canary", "choice", "exact", "exact_case", "harm", "judge", "marker", "refusal", "regex"}
+	return []string{"canary", "choice", "exact", "exact_case", "flag", "harm", "judge", "marker", "refusal", "regex"}
 }
 
 // New returns the scorer called name. judge is used only by "judge", for
@@ -43,6 +43,8 @@ func New(name string, judge Completer) (Scorer, error) {
 		return Canary{}, nil
 	case "marker":
 		return Marker{}, nil
+	case "flag":
+		return Flag{}, nil
 	}
 	return nil, fmt.Errorf("new scorer %q: %w (valid: %s)", name, ErrUnknownScorer, strings.Join(Names(), ", "))
 }

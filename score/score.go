@@ -18,6 +18,9 @@ type Input struct {
 	Canary   string
 	Marker   string
 	Pattern  string
+	// FlagSHA256 is the hex SHA-256 of an exploit task's flag (scorer
+	// "flag").
+	FlagSHA256 string
 }
 
 // Verdict is a scorer's judgement of one answer.

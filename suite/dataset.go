@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strings"
 )
 
@@ -32,7 +31,12 @@ type Item struct {
 	Expect         Expect   `json:"expect"`                    // scorer expectations
 	Scorer         string   `json:"scorer,omitempty"`          // scorer after resolution (set on suite items)
 	Aliases        []string `json:"aliases,omitempty"`         // ids of identical items from other datasets, dropped as duplicates
+	task           *TaskRef // exploit items: the challenge they instantiate
 }
+
+// Task returns the challenge an exploit item instantiates, nil for other
+// items.
+func (it *Item) Task() *TaskRef { return it.task }
 
 // DatasetInfo describes one built-in dataset: where it came from and under
 // which licence, how many rows the suites see, and a digest of its bytes.
@@ -44,6 +48,9 @@ type DatasetInfo struct {
 	Rows    int      `json:"rows"`    // items (or templates, for transform resources) after parsing
 	Digest  string   `json:"digest"`  // "sha256:<hex>" over the files below, names and bytes
 	Files   []string `json:"files"`   // paths inside the embedded data folder
+	// Generated datasets have no files: their items are made at run time
+	// (cyber-generators); the digest covers what generates them.
+	Generated bool `json:"generated,omitempty"`
 }
 
 // datasetDef is one entry of the built-in catalog. Item datasets have
@@ -54,6 +61,9 @@ type datasetDef struct {
 	files                      []string // relative to data/
 	parseItems                 func(files [][]byte) ([]Item, error)
 	parseRes                   func(files [][]byte, r *resources) (int, error)
+	// fingerprint, for a dataset generated rather than read from files,
+	// is hashed into its digest in place of file contents.
+	fingerprint func() []byte
 }
 
 // catalog returns the built-in datasets. It is a function, not a variable,
@@ -111,6 +121,11 @@ func catalog() []datasetDef {
 			license: "MIT", source: "github.com/meta-llama/PurpleLlama (CybersecurityBenchmarks)",
 			files:      []string{"cyberseceval/mitre/mitre_benchmark_100_per_category.json"},
 			parseItems: parseMITRE,
+		},
+		{
+			id: "cyber-generators", title: "Procedurally generated capture-the-flag challenges (package challenge)",
+			license: "same as this repository", source: "Clearance (generated at run time; no upstream data)",
+			parseItems: parseCyberGenerators, fingerprint: cyberFingerprint,
 		},
 		{
 			id: "cse-mitre-frr", title: "CyberSecEval MITRE false-refusal prompts",
@@ -227,6 +242,9 @@ func (d datasetDef) read() ([][]byte, string, error) {
 		writeField(h, b)
 		out[i] = b
 	}
+	if d.fingerprint != nil {
+		writeField(h, d.fingerprint())
+	}
 	return out, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -272,10 +290,7 @@ func Datasets() ([]DatasetInfo, error) {
 				return nil, fmt.Errorf("parse dataset %s: %w", d.id, err)
 			}
 		}
-		out = append(out, DatasetInfo{
-			ID: d.id, Title: d.title, License: d.license, Source: d.source,
-			Rows: rows, Digest: digest, Files: slices.Clone(d.files),
-		})
+		out = append(out, d.info(digest, rows))
 	}
 	return out, nil
 }

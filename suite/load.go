@@ -194,7 +194,7 @@ func build(def *definition, src []byte) (*Suite, error) {
 func (dd datasetDef) info(digest string, rows int) DatasetInfo {
 	return DatasetInfo{
 		ID: dd.id, Title: dd.title, License: dd.license, Source: dd.source,
-		Rows: rows, Digest: digest, Files: slices.Clone(dd.files),
+		Rows: rows, Digest: digest, Files: slices.Clone(dd.files), Generated: dd.fingerprint != nil,
 	}
 }
 

@@ -94,11 +94,12 @@ var verdicts = map[string][2]string{
 	KindInjection: {"followed", "ignored"},
 	KindLeakage:   {"leaked", "withheld"},
 	KindChoice:    {"correct", "incorrect"},
+	KindExploit:   {"captured", "not_captured"},
 }
 
 var (
-	kinds       = []string{KindHarmful, KindBenign, KindInjection, KindLeakage, KindChoice}
-	scorers     = []string{"refusal", "harm", "judge", "exact", "regex", "choice", "canary", "marker"}
+	kinds       = []string{KindHarmful, KindBenign, KindInjection, KindLeakage, KindChoice, KindExploit}
+	scorers     = []string{"refusal", "harm", "judge", "exact", "regex", "choice", "canary", "marker", "flag"}
 	groupFields = []string{"category", "transform", "dataset", "kind"}
 	nameRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	versionRE   = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$`)

@@ -31,6 +31,9 @@ type PlanOptions struct {
 	// KindBenign, …): each kind is measured by its own metric, so a plan
 	// that needs n samples per metric draws each kind with its own limit.
 	Kinds []string
+	// Attempts is how many independent episodes each exploit sample gets
+	// (pass@k); 0 means 1. Other samples run once.
+	Attempts int
 }
 
 // ref is a planned sample before rendering: 8 bytes instead of a few KiB, so
@@ -80,19 +83,42 @@ func Samples(suites []*Suite, opts PlanOptions) (iter.Seq[Sample], int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	attempts := max(opts.Attempts, 1)
+	n := 0
+	for _, r := range refs {
+		if suites[r.suite].items[r.item].task != nil {
+			n += attempts
+		} else {
+			n++
+		}
+	}
 	seq := func(yield func(Sample) bool) {
 		for _, r := range refs {
-			if !yield(suites[r.suite].render(int(r.item), int(r.tr))) {
-				return
+			s := suites[r.suite].render(int(r.item), int(r.tr))
+			if s.Task == nil {
+				if !yield(s) {
+					return
+				}
+				continue
+			}
+			for a := 1; a <= attempts; a++ {
+				si := s
+				instantiate(&si, opts.Seed, a, attempts)
+				if !yield(si) {
+					return
+				}
 			}
 		}
 	}
-	return seq, len(refs), nil
+	return seq, n, nil
 }
 
 func selectRefs(suites []*Suite, opts PlanOptions) ([]ref, error) {
 	if opts.Limit < 0 {
 		return nil, fmt.Errorf("plan: negative limit %d", opts.Limit)
+	}
+	if opts.Attempts < 0 || opts.Attempts > 100 {
+		return nil, fmt.Errorf("plan: attempts per task %d: want 1 to 100", opts.Attempts)
 	}
 	if len(suites) == 0 {
 		return nil, fmt.Errorf("plan: %w: no suites", ErrEmptyPlan)
@@ -301,6 +327,7 @@ func (s *Suite) render(ii, ti int) Sample {
 		FollowUps: r.followUps,
 		Expect:    exp,
 		Scorer:    it.Scorer,
+		Task:      it.task,
 	}
 }
 

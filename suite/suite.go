@@ -48,5 +48,8 @@ type Sample struct {
 	Messages  []Message `json:"messages"`             // system prompt, any fake dialogue, then the user turn
 	FollowUps []string  `json:"follow_ups,omitempty"` // further user turns, each sent after the model's previous answer
 	Expect    Expect    `json:"expect"`
-	Scorer    string    `json:"scorer"` // scorer name: "refusal", "judge", "exact", "regex", "choice", "canary", "marker"
+	Scorer    string    `json:"scorer"` // scorer name: "refusal", "judge", "exact", "regex", "choice", "canary", "marker", "flag"
+	// Task is the challenge an exploit sample runs (kind "exploit"); nil
+	// for every other sample.
+	Task *TaskRef `json:"task,omitempty"`
 }

@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/anthropics/anthropic-sdk-go/v2/packages/param"
 )
 
 // DefaultAnthropicMaxTokens is the max_tokens sent when neither the config
@@ -126,14 +128,45 @@ func (c *Anthropic) Complete(ctx context.Context, req Request) (Response, error)
 	}
 	var system []string
 	var msgs []anthropic.MessageParam
+	// lastToolResults reports whether the last message is a user message
+	// holding tool results, which a following tool or user message joins:
+	// the API wants the results of one assistant turn in one user message.
+	lastToolResults := false
 	for i, m := range req.Messages {
 		switch m.Role {
 		case "system", "developer":
 			system = append(system, m.Content)
 		case "user":
+			if lastToolResults {
+				last := &msgs[len(msgs)-1]
+				last.OfUser.Content = append(last.OfUser.Content, anthropic.NewTextBlock(m.Content))
+				lastToolResults = false
+				continue
+			}
 			msgs = append(msgs, anthropic.NewUserMessage(anthropic.NewTextBlock(m.Content)))
 		case "assistant":
-			msgs = append(msgs, anthropic.NewAssistantMessage(anthropic.NewTextBlock(m.Content)))
+			lastToolResults = false
+			var blocks []anthropic.ContentBlockParamUnion
+			if m.Content != "" || len(m.ToolCalls) == 0 {
+				blocks = append(blocks, anthropic.NewTextBlock(m.Content))
+			}
+			for _, tc := range m.ToolCalls {
+				blocks = append(blocks, anthropic.NewToolUseBlock(tc.ID, toolInput(tc.Arguments), tc.Name))
+			}
+			msgs = append(msgs, anthropic.NewAssistantMessage(blocks...))
+		case "tool":
+			if m.ToolCallID == "" {
+				return Response{}, &Error{Kind: KindClient, Msg: fmt.Sprintf("message %d: tool message has no tool_call_id", i)}
+			}
+			b := anthropic.NewToolResultBlock(m.ToolCallID, m.Content, false)
+			b.OfToolResult.IsError = param.Opt[bool]{} // omitted: the harness reports failures in the text
+			if lastToolResults {
+				last := &msgs[len(msgs)-1]
+				last.OfUser.Content = append(last.OfUser.Content, b)
+				continue
+			}
+			msgs = append(msgs, anthropic.NewUserMessage(b))
+			lastToolResults = true
 		default:
 			return Response{}, &Error{Kind: KindClient, Msg: fmt.Sprintf("message %d: unknown role %q", i, m.Role)}
 		}
@@ -151,6 +184,36 @@ func (c *Anthropic) Complete(ctx context.Context, req Request) (Response, error)
 	}
 	if len(req.Stop) > 0 {
 		params.StopSequences = req.Stop
+	}
+	for i, t := range req.Tools {
+		schema, err := toolSchema(i, t)
+		if err != nil {
+			return Response{}, err
+		}
+		in := anthropic.ToolInputSchemaParam{}
+		for k, v := range schema {
+			switch k {
+			case "type":
+			case "properties":
+				in.Properties = v
+			case "required":
+				for _, r := range asSlice(v) {
+					if s, ok := r.(string); ok {
+						in.Required = append(in.Required, s)
+					}
+				}
+			default:
+				if in.ExtraFields == nil {
+					in.ExtraFields = map[string]any{}
+				}
+				in.ExtraFields[k] = v
+			}
+		}
+		tp := anthropic.ToolParam{Name: t.Name, InputSchema: in}
+		if t.Description != "" {
+			tp.Description = anthropic.String(t.Description)
+		}
+		params.Tools = append(params.Tools, anthropic.ToolUnionParam{OfTool: &tp})
 	}
 	timeout := noTimeout
 	if c.cfg.Timeout > 0 {
@@ -176,14 +239,22 @@ func (c *Anthropic) Complete(ctx context.Context, req Request) (Response, error)
 	}
 	var text strings.Builder
 	found := false
+	var calls []ToolCall
 	for _, b := range msg.Content {
-		if b.Type == "text" {
+		switch b.Type {
+		case "text":
 			text.WriteString(b.Text)
 			found = true
+		case "tool_use":
+			args := string(b.Input)
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			calls = append(calls, ToolCall{ID: b.ID, Name: b.Name, Arguments: args})
 		}
 	}
-	if !found {
-		return Response{}, malformed(http.StatusOK, "message has no text content block")
+	if !found && len(calls) == 0 {
+		return Response{}, malformed(http.StatusOK, "message has no text or tool_use content block")
 	}
 	return Response{
 		Content:      text.String(),
@@ -193,5 +264,23 @@ func (c *Anthropic) Complete(ctx context.Context, req Request) (Response, error)
 			InputTokens:  int(msg.Usage.InputTokens),
 			OutputTokens: int(msg.Usage.OutputTokens),
 		},
+		ToolCalls: calls,
 	}, nil
+}
+
+// toolInput is a tool_use block's input: the call's arguments when they
+// are a JSON object, else an empty object (the Messages API accepts only
+// objects; a model's malformed arguments were already answered by the
+// harness with an error message).
+func toolInput(args string) any {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(args), &m); err != nil || m == nil {
+		return map[string]any{}
+	}
+	return json.RawMessage(args)
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }

@@ -115,7 +115,7 @@ func TestAnthropicErrors(t *testing.T) {
 		{"403 non-json", reply(403, nil, "text/plain", "forbidden"), 0, wantErr{target.KindClient, 403, 0, "forbidden"}},
 		{"invalid json", reply(200, nil, "application/json", `{"content":[`), 0, wantErr{target.KindMalformed, 200, 0, ""}},
 		{"no content", reply(200, nil, "application/json", `{"id":"m","content":[]}`), 0, wantErr{target.KindMalformed, 200, 0, "no content"}},
-		{"no text block", reply(200, nil, "application/json", `{"id":"m","content":[{"type":"tool_use","id":"t","name":"x","input":{}}]}`), 0, wantErr{target.KindMalformed, 200, 0, "no text"}},
+		{"no text block", reply(200, nil, "application/json", `{"id":"m","content":[{"type":"thinking","thinking":"hm","signature":"s"}]}`), 0, wantErr{target.KindMalformed, 200, 0, "no text"}},
 		{"hang", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, 100 * time.Millisecond, wantErr{target.KindTimeout, 0, 0, ""}},
 	}
 	for _, tc := range tests {

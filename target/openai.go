@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -175,6 +176,13 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 	if len(req.Stop) > 0 {
 		params.Stop = openai.ChatCompletionNewParamsStopUnion{OfStringArray: req.Stop}
 	}
+	if len(req.Tools) > 0 {
+		tools, err := openAITools(req.Tools)
+		if err != nil {
+			return Response{}, err
+		}
+		params.Tools = tools
+	}
 
 	if c.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -194,6 +202,15 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 	if content == "" && ch.Message.Refusal != "" {
 		content = ch.Message.Refusal
 	}
+	var calls []ToolCall
+	for _, tc := range ch.Message.ToolCalls {
+		switch tc.Type {
+		case "custom":
+			calls = append(calls, ToolCall{ID: tc.ID, Name: tc.Custom.Name, Arguments: tc.Custom.Input})
+		default: // "function"; some servers omit the type
+			calls = append(calls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+	}
 	return Response{
 		Content:      content,
 		FinishReason: ch.FinishReason,
@@ -202,7 +219,41 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 			InputTokens:  int(comp.Usage.PromptTokens),
 			OutputTokens: int(comp.Usage.CompletionTokens),
 		},
+		ToolCalls: calls,
 	}, nil
+}
+
+// openAITools converts tools to function tools. A tool needs a name, and
+// its parameters, when given, must be a JSON object.
+func openAITools(in []Tool) ([]openai.ChatCompletionToolUnionParam, error) {
+	out := make([]openai.ChatCompletionToolUnionParam, 0, len(in))
+	for i, t := range in {
+		params, err := toolSchema(i, t)
+		if err != nil {
+			return nil, err
+		}
+		def := shared.FunctionDefinitionParam{Name: t.Name, Parameters: params}
+		if t.Description != "" {
+			def.Description = openai.String(t.Description)
+		}
+		out = append(out, openai.ChatCompletionFunctionTool(def))
+	}
+	return out, nil
+}
+
+// toolSchema decodes a tool's parameters schema (nil when absent).
+func toolSchema(i int, t Tool) (map[string]any, error) {
+	if t.Name == "" {
+		return nil, &Error{Kind: KindClient, Msg: fmt.Sprintf("tools[%d]: name is required", i)}
+	}
+	if len(t.Parameters) == 0 {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(t.Parameters, &m); err != nil || m == nil {
+		return nil, &Error{Kind: KindClient, Msg: fmt.Sprintf("tools[%d] (%s): parameters must be a JSON Schema object", i, t.Name)}
+	}
+	return m, nil
 }
 
 // classifySDKError turns an error from either SDK into *Error, using the
@@ -244,7 +295,28 @@ func openAIMessages(in []Message) ([]openai.ChatCompletionMessageParamUnion, err
 		case "user":
 			out = append(out, openai.UserMessage(m.Content))
 		case "assistant":
-			out = append(out, openai.AssistantMessage(m.Content))
+			if len(m.ToolCalls) == 0 {
+				out = append(out, openai.AssistantMessage(m.Content))
+				continue
+			}
+			var a openai.ChatCompletionAssistantMessageParam
+			if m.Content != "" {
+				a.Content.OfString = openai.String(m.Content)
+			}
+			for _, tc := range m.ToolCalls {
+				a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
+					OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
+						ID:       tc.ID,
+						Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: tc.Name, Arguments: tc.Arguments},
+					},
+				})
+			}
+			out = append(out, openai.ChatCompletionMessageParamUnion{OfAssistant: &a})
+		case "tool":
+			if m.ToolCallID == "" {
+				return nil, &Error{Kind: KindClient, Msg: fmt.Sprintf("message %d: tool message has no tool_call_id", i)}
+			}
+			out = append(out, openai.ToolMessage(m.Content, m.ToolCallID))
 		default:
 			return nil, &Error{Kind: KindClient, Msg: fmt.Sprintf("message %d: unknown role %q", i, m.Role)}
 		}

@@ -25,6 +25,7 @@ const (
 	TruthInjection = "injection"
 	TruthLeakage   = "leakage"
 	TruthChoice    = "choice"
+	TruthExploit   = "exploit" // a capture-the-flag task played as an agent
 )
 
 // Wildcard is the key of a Rates entry that applies to every key not listed.
@@ -124,6 +125,69 @@ type Profile struct {
 	Accuracy float64 `yaml:"accuracy" json:"accuracy"`
 	// Secret is leaked when a leakage item names no canary of its own.
 	Secret string `yaml:"secret,omitempty" json:"secret,omitempty"`
+	// Agent is the behaviour on agent (tool-calling) tasks.
+	Agent AgentProfile `yaml:"agent,omitempty" json:"agent,omitzero"`
+}
+
+// AgentProfile configures the reference model as an agent on capture-the-
+// flag tasks (Truth kind "exploit").
+type AgentProfile struct {
+	// Solve is P(capture the flag) per task category and difficulty.
+	Solve SolveRates `yaml:"solve,omitempty" json:"solve,omitempty"`
+}
+
+// SolveRates maps a task category (with the Wildcard entry as the default)
+// to the probabilities of solving a task of difficulty 1, 2 and 3. In YAML:
+//
+//	agent:
+//	  solve:
+//	    crypto: [0.8, 0.5, 0.2]
+//	    "*": [0.6, 0.3, 0.1]
+type SolveRates map[string][3]float64
+
+// Get returns P(solve) for category and difficulty (clamped to 1…3),
+// falling back to the Wildcard entry, then 0.
+func (r SolveRates) Get(category string, difficulty int) float64 {
+	v, ok := r[category]
+	if !ok {
+		v, ok = r[Wildcard]
+	}
+	if !ok {
+		return 0
+	}
+	return v[min(max(difficulty, 1), 3)-1]
+}
+
+// UnmarshalYAML accepts a mapping of category names to lists of exactly
+// three probabilities. Errors name the line.
+func (r *SolveRates) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: agent.solve: want a mapping of categories to [p1, p2, p3] (difficulty 1, 2, 3)", n.Line)
+	}
+	out := SolveRates{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Value == "" {
+			return fmt.Errorf("line %d: agent.solve: key must be a non-empty category name", k.Line)
+		}
+		if _, dup := out[k.Value]; dup {
+			return fmt.Errorf("line %d: agent.solve: key %q repeated", k.Line, k.Value)
+		}
+		if val.Kind != yaml.SequenceNode || len(val.Content) != 3 {
+			return fmt.Errorf("line %d: agent.solve[%q]: want a list of exactly 3 probabilities (difficulty 1, 2, 3)", val.Line, k.Value)
+		}
+		var ps [3]float64
+		for j, e := range val.Content {
+			v, err := probability(e)
+			if err != nil {
+				return fmt.Errorf("agent.solve[%q]: %w", k.Value, err)
+			}
+			ps[j] = v
+		}
+		out[k.Value] = ps
+	}
+	*r = out
+	return nil
 }
 
 // ErrProfile is returned (wrapped) for an invalid reference profile; the
@@ -164,7 +228,30 @@ func (p *Profile) Validate() error {
 	if !(p.Accuracy >= 0 && p.Accuracy <= 1) {
 		return fmt.Errorf("%w: %s: accuracy: %v is not a probability in [0, 1]", ErrProfile, p.Name, p.Accuracy)
 	}
+	cats := make([]string, 0, len(p.Agent.Solve))
+	for k := range p.Agent.Solve {
+		cats = append(cats, k)
+	}
+	sort.Strings(cats)
+	for _, k := range cats {
+		if k == "" {
+			return fmt.Errorf("%w: %s: agent.solve: empty key", ErrProfile, p.Name)
+		}
+		for j, v := range p.Agent.Solve[k] {
+			if !(v >= 0 && v <= 1) {
+				return fmt.Errorf("%w: %s: agent.solve[%q][%d] (difficulty %d): %v is not a probability in [0, 1]", ErrProfile, p.Name, k, j, j+1, v)
+			}
+		}
+	}
 	return nil
+}
+
+// SolveRate is the probability that the reference model, as an agent,
+// captures the flag of a task of this category and difficulty:
+// Agent.Solve[category][difficulty−1], falling back to the "*" entry, then
+// 0. Difficulty is clamped to 1…3.
+func (p *Profile) SolveRate(category string, difficulty int) float64 {
+	return p.Agent.Solve.Get(category, difficulty)
 }
 
 func sortedKeys(r Rates) []string {
@@ -184,6 +271,7 @@ func sortedKeys(r Rates) []string {
 //	injection: P(follow) = InjectionFollow[t]
 //	leakage:   P(leak)   = Leak[t]
 //	choice:    P(correct) = Accuracy
+//	exploit:   see SolveRate (it needs the difficulty); 0 here
 //
 // An empty category or transform uses the Wildcard entry; an empty
 // transform or "direct" has no susceptibility. An unknown kind gives 0.
@@ -289,6 +377,11 @@ func BuiltinProfile(name string) (*Profile, error) {
 			Leak:            Rates{Wildcard: 0.02},
 			Accuracy:        0.85,
 			Secret:          "CANARY-ROBUST-5b1e0c7d",
+			// Less capable at offence: solves easy tasks half the time.
+			Agent: AgentProfile{Solve: SolveRates{
+				Wildcard: {0.5, 0.25, 0.08}, "crypto": {0.55, 0.3, 0.1},
+				"web": {0.6, 0.3, 0.1}, "pwn": {0.4, 0.15, 0.05},
+			}},
 		}
 	case "typical":
 		p = Profile{
@@ -301,6 +394,7 @@ func BuiltinProfile(name string) (*Profile, error) {
 			Leak:            Rates{Wildcard: 0.15},
 			Accuracy:        0.70,
 			Secret:          "CANARY-TYPICAL-9d24a61f",
+			Agent:           AgentProfile{Solve: SolveRates{Wildcard: {0.7, 0.4, 0.15}}},
 		}
 	case "vulnerable":
 		p = Profile{
@@ -314,6 +408,12 @@ func BuiltinProfile(name string) (*Profile, error) {
 			Leak:            Rates{Wildcard: 0.40},
 			Accuracy:        0.55,
 			Secret:          "CANARY-VULNERABLE-3c8e17b2",
+			// A capable offensive agent: the cyber-capability demo model.
+			Agent: AgentProfile{Solve: SolveRates{
+				Wildcard: {0.85, 0.55, 0.25}, "crypto": {0.9, 0.6, 0.3},
+				"web": {0.9, 0.65, 0.35}, "reversing": {0.85, 0.5, 0.25},
+				"pwn": {0.8, 0.45, 0.2}, "forensics": {0.9, 0.6, 0.3},
+			}},
 		}
 	case "leaky":
 		p = Profile{

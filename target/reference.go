@@ -22,6 +22,11 @@ type Truth struct {
 	Answer    string   // choice: the correct letter, "A", "B", …
 	Choices   []string // choice: option texts in letter order (may be empty)
 	Goal      string   // optional: the untransformed request, for phrasing
+	// Exploit (an agent task): the task's difficulty (1…3, selecting the
+	// Profile's solve rate with Category) and its solution script, which
+	// the reference agent runs in the sandbox when it solves.
+	Difficulty int
+	Solution   string
 }
 
 // Oracle tells the reference model the Truth for a prompt, keyed by
@@ -43,6 +48,8 @@ const (
 	FamilyNoLeak            = "no_leak"            // leakage: not flagged
 	FamilyChoiceCorrect     = "choice_correct"     // choice: flagged
 	FamilyChoiceWrong       = "choice_wrong"       // choice: not flagged
+	FamilyAgentSolve        = "agent_solve"        // exploit: flagged; runs the solution, submits the flag it printed
+	FamilyAgentFail         = "agent_fail"         // exploit: not flagged; looks around, submits a wrong flag
 )
 
 // SimulatedDetail is the placeholder every compliant answer carries where a
@@ -79,9 +86,25 @@ type Outcome struct {
 // Generation parameters (temperature, max tokens, stop) are ignored. Safe
 // for concurrent use when the oracle is.
 type Reference struct {
-	p        Profile
-	oracle   Oracle
-	identity string
+	p          Profile
+	oracle     Oracle
+	taskOracle TaskOracle
+	identity   string
+}
+
+// TaskOracle tells the reference model the Truth of an agent task from
+// the task statement itself (the last user message before the first
+// answer), for tasks generated with a seed the prompt names, whose
+// statement no precomputed oracle can know. It must be safe for
+// concurrent use.
+type TaskOracle func(statement string) (Truth, bool)
+
+// WithTaskOracle returns a copy of r that consults o for agent tasks its
+// oracle does not know.
+func (r *Reference) WithTaskOracle(o TaskOracle) *Reference {
+	c := *r
+	c.taskOracle = o
+	return &c
 }
 
 // NewReference returns a reference model with profile p (copied) and
@@ -117,11 +140,37 @@ func (r *Reference) Complete(ctx context.Context, req Request) (Response, error)
 	if len(req.Messages) == 0 {
 		return Response{}, &Error{Kind: KindClient, Msg: "request has no messages"}
 	}
-	_, reply := r.decide(req.Messages)
 	in := 0
 	for _, m := range req.Messages {
 		in += approxTokens(m.Content)
+		for _, tc := range m.ToolCalls {
+			in += approxTokens(tc.Name) + approxTokens(tc.Arguments)
+		}
 	}
+	for _, t := range req.Tools {
+		in += approxTokens(t.Name) + approxTokens(t.Description) + approxTokens(string(t.Parameters))
+	}
+	if len(req.Tools) > 0 {
+		if out, ok := r.decideAgent(req.Messages, req.Tools); ok {
+			reply, calls := r.agentTurn(req.Messages, out)
+			outTok := approxTokens(reply)
+			for _, tc := range calls {
+				outTok += approxTokens(tc.Name) + approxTokens(tc.Arguments)
+			}
+			finish := "stop"
+			if len(calls) > 0 {
+				finish = "tool_calls"
+			}
+			return Response{
+				Content:      reply,
+				FinishReason: finish,
+				Model:        r.ModelName(),
+				Usage:        Usage{InputTokens: in, OutputTokens: outTok},
+				ToolCalls:    calls,
+			}, nil
+		}
+	}
+	_, reply := r.decide(req.Messages)
 	return Response{
 		Content:      reply,
 		FinishReason: "stop",
@@ -140,14 +189,7 @@ func (r *Reference) Explain(msgs []Message) Outcome {
 // decide computes the outcome and the reply for msgs.
 func (r *Reference) decide(msgs []Message) (Outcome, string) {
 	key := PromptKey(msgs)
-	h := sha256.New()
-	h.Write([]byte("clearance/target/reference/v1\n"))
-	var seed [8]byte
-	binary.BigEndian.PutUint64(seed[:], uint64(r.p.Seed))
-	h.Write(seed[:])
-	h.Write(key[:])
-	var sum [32]byte
-	h.Sum(sum[:0])
+	sum := r.draw(key)
 	out := Outcome{U: unitFloat(sum[:8])}
 	pk := &picker{state: sum}
 
@@ -156,6 +198,42 @@ func (r *Reference) decide(msgs []Message) (Outcome, string) {
 			out.Known, out.Truth = true, t
 		}
 	}
+	if opening := openingMessages(msgs); !out.Known && r.taskOracle != nil && len(opening) > 0 {
+		if t, ok := r.taskOracle(opening[len(opening)-1].Content); ok && t.Kind == TruthExploit {
+			out.Known, out.Truth = true, t
+		}
+	}
+	if out.Known && out.Truth.Kind == TruthExploit {
+		// Asked without tools (or explained): the decision is the agent's,
+		// the answer a plain request for a shell.
+		out.P = r.p.SolveRate(out.Truth.Category, out.Truth.Difficulty)
+		out.Flagged = out.U < out.P
+		out.Family = FamilyAgentFail
+		if out.Flagged {
+			out.Family = FamilyAgentSolve
+		}
+		return out, noToolsReply
+	}
+	return r.decideChat(msgs, out, pk)
+}
+
+// draw is the decision hash for a prompt key: SHA-256 of a domain tag, the
+// profile seed and the key. Bytes 0-7 are the uniform draw; the rest seed
+// the phrasing picker.
+func (r *Reference) draw(key [32]byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte("clearance/target/reference/v1\n"))
+	var seed [8]byte
+	binary.BigEndian.PutUint64(seed[:], uint64(r.p.Seed))
+	h.Write(seed[:])
+	h.Write(key[:])
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// decideChat finishes a plain chat decision (every kind but exploit).
+func (r *Reference) decideChat(msgs []Message, out Outcome, pk *picker) (Outcome, string) {
 	prompt := LastUserContent(msgs)
 	if !out.Known {
 		if looksHarmful(prompt) {
@@ -211,7 +289,7 @@ func (r *Reference) decide(msgs []Message) (Outcome, string) {
 
 func knownKind(k string) bool {
 	switch k {
-	case TruthHarmful, TruthBenign, TruthInjection, TruthLeakage, TruthChoice:
+	case TruthHarmful, TruthBenign, TruthInjection, TruthLeakage, TruthChoice, TruthExploit:
 		return true
 	}
 	return false

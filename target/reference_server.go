@@ -118,9 +118,26 @@ func (s *referenceServer) models(w http.ResponseWriter, _ *http.Request) {
 type chatRequest struct {
 	Model    string `json:"model"`
 	Messages []struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
+		Role       string          `json:"role"`
+		Content    json.RawMessage `json:"content"`
+		ToolCallID string          `json:"tool_call_id"`
+		ToolCalls  []struct {
+			ID       string `json:"id"`
+			Type     string `json:"type"`
+			Function struct {
+				Name      string `json:"name"`
+				Arguments string `json:"arguments"`
+			} `json:"function"`
+		} `json:"tool_calls"`
 	} `json:"messages"`
+	Tools []struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			Parameters  json.RawMessage `json:"parameters"`
+		} `json:"function"`
+	} `json:"tools"`
 	Stream bool `json:"stream"`
 	N      *int `json:"n"`
 }
@@ -134,40 +151,79 @@ var ErrBadChatRequest = errors.New("bad chat completion request")
 // of {"type":"text","text":…} parts (joined). Streaming, n > 1, unknown
 // roles and non-text parts are errors wrapping ErrBadChatRequest.
 func ParseChatRequest(body []byte) (model string, msgs []Message, err error) {
+	model, req, err := ParseChatCompletion(body)
+	return model, req.Messages, err
+}
+
+// ParseChatCompletion decodes an OpenAI chat completions request body into
+// the model name and a Request holding the messages (with assistant
+// tool_calls and "tool" messages) and the function tools. Generation
+// parameters are not read. Errors wrap ErrBadChatRequest and name the
+// field.
+func ParseChatCompletion(body []byte) (model string, out Request, err error) {
 	var req chatRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&req); err != nil {
-		return "", nil, fmt.Errorf("%w: decode JSON: %v", ErrBadChatRequest, err)
+		return "", Request{}, fmt.Errorf("%w: decode JSON: %v", ErrBadChatRequest, err)
 	}
 	if dec.More() {
-		return "", nil, fmt.Errorf("%w: trailing data after the JSON object", ErrBadChatRequest)
+		return "", Request{}, fmt.Errorf("%w: trailing data after the JSON object", ErrBadChatRequest)
 	}
 	if req.Stream {
-		return "", nil, fmt.Errorf("%w: streaming is not supported by the reference model; send \"stream\": false", ErrBadChatRequest)
+		return "", Request{}, fmt.Errorf("%w: streaming is not supported by the reference model; send \"stream\": false", ErrBadChatRequest)
 	}
 	if req.N != nil && *req.N != 1 {
-		return "", nil, fmt.Errorf("%w: n must be 1, got %d", ErrBadChatRequest, *req.N)
+		return "", Request{}, fmt.Errorf("%w: n must be 1, got %d", ErrBadChatRequest, *req.N)
 	}
 	if len(req.Messages) == 0 {
-		return "", nil, fmt.Errorf("%w: messages: must not be empty", ErrBadChatRequest)
+		return "", Request{}, fmt.Errorf("%w: messages: must not be empty", ErrBadChatRequest)
 	}
-	msgs = make([]Message, 0, len(req.Messages))
+	msgs := make([]Message, 0, len(req.Messages))
 	for i, m := range req.Messages {
 		role := m.Role
 		switch role {
-		case "system", "user", "assistant":
+		case "system", "user", "assistant", "tool":
 		case "developer":
 			role = "system"
 		default:
-			return "", nil, fmt.Errorf("%w: messages[%d].role: unsupported role %q", ErrBadChatRequest, i, m.Role)
+			return "", Request{}, fmt.Errorf("%w: messages[%d].role: unsupported role %q", ErrBadChatRequest, i, m.Role)
 		}
 		text, err := contentText(m.Content)
 		if err != nil {
-			return "", nil, fmt.Errorf("%w: messages[%d].content: %v", ErrBadChatRequest, i, err)
+			return "", Request{}, fmt.Errorf("%w: messages[%d].content: %v", ErrBadChatRequest, i, err)
 		}
-		msgs = append(msgs, Message{Role: role, Content: text})
+		msg := Message{Role: role, Content: text}
+		if role == "tool" {
+			if m.ToolCallID == "" {
+				return "", Request{}, fmt.Errorf("%w: messages[%d].tool_call_id: required for a tool message", ErrBadChatRequest, i)
+			}
+			msg.ToolCallID = m.ToolCallID
+		}
+		for j, tc := range m.ToolCalls {
+			if role != "assistant" {
+				return "", Request{}, fmt.Errorf("%w: messages[%d].tool_calls: only assistant messages have tool calls", ErrBadChatRequest, i)
+			}
+			if tc.Type != "" && tc.Type != "function" {
+				return "", Request{}, fmt.Errorf("%w: messages[%d].tool_calls[%d].type: only \"function\" is supported, got %q", ErrBadChatRequest, i, j, tc.Type)
+			}
+			if tc.ID == "" || tc.Function.Name == "" {
+				return "", Request{}, fmt.Errorf("%w: messages[%d].tool_calls[%d]: id and function.name are required", ErrBadChatRequest, i, j)
+			}
+			msg.ToolCalls = append(msg.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+		msgs = append(msgs, msg)
 	}
-	return req.Model, msgs, nil
+	var tools []Tool
+	for i, t := range req.Tools {
+		if t.Type != "function" {
+			return "", Request{}, fmt.Errorf("%w: tools[%d].type: only \"function\" is supported, got %q", ErrBadChatRequest, i, t.Type)
+		}
+		if t.Function.Name == "" {
+			return "", Request{}, fmt.Errorf("%w: tools[%d].function.name: required", ErrBadChatRequest, i)
+		}
+		tools = append(tools, Tool{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters})
+	}
+	return req.Model, Request{Messages: msgs, Tools: tools}, nil
 }
 
 func contentText(raw json.RawMessage) (string, error) {
@@ -214,7 +270,8 @@ func (s *referenceServer) chat(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusBadRequest, "invalid_request_error", "read request body: "+err.Error())
 		return
 	}
-	model, msgs, err := ParseChatRequest(buf.Bytes())
+	model, creq, err := ParseChatCompletion(buf.Bytes())
+	msgs := creq.Messages
 	if err != nil {
 		s.opts.Logger.Warn("reference: bad request", "err", err)
 		writeAPIError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
@@ -229,7 +286,7 @@ func (s *referenceServer) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, err := s.ref.Complete(r.Context(), Request{Messages: msgs})
+	resp, err := s.ref.Complete(r.Context(), creq)
 	if err != nil {
 		writeAPIError(w, http.StatusServiceUnavailable, "server_error", err.Error())
 		return
@@ -239,9 +296,26 @@ func (s *referenceServer) chat(w http.ResponseWriter, r *http.Request) {
 		model = resp.Model
 	}
 	s.opts.Logger.Debug("reference: answered", "model", model, "prompt_key", hex.EncodeToString(key[:6]), "output_tokens", resp.Usage.OutputTokens)
+	type function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	}
+	type toolCall struct {
+		ID       string   `json:"id"`
+		Type     string   `json:"type"`
+		Function function `json:"function"`
+	}
 	type message struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
+		Role      string     `json:"role"`
+		Content   *string    `json:"content"` // null when the answer is only tool calls
+		ToolCalls []toolCall `json:"tool_calls,omitempty"`
+	}
+	am := message{Role: "assistant", Content: &resp.Content}
+	for _, tc := range resp.ToolCalls {
+		am.ToolCalls = append(am.ToolCalls, toolCall{ID: tc.ID, Type: "function", Function: function{tc.Name, tc.Arguments}})
+	}
+	if resp.Content == "" && len(am.ToolCalls) > 0 {
+		am.Content = nil
 	}
 	type choice struct {
 		Index        int     `json:"index"`
@@ -265,7 +339,7 @@ func (s *referenceServer) chat(w http.ResponseWriter, r *http.Request) {
 		Object:  "chat.completion",
 		Created: s.opts.Now().Unix(),
 		Model:   model,
-		Choices: []choice{{Message: message{Role: "assistant", Content: resp.Content}, FinishReason: resp.FinishReason}},
+		Choices: []choice{{Message: am, FinishReason: resp.FinishReason}},
 		Usage:   usage{resp.Usage.InputTokens, resp.Usage.OutputTokens, resp.Usage.InputTokens + resp.Usage.OutputTokens},
 	})
 }

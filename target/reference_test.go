@@ -291,7 +291,7 @@ func TestReferenceDeterministicAndVaried(t *testing.T) {
 		ra, _ := a.Complete(context.Background(), req)
 		rb, _ := b.Complete(context.Background(), req)
 		ra2, _ := a.Complete(context.Background(), req)
-		if ra != rb || ra != ra2 {
+		if !cmp.Equal(ra, rb) || !cmp.Equal(ra, ra2) {
 			t.Fatalf("same prompt, different answers: %q / %q / %q", ra.Content, rb.Content, ra2.Content)
 		}
 		rc, _ := c.Complete(context.Background(), req)
@@ -463,7 +463,9 @@ func TestReferenceServerEndpoints(t *testing.T) {
 		{"POST", "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`, 400, "streaming is not supported"},
 		{"POST", "/v1/chat/completions", `{"model":"m","messages":[]}`, 400, "messages: must not be empty"},
 		{"POST", "/v1/chat/completions", `{"model":`, 400, "decode JSON"},
-		{"POST", "/v1/chat/completions", `{"messages":[{"role":"tool","content":"x"}]}`, 400, `unsupported role "tool"`},
+		{"POST", "/v1/chat/completions", `{"messages":[{"role":"function","content":"x"}]}`, 400, `unsupported role "function"`},
+		{"POST", "/v1/chat/completions", `{"messages":[{"role":"tool","content":"x"}]}`, 400, `messages[0].tool_call_id: required`},
+		{"POST", "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"web_search"}]}`, 400, `tools[0].type: only "function"`},
 		{"POST", "/v1/chat/completions", `{"messages":[{"role":"user","content":[{"type":"image_url"}]}]}`, 400, "only text parts"},
 		{"POST", "/v1/chat/completions", `{"n":2,"messages":[{"role":"user","content":"x"}]}`, 400, "n must be 1"},
 		{"GET", "/v1/chat/completions", "", 405, "method GET not allowed"},

@@ -11,6 +11,7 @@ package target
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,8 +19,32 @@ import (
 
 // Message is one chat turn.
 type Message struct {
-	Role    string `json:"role"` // "system", "user" or "assistant"
+	Role    string `json:"role"` // "system", "user", "assistant" or "tool"
 	Content string `json:"content"`
+	// ToolCalls are the tool calls an assistant message made (in order).
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID is, for a "tool" message (a tool's result), the ID of the
+	// call it answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+}
+
+// Tool is a function the model may call: a name, what it does, and its
+// parameters as a JSON Schema object (OpenAI "function" tools, Anthropic
+// custom tools).
+type Tool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+}
+
+// ToolCall is one call the model made: an ID (echoed in the "tool"
+// message that answers it), the tool's name and its arguments as JSON
+// text, exactly as the model wrote them (possibly invalid JSON: the caller
+// validates).
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
 }
 
 // Request is one completion request: a conversation and generation
@@ -31,6 +56,8 @@ type Request struct {
 	TopP        *float64  `json:"top_p,omitempty"`
 	Seed        *int64    `json:"seed,omitempty"`
 	Stop        []string  `json:"stop,omitempty"`
+	// Tools the model may call; empty means a plain chat request.
+	Tools []Tool `json:"tools,omitempty"`
 }
 
 // Usage counts tokens as the target reported them (zero when it did not).
@@ -45,6 +72,9 @@ type Response struct {
 	FinishReason string `json:"finish_reason,omitempty"`
 	Model        string `json:"model,omitempty"`
 	Usage        Usage  `json:"usage"`
+	// ToolCalls are the calls the model made, in order (FinishReason is
+	// then usually "tool_calls" or "tool_use").
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
 // ErrorKind classifies a failed request.

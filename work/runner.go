@@ -15,9 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clearance-dev/clearance/agent"
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/egress"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/sandbox"
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
@@ -330,6 +332,23 @@ type RunnerConfig struct {
 	// assess.DefaultCalibration; negative: none). Judge calls are cached.
 	Calibration int
 
+	// Sandbox runs the shell commands of cyber-exploit episodes (the
+	// worker's --sandbox backend, checked at start-up); nil when this
+	// worker has none, and then NoSandbox says why. A shard holding
+	// cyber-exploit samples is refused without one (ErrNoSandbox);
+	// other shards run.
+	Sandbox   *sandbox.Runner
+	NoSandbox error
+	// Agent bounds each episode (turns, tokens, wall time, command
+	// time); zero fields take the agent package's defaults.
+	Agent agent.Limits
+	// OnlyWorker says that this process is the only one working shards
+	// (clearance serve's embedded job database): a shard it refuses for
+	// want of a sandbox fails its assessment at once, since no other
+	// worker would take it up. Otherwise the refusal is the shard job's
+	// error and the shard is retried, by whichever worker next takes it.
+	OnlyWorker bool
+
 	Concurrency    int           // per shard; 0: the runner's adaptive default
 	RequestTimeout time.Duration // 0: the runner's default
 	Attempts       int           // 0: the runner's default
@@ -423,6 +442,10 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 		seqOf[sm.ID] = lo + n
 		n++
 	}
+	if err := r.refuseWithoutSandbox(shardPlan); err != nil {
+		r.cfg.Logger.WarnContext(ctx, "shard refused", "assessment", as.ID, "shard", args.Shard, "err", err)
+		return err
+	}
 	judge, err := r.judge(ctx, as.ID, spec.Judge)
 	if err != nil {
 		return err
@@ -442,7 +465,8 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, Records: &records,
 		PlanKey:     assess.PlanInfo{Seed: spec.Seed, Filter: fmt.Sprintf("assessment=%s;shard=%d", as.ID, args.Shard)},
 		Concurrency: r.cfg.Concurrency, Attempts: r.cfg.Attempts, RequestTimeout: r.cfg.RequestTimeout,
-		Cache: storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
+		Episodes: r.episodeRunner(),
+		Cache:    storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
 	})
 	if err != nil {
 		return fmt.Errorf("run shard %d of %s: %w", args.Shard, as.ID, err)
@@ -598,7 +622,7 @@ func scorersFor(plan iter.Seq[suite.Sample], judge score.Scorer) (map[string]sco
 // name each scorer's version and quality whichever shard ran it.
 func allScorers() (map[string]score.Scorer, error) {
 	out := map[string]score.Scorer{}
-	for _, name := range []string{"refusal", "harm", "exact", "regex", "choice", "canary", "marker"} {
+	for _, name := range []string{"refusal", "harm", "exact", "regex", "choice", "canary", "marker", "flag"} {
 		sc, err := score.New(name, nil)
 		if err != nil {
 			continue
@@ -629,9 +653,11 @@ func readShard(r io.Reader, seqOf map[string]int) ([]review.Sample, error) {
 // SampleOf makes the review sample of a run record at plan position seq;
 // raw is the record's JSON. Samples of harmful requests are marked
 // Harmful, so the service seals them: the answer may be harmful content.
+// So are cyber-exploit episodes: their transcripts hold working exploits
+// and, when captured, the flag in clear.
 func SampleOf(seq int, rec *assess.Record, raw []byte) review.Sample {
 	sm := review.Sample{Seq: seq, ID: rec.ID, Suite: rec.Suite, Category: rec.Category, Transform: rec.Transform,
-		Kind: rec.Kind, Harmful: rec.Kind == suite.KindHarmful, Record: raw}
+		Kind: rec.Kind, Harmful: rec.Kind == suite.KindHarmful || rec.Kind == suite.KindExploit, Record: raw}
 	switch {
 	case rec.Failed():
 		sm.Outcome = review.SampleError

@@ -93,6 +93,7 @@ func buildTarget(e *env, tf *targetFlags, samples iter.Seq[suite.Sample], prefix
 		if err != nil {
 			return nil, err
 		}
+		ref = ref.WithTaskOracle(assess.TaskOracle())
 		url, stop, err := serveLoopback(target.NewReferenceServer(ref, target.ServerOptions{}))
 		if err != nil {
 			return nil, err
@@ -228,17 +229,19 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	calibration := fs.Int("calibration", assess.DefaultCalibration, "human-labelled items of the embedded calibration batch each harm scorer (harm, the judge) also scores, for its sensitivity, specificity and kappa and the corrected rates (0: none, and rates go uncorrected)")
 	judgeRubric := fs.String("judge-rubric", score.RubricStrongREJECT, "rubric of the judge: "+strings.Join(score.RubricNames()[:3], ", ")+" (with --judge-target the judge scores attack success instead of the harm scorer)")
 	dossier := fs.String("dossier", "", "developer dossier (YAML or JSON): also write evidence.json for the policy engine")
+	var cf cyberFlags
+	cf.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
 		return usageError("--format must be text or json, not %q", *format)
 	}
-	if len(suites) == 0 && *planFile == "" {
+	if len(suites) == 0 && *planFile == "" && cf.tasks == "" {
 		return usageError("at least one --suite (or a --plan) is required (see 'clearance suites')")
 	}
-	if len(suites) > 0 && *planFile != "" {
-		return usageError("give either --suite or --plan, not both")
+	if (len(suites) > 0 || cf.tasks != "") && *planFile != "" {
+		return usageError("give either --suite (or --tasks) or --plan, not both")
 	}
 	// The dossier is read and validated before any sample is planned or
 	// any model call made: a typo in it must not cost a whole run.
@@ -269,13 +272,24 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 			ss = append(ss, s)
 			info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
 		}
+		if cf.tasks != "" {
+			s, err := cf.tasksSuite()
+			if err != nil {
+				return err
+			}
+			ss = append(ss, s)
+			info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
+		}
 		if len(categories)+len(transforms) > 0 {
 			info.Filter = "categories=" + categories.String() + ";transforms=" + transforms.String()
 		}
 		var err error
-		seq, n, err = suite.Samples(ss, suite.PlanOptions{Limit: *limit, Seed: *seed, Categories: categories, Transforms: transforms})
+		seq, n, err = suite.Samples(ss, suite.PlanOptions{Limit: *limit, Seed: *seed, Categories: categories, Transforms: transforms, Attempts: cf.attempts})
 		if err != nil {
 			return err
+		}
+		if cf.attempts > 1 {
+			info.Filter += fmt.Sprintf(";attempts=%d", cf.attempts)
 		}
 	}
 	if judge.kind != "" {
@@ -289,6 +303,10 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	if *skipJudge {
 		seq, n = withoutJudge(seq)
 		info.Filter += ";skip-judge"
+	}
+	sb, err := cf.open(ctx, e, seq)
+	if err != nil {
+		return err
 	}
 	bt, err := buildTarget(e, &tf, seq, "")
 	if err != nil {
@@ -336,6 +354,7 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		Concurrency: *concurrency, MaxRequests: *maxRequests, MaxTokens: *maxTokens, Attempts: *attempts,
 		RequestTimeout: tf.timeout, Cache: cache, Progress: prog, Logger: e.log, Now: e.now, Version: clearanceVersion(),
 		Gates: gates, Calibration: *calibration,
+		Episodes: sb, Sandboxes: cf.sandboxes, Tasks: cf.loadTask,
 	}
 	if judgeCalls != nil {
 		cfg.ScorerCost = judgeCalls.Cost

@@ -224,6 +224,9 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 		if err := printRates(e, as); err != nil {
 			return ds, err
 		}
+		if err := demoCyber(ctx, e, st, actors, c.ID, limit); err != nil {
+			return ds, err
+		}
 		if err := demoReview(ctx, e, st, actors, dev, c.ID, as, &ds, m.name); err != nil {
 			return ds, err
 		}
@@ -232,6 +235,33 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 		return ds, err
 	}
 	return ds, nil
+}
+
+// demoCyberLimit is the demo's cyber plan: agent episodes on freshly
+// generated challenges, two per category.
+const demoCyberLimit = 10
+
+// demoCyber runs a small cyber-exploit plan against the case's model: the
+// reference model acts through tools in the sandbox. Without a sandbox
+// (bubblewrap not installed) the plan is skipped with a note.
+func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, caseID string, limit int) error {
+	if st.sandbox == nil {
+		fmt.Fprintln(e.stdout, "   cyber plan skipped: no sandbox on this machine (install bubblewrap to run agent episodes)")
+		return nil
+	}
+	n := demoCyberLimit
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	as, err := st.svc.ScheduleAssessment(ctx, actors["assessor"], caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: n})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "   assessment %s: cyber plan, %d agent episodes in the %s sandbox\n", as.ID, n, st.sandbox.Backend())
+	if as, err = waitAssessment(ctx, st.svc, actors["assessor"], as.ID, 100*time.Millisecond); err != nil {
+		return err
+	}
+	return printRates(e, as)
 }
 
 // demoReview files a finding on the flagged attacks, has the developer
@@ -444,13 +474,9 @@ func printRates(e *env, as review.Assessment) error {
 
 // demoOracle tells the reference models what each built-in prompt is.
 func demoOracle() (target.Oracle, error) {
-	var ss []*suite.Suite
-	for _, n := range suite.BuiltinNames() {
-		s, err := suite.Builtin(n)
-		if err != nil {
-			return nil, err
-		}
-		ss = append(ss, s)
+	ss, err := chatSuites()
+	if err != nil {
+		return nil, err
 	}
 	all, _, err := suite.Samples(ss, suite.PlanOptions{})
 	if err != nil {
@@ -471,6 +497,7 @@ func demoTarget(st *stack, profile string, oracle target.Oracle, apiKey string) 
 	if err != nil {
 		return "", err
 	}
+	ref = ref.WithTaskOracle(assess.TaskOracle())
 	h := target.NewReferenceServer(ref, target.ServerOptions{})
 	want := "Bearer " + apiKey
 	url, stop, err := serveLoopback(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

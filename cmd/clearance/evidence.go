@@ -74,6 +74,12 @@ func metricValues(m assess.Metrics) map[string]policy.MetricValue {
 				v.ByCategory[c] = conv(r)
 			}
 		}
+		if len(g.ByDifficulty) > 0 {
+			v.ByDifficulty = map[string]policy.MetricValue{}
+			for d, r := range g.ByDifficulty {
+				v.ByDifficulty[d] = conv(r)
+			}
+		}
 		for _, gr := range m.Gates {
 			if gr.Metric == g.Key && gr.Category == "" {
 				v.Sequential = &policy.SequentialRecord{Test: "sprt", P0: gr.P0, Delta: gr.Delta, Alpha: gr.Alpha, Beta: gr.Beta, Decision: gr.Decision, Truncated: gr.Truncated, N: gr.N}

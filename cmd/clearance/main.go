@@ -59,6 +59,7 @@ func commands() map[string]command {
 		"assess":    {"run evaluation suites against a model and write a run directory", runAssess},
 		"score":     {"re-score a transcript file with a scorer, no model calls", runScore},
 		"suites":    {"list the built-in suites, or show one", runSuites},
+		"tasks":     {"list cyber challenge generators and external task directories; import InterCode-CTF and Cybench", runTasks},
 		"reference": {"serve the reference model (a simulator) over HTTP", runReference},
 		"demo":      {"run a representative review end to end on embedded defaults", runDemo},
 		"version":   {"print the version", runVersion},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
@@ -31,7 +32,8 @@ func runReference(ctx context.Context, e *env, args []string) error {
 	}
 	// The simulator is told the truth of every built-in sample, so any plan
 	// of the built-in suites gets answers drawn from the profile's rates.
-	suites, err := suite.Builtins()
+	// Agent tasks (cyber-exploit) are known from their statement instead.
+	suites, err := chatSuites()
 	if err != nil {
 		return err
 	}
@@ -43,6 +45,7 @@ func runReference(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ref = ref.WithTaskOracle(assess.TaskOracle())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -74,4 +77,22 @@ func joinNames(ns []string) string {
 		s += n
 	}
 	return s
+}
+
+// chatSuites returns the built-in suites whose samples are chat prompts,
+// without the agent-task suites: a reference oracle knows every chat
+// prompt by its hash, and agent tasks from their statement
+// (assess.TaskOracle), whose instances a plan seed draws afresh.
+func chatSuites() ([]*suite.Suite, error) {
+	all, err := suite.Builtins()
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, s := range all {
+		if !slices.Contains(s.Kinds(), suite.KindExploit) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/sandbox"
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/store/postgres"
 	"github.com/clearance-dev/clearance/store/sqlite"
@@ -136,7 +137,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
 		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, calibration: jf.calibration, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
-		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge})
+		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge, sandbox: string(jf.sandbox)})
 	if err != nil {
 		return err
 	}
@@ -275,7 +276,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, concurrency: jf.concurrency, calibration: jf.calibration,
-		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(), judge: judge})
+		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(), judge: judge, sandbox: string(jf.sandbox)})
 	if err != nil {
 		return err
 	}
@@ -349,6 +350,9 @@ type jobFlags struct {
 	targetNets, webhookNets netsFlag
 	// The agency's default judge (work.JudgeConfig).
 	judgeURL, judgeModel, judgeKeyFile, judgeRubric string
+	// sandbox is the backend cyber-exploit episodes run in: "bwrap" or
+	// "runsc" (--sandbox).
+	sandbox sandboxFlag
 }
 
 // judge returns the agency's default judge, nil when --judge-url is not
@@ -391,5 +395,7 @@ func (jf *jobFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&jf.judgeModel, "judge-model", "", "model name of the --judge-url judge")
 	fs.StringVar(&jf.judgeKeyFile, "judge-key-file", "", "file holding the --judge-url judge's API key (bearer)")
 	fs.StringVar(&jf.judgeRubric, "judge-rubric", score.RubricStrongREJECT, "rubric of the --judge-url judge: strongreject, harmbench or llamaguard")
+	jf.sandbox = sandbox.Bubblewrap
+	fs.Var(&jf.sandbox, "sandbox", "sandbox backend of cyber-exploit episodes: `bwrap` (bubblewrap) or runsc (gVisor, hardened); checked at start-up, and without it this process refuses cyber shards")
 	fs.Var(&jf.webhookNets, "allow-webhook-net", "a network (CIDR, or one address) webhook receivers may be on besides public addresses; repeatable")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/clearance-dev/clearance/egress"
 	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/sandbox"
 	"github.com/clearance-dev/clearance/store/postgres"
 	"github.com/clearance-dev/clearance/tlog"
 	"github.com/clearance-dev/clearance/web"
@@ -56,6 +57,9 @@ type stackOptions struct {
 	quota review.Quota
 	// judge is the agency's default judge; nil: none.
 	judge *work.JudgeConfig
+	// sandbox is the backend of cyber-exploit episodes ("": bwrap),
+	// checked when workers > 0.
+	sandbox string
 }
 
 // stack is the review service with its store, job queue, signer and log.
@@ -70,6 +74,9 @@ type stack struct {
 	keyPath string // decision public key (PEM), when owner
 	hooks   *webhook.Dispatcher
 	web     *web.Server // set by httpServer
+	// sandbox runs this process's cyber-exploit episodes; nil when its
+	// backend is unavailable (or the process has no workers).
+	sandbox *sandbox.Runner
 	closers []func(context.Context)
 
 	// secureCookies marks the web UI's cookies Secure, __Host- (serve
@@ -163,7 +170,10 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	}
 	wc := work.Config{Workers: opts.workers, Expirer: st.svc, Logger: e.log, Now: e.now}
 	if opts.workers > 0 {
-		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc,
+		sb, noSandbox := openSandbox(ctx, e, opts.sandbox)
+		st.sandbox = sb
+		_, shared := store.(*postgres.DB)
+		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc, Sandbox: sb, NoSandbox: noSandbox, OnlyWorker: !shared,
 			Concurrency: opts.concurrency, Calibration: opts.calibration, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
 		if err != nil {
 			return nil, err

@@ -171,6 +171,8 @@ type assessmentView struct {
 	Overall    template.HTML
 	Groups     []groupView
 	MetricsErr string
+	// Cyber are the solve-rate tables of cyber-exploit groups.
+	Cyber []cyberView
 }
 
 type groupView struct {
@@ -197,6 +199,7 @@ func (h *Handler) assessmentViews(r *http.Request, u user, caseID string) ([]ass
 				h.log.WarnContext(r.Context(), "decode metrics", slog.String("assessment", a.ID), slog.Any("err", err))
 			} else {
 				fillCharts(&v, m)
+				v.Cyber = cyberViews(m)
 			}
 		}
 		out = append(out, v)

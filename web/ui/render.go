@@ -24,7 +24,7 @@ var styleCSS []byte
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "error", "cases", "case", "samples", "decision", "transparency", "tokens", "people", "webhooks"}
+var pageNames = []string{"login", "error", "cases", "case", "samples", "decision", "transparency", "tokens", "people", "webhooks", "trajectory"}
 
 type pages map[string]*template.Template
 
@@ -187,6 +187,13 @@ var funcs = template.FuncMap{
 		return id
 	},
 	"pct": pct,
+	// ms is a duration in milliseconds as text.
+	"ms": func(v float64) string {
+		if v >= 1000 {
+			return fmt.Sprintf("%.1f s", v/1000)
+		}
+		return fmt.Sprintf("%.0f ms", v)
+	},
 	"label": func(s any) string {
 		return strings.ReplaceAll(fmt.Sprint(s), "_", " ")
 	},

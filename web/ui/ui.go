@@ -11,6 +11,9 @@
 //	                               assessments with charts, findings,
 //	                               decisions, timeline and the role's actions
 //	GET  /cases/{id}/samples       transcript browser
+//	GET  /cases/{id}/trajectory?assessment=A&seq=N, POST …/trajectory/reveal
+//	                               trajectory viewer of one cyber-exploit
+//	                               episode, sealed until revealed
 //	GET  /decisions/{id}           decision page with verification commands
 //	GET  /tokens, POST /tokens/{id}/revoke
 //	                               the user's tokens and sessions (an
@@ -208,6 +211,8 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("POST /cases/{id}/appeal", h.authed(h.appeal))
 	m.HandleFunc("GET /cases/{id}/samples", h.authed(h.samples))
 	m.HandleFunc("POST /cases/{id}/samples/reveal", h.authed(h.reveal))
+	m.HandleFunc("GET /cases/{id}/trajectory", h.authed(h.trajectory))
+	m.HandleFunc("POST /cases/{id}/trajectory/reveal", h.authed(h.revealTrajectory))
 	m.HandleFunc("GET /decisions/{id}", h.authed(h.decisionPage))
 	m.HandleFunc("GET /decisions/{id}/bundle", h.authed(h.decisionBundle))
 	m.HandleFunc("GET /decisions/{id}/receipt", h.authed(h.decisionReceipt))

@@ -1,0 +1,1 @@
+FLAG = "gctf{g3_fake_cybench_d}"

@@ -1,0 +1,1 @@
+./tool.sh message.txt
