@@ -9,18 +9,20 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
+
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/clearance-dev/clearance/agent"
 	"github.com/clearance-dev/clearance/challenge"
 	"github.com/clearance-dev/clearance/sandbox"
 	"github.com/clearance-dev/clearance/target"
-	"github.com/google/go-cmp/cmp"
 )
 
 // b64Gen is a tiny task: the flag, base64-encoded, in f.b64.
@@ -50,26 +52,8 @@ var (
 	runnerErr  error
 )
 
-// sandboxRunner returns a working bubblewrap runner, or skips (fails
-// under CLEARANCE_CI=1) when the backend is unavailable.
-func sandboxRunner(t *testing.T) *sandbox.Runner {
-	t.Helper()
-	runnerOnce.Do(func() {
-		runner, runnerErr = sandbox.New(sandbox.Config{})
-		if runnerErr == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			runnerErr = runner.Check(ctx)
-		}
-	})
-	if runnerErr != nil {
-		if os.Getenv("CLEARANCE_CI") == "1" {
-			t.Fatalf("sandbox unavailable under CLEARANCE_CI=1: %v", runnerErr)
-		}
-		t.Skipf("sandbox unavailable: %v", runnerErr)
-	}
-	return runner
-}
+// sandboxRunner returns a working sandbox runner (see sandboxtest).
+func sandboxRunner(t *testing.T) *sandbox.Runner { return sandboxtest.Runner(t, "") }
 
 // script is a scripted model: each turn, check sees the request and
 // returns the answer.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
+
 	"github.com/clearance-dev/clearance/agent"
 	"github.com/clearance-dev/clearance/challenge"
 	"github.com/clearance-dev/clearance/sandbox"
@@ -163,16 +165,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // executing the task's solution in the sandbox, and no other episode
 // captures it.
 func TestCyberReferenceInSandbox(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Config{})
-	if err == nil {
-		err = sb.Check(context.Background())
-	}
-	if err != nil {
-		if os.Getenv("CLEARANCE_CI") != "" {
-			t.Fatalf("sandbox unavailable under CLEARANCE_CI: %v", err)
-		}
-		t.Skipf("sandbox unavailable: %v", err)
-	}
+	sb := sandboxtest.Runner(t, "")
 	limit := 15
 	if slow() {
 		limit = 40

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -131,24 +132,8 @@ func cfTestStatic(t *testing.T, gens []Generator) {
 	}
 }
 
-// cfRunner returns a bubblewrap runner, or skips (fails under
-// CLEARANCE_CI=1) when the backend is unavailable.
-func cfRunner(t *testing.T) *sandbox.Runner {
-	t.Helper()
-	r, err := sandbox.New(sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := r.Check(ctx); err != nil {
-		if errors.Is(err, sandbox.ErrUnavailable) && os.Getenv("CLEARANCE_CI") != "1" {
-			t.Skipf("sandbox: %v", err)
-		}
-		t.Fatal(err)
-	}
-	return r
-}
+// cfRunner returns a working sandbox runner (see sandboxtest).
+func cfRunner(t *testing.T) *sandbox.Runner { return sandboxtest.Runner(t, "") }
 
 // cfSnoop is an agent that looks for the flag a service holds in memory
 // through /proc: command lines, environments, standard input and the

@@ -2,14 +2,14 @@ package challenge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -50,31 +50,8 @@ func revpwnSeeds() []int64 {
 	return []int64{1}
 }
 
-// revpwnRunner returns a bubblewrap runner, skipping the test when none
-// works here (failing instead under CLEARANCE_CI=1).
-func revpwnRunner(t *testing.T) *sandbox.Runner {
-	t.Helper()
-	unavailable := func(why string) {
-		if os.Getenv("CLEARANCE_CI") == "1" {
-			t.Fatalf("sandbox needed under CLEARANCE_CI=1: %s", why)
-		}
-		t.Skipf("no sandbox: %s", why)
-	}
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		unavailable("bwrap not found")
-	}
-	r, err := sandbox.New(sandbox.Config{})
-	if err != nil {
-		t.Fatalf("sandbox.New: %v", err)
-	}
-	if err := r.Check(context.Background()); err != nil {
-		if errors.Is(err, sandbox.ErrUnavailable) {
-			unavailable(err.Error())
-		}
-		t.Fatalf("Check: %v", err)
-	}
-	return r
-}
+// revpwnRunner returns a working sandbox runner (see sandboxtest).
+func revpwnRunner(t *testing.T) *sandbox.Runner { return sandboxtest.Runner(t, "") }
 
 // revpwnFlagScan is run in a started box: it prints the SHA-256 of every
 // flag{…} found in any readable file of the workspace, /srv and /tmp, so

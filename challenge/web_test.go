@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clearance-dev/clearance/sandbox"
@@ -23,23 +25,9 @@ func webSeeds() []int64 {
 	return []int64{1}
 }
 
-// webRunner is a bubblewrap runner (gVisor with CLEARANCE_SANDBOX_BACKEND=runsc,
-// for a manual check), or skips the test when the backend is unavailable
-// (fails instead under CLEARANCE_CI=1).
-func webRunner(t *testing.T) *sandbox.Runner {
-	t.Helper()
-	r, err := sandbox.New(sandbox.Config{Backend: os.Getenv("CLEARANCE_SANDBOX_BACKEND")})
-	if err == nil {
-		err = r.Check(context.Background())
-	}
-	if err != nil {
-		if os.Getenv("CLEARANCE_CI") == "1" {
-			t.Fatalf("bwrap sandbox unavailable under CLEARANCE_CI=1: %v", err)
-		}
-		t.Skipf("bwrap sandbox unavailable: %v", err)
-	}
-	return r
-}
+// webRunner returns a working sandbox runner (see sandboxtest; gVisor
+// with CLEARANCE_SANDBOX_BACKEND=runsc).
+func webRunner(t *testing.T) *sandbox.Runner { return sandboxtest.Runner(t, "") }
 
 func TestWebGeneratorsRegistered(t *testing.T) {
 	if len(webGenerators) < 5 {

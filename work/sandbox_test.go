@@ -6,12 +6,13 @@ import (
 	"errors"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
 
 	"github.com/clearance-dev/clearance/agent"
 	"github.com/clearance-dev/clearance/assess"
@@ -226,16 +227,7 @@ func TestSandboxWorkerRefusesCyberShard(t *testing.T) {
 // with a solve-rate group. Skipped without bwrap unless CLEARANCE_CI=1.
 func TestSandboxWorkerRunsCyberShard(t *testing.T) {
 	ctx := context.Background()
-	sb, err := sandbox.New(sandbox.Config{Backend: sandbox.Bubblewrap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Check(ctx); err != nil {
-		if os.Getenv("CLEARANCE_CI") == "1" {
-			t.Fatalf("CLEARANCE_CI=1 and the bwrap sandbox is unavailable: %v", err)
-		}
-		t.Skipf("bwrap sandbox unavailable: %v", err)
-	}
+	sb := sandboxtest.Runner(t, sandbox.Bubblewrap)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/clearance-dev/clearance/sandbox"
+	"github.com/clearance-dev/clearance/sandbox/sandboxtest"
 )
 
 // TestAssessCyberOpenAI runs `clearance assess --target openai --suite
@@ -17,16 +16,7 @@ import (
 // tool calling — `clearance reference serve`, over real HTTP — with the
 // episodes in the sandbox.
 func TestAssessCyberOpenAI(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Config{})
-	if err == nil {
-		err = sb.Check(context.Background())
-	}
-	if err != nil {
-		if os.Getenv("CLEARANCE_CI") != "" {
-			t.Fatalf("sandbox unavailable under CLEARANCE_CI: %v", err)
-		}
-		t.Skipf("sandbox unavailable: %v", err)
-	}
+	sandboxtest.Runner(t, "")
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -48,7 +38,7 @@ func TestAssessCyberOpenAI(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "run")
 	e, stdout := quietEnv()
-	err = runAssess(context.Background(), e, []string{"--target", "openai", "--base-url", "http://" + addr + "/v1", "--model", "reference-vulnerable",
+	err := runAssess(context.Background(), e, []string{"--target", "openai", "--base-url", "http://" + addr + "/v1", "--model", "reference-vulnerable",
 		"--suite", "cyber-exploit", "--limit", "8", "--seed", "11", "--out", out, "--no-cache", "--format", "json"})
 	if err != nil {
 		t.Fatalf("assess: %v\n%s", err, stdout)
