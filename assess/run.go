@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,7 +72,12 @@ type Config struct {
 	// Concurrency caps in-flight requests. When set, the run starts at the
 	// cap; when zero it starts at DefaultStartConcurrency and may grow to
 	// DefaultMaxConcurrency. Overload answers halve the limit either way.
-	Concurrency    int
+	Concurrency int
+	// Limiter, when set, gives the run's requests their slots instead of
+	// the run's own limiter: a limit shared with other runs against the
+	// same target (the review service's workers). Concurrency (or
+	// DefaultMaxConcurrency) then only sizes the run's pool of workers.
+	Limiter        Limiter
 	MaxRequests    int64 // 0: no cap
 	MaxTokens      int64 // input+output tokens; 0: no cap
 	Attempts       int   // per request, first try included
@@ -276,7 +282,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	doneRecs := map[string]*Record{}
 	if old, err := readRunFile(runPath); err == nil {
 		if old.Fingerprint != fp {
-			return nil, fmt.Errorf("%w: %s was made with other targets, suites, seed or scorers; use a new --out directory", ErrRunMismatch, cfg.OutDir)
+			what := "other targets, suites, seed or scorers"
+			if d := runDiff(&old, &rf); len(d) > 0 {
+				what = strings.Join(d, ", ")
+			}
+			return nil, fmt.Errorf("%w: %s holds a run made with other settings: %s; use a new --out directory, or the same settings to resume", ErrRunMismatch, cfg.OutDir, what)
 		}
 		rf.Started = old.Started
 		if _, err := repairTail(samplesPath); err != nil {
@@ -382,7 +392,11 @@ func newRunner(cfg *Config, done map[string]bool, doneRecs map[string]*Record) (
 	if maxc == 0 {
 		start, maxc = DefaultStartConcurrency, DefaultMaxConcurrency
 	}
-	r.lim = newLimiter(start, maxc, cfg.Now)
+	r.own = newLimiter(start, maxc, cfg.Now)
+	r.lim = r.own
+	if cfg.Limiter != nil {
+		r.lim = cfg.Limiter
+	}
 	r.rng = rand.New(rand.NewPCG(uint64(cfg.PlanKey.Seed), 0x5eed))
 	return r, maxc
 }
@@ -406,7 +420,7 @@ func (r *runner) finish(rf *RunFile, status string) {
 	fin := r.cfg.Now().UTC()
 	rf.Finished = &fin
 	rf.Status = status
-	limit, peak := r.lim.current()
+	limit, peak := r.own.current()
 	rf.Stats = &RunStats{
 		Samples: int(r.written.Load()), Resumed: len(r.done), Requests: r.requests.Load(), Retries: r.retries.Load(),
 		CacheHits: r.cacheHits.Load(), InputTokens: r.inTokens.Load(), OutputTokens: r.outTokens.Load(),
@@ -481,7 +495,8 @@ type runner struct {
 	// agg, when set, aggregates the metrics of the records written (Run
 	// with Config.Records, where they cannot be read back).
 	agg   *aggregator
-	lim   *limiter
+	lim   Limiter
+	own   *limiter // the run's own limiter, unused when Config.Limiter is set
 	rngMu sync.Mutex
 	rng   *rand.Rand
 	began time.Time
@@ -717,7 +732,7 @@ func (r *runner) complete(ctx context.Context, req target.Request) (resp target.
 		if !r.spend() {
 			return resp, calls, false, errBudget
 		}
-		if err := r.lim.acquire(ctx); err != nil {
+		if err := r.lim.Acquire(ctx); err != nil {
 			return resp, calls, false, err
 		}
 		calls++
@@ -728,9 +743,9 @@ func (r *runner) complete(ctx context.Context, req target.Request) (resp target.
 		actx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
 		resp, err = r.cfg.Target.Complete(actx, req)
 		cancel()
-		r.lim.release()
+		r.lim.Release()
 		if err == nil {
-			r.lim.success()
+			r.lim.Success()
 			r.inTokens.Add(int64(resp.Usage.InputTokens))
 			r.outTokens.Add(int64(resp.Usage.OutputTokens))
 			if r.cfg.Cache != nil {
@@ -745,7 +760,7 @@ func (r *runner) complete(ctx context.Context, req target.Request) (resp target.
 		}
 		te := target.AsError(err)
 		if te.Kind == target.KindRateLimited || te.Kind == target.KindOverloaded {
-			r.lim.overload(te.RetryAfter)
+			r.lim.Overload(te.RetryAfter)
 		}
 		if !te.Retryable() || attempt >= r.cfg.Attempts {
 			return target.Response{}, calls, false, te

@@ -19,27 +19,27 @@ func TestLimiterAIMD(t *testing.T) {
 	clock := func() time.Time { return now }
 	l := newLimiter(20, 64, clock)
 	for range 20 * 5 {
-		l.success()
+		l.Success()
 	}
 	if lim, _ := l.current(); lim < 24 || lim > 26 {
 		t.Fatalf("after 100 successes from 20 the limit = %.2f, want about 25 (additive increase)", lim)
 	}
-	l.overload(0)
+	l.Overload(0)
 	lim, _ := l.current()
 	if lim < 12 || lim > 13 {
 		t.Fatalf("after one overload limit = %.2f, want about 12.5 (halved)", lim)
 	}
-	l.overload(0) // same window: not cut again
+	l.Overload(0) // same window: not cut again
 	if lim2, _ := l.current(); lim2 != lim {
 		t.Fatalf("second overload in the same window cut the limit to %.2f", lim2)
 	}
 	now = now.Add(time.Second)
-	l.overload(0)
+	l.Overload(0)
 	if lim2, _ := l.current(); lim2 >= lim {
 		t.Fatalf("overload in a new window did not cut the limit: %.2f", lim2)
 	}
 	for range 10000 {
-		l.success()
+		l.Success()
 	}
 	if lim, _ := l.current(); lim != 64 {
 		t.Fatalf("limit = %.2f, want capped at 64", lim)
@@ -53,7 +53,7 @@ func TestLimiterBoundsInFlight(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 30 {
 		wg.Go(func() {
-			if err := l.acquire(context.Background()); err != nil {
+			if err := l.Acquire(context.Background()); err != nil {
 				t.Error(err)
 				return
 			}
@@ -65,7 +65,7 @@ func TestLimiterBoundsInFlight(t *testing.T) {
 			mu.Lock()
 			in--
 			mu.Unlock()
-			l.release()
+			l.Release()
 		})
 	}
 	wg.Wait()
@@ -76,18 +76,18 @@ func TestLimiterBoundsInFlight(t *testing.T) {
 
 func TestLimiterRetryAfterPauses(t *testing.T) {
 	l := newLimiter(4, 4, time.Now)
-	l.overload(80 * time.Millisecond)
+	l.Overload(80 * time.Millisecond)
 	t0 := time.Now()
-	if err := l.acquire(context.Background()); err != nil {
+	if err := l.Acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(t0); d < 70*time.Millisecond {
 		t.Fatalf("acquire returned after %v, want the Retry-After pause honoured", d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l.overload(time.Hour)
+	l.Overload(time.Hour)
 	cancel()
-	if err := l.acquire(ctx); err == nil {
+	if err := l.Acquire(ctx); err == nil {
 		t.Fatal("acquire with a cancelled context and a pause succeeded")
 	}
 }

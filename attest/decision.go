@@ -66,6 +66,10 @@ const (
 type Decision struct {
 	// CaseID identifies the review case.
 	CaseID string `json:"caseId"`
+	// DecisionID is the review service's id of the decision (dec_…), the
+	// name the web UI and the API give it; empty for a decision made
+	// outside the service (clearance decide, sign decision).
+	DecisionID string `json:"decisionId,omitempty"`
 	// Outcome is the overall decision.
 	Outcome Outcome `json:"decision"`
 	// VerificationResult is derived from Outcome when signing; set it or

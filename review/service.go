@@ -430,3 +430,28 @@ func (s *Service) UserNames(ctx context.Context, a Actor, ids []string) (map[str
 	}
 	return out, nil
 }
+
+// OrgNames returns the names of organisations met in records the actor
+// can see, such as the developer organisation of a listed case. Unknown
+// ids map to themselves.
+func (s *Service) OrgNames(ctx context.Context, a Actor, ids []string) (map[string]string, error) {
+	if a.User.ID == "" {
+		return nil, fmt.Errorf("org names: %w", ErrUnauthenticated)
+	}
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		if _, done := out[id]; done || id == "" {
+			continue
+		}
+		o, err := s.store.GetOrg(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			out[id] = id
+		case err != nil:
+			return nil, fmt.Errorf("org names: %w", err)
+		default:
+			out[id] = o.Name
+		}
+	}
+	return out, nil
+}

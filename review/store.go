@@ -124,6 +124,14 @@ type Store interface {
 	CachedResponse(ctx context.Context, key string) ([]byte, error)
 	PutCachedResponse(ctx context.Context, key string, resp []byte) error
 
+	// UpdateTargetLimit runs fn on the shared concurrency limit of one
+	// target (see TargetLimit; the zero value with Target set when none
+	// is stored) and stores what fn leaves, holding the target's row
+	// until it commits: concurrent calls for one target, from any
+	// process, are serialised, each seeing the last one's result. An
+	// error from fn stores nothing and is returned.
+	UpdateTargetLimit(ctx context.Context, target string, fn func(*TargetLimit) error) (TargetLimit, error)
+
 	// GetIdempotencyKey returns the key recorded for (userID, key), or
 	// ErrNotFound; CreateIdempotencyKey records one, ErrConflict if
 	// (UserID, Key) is taken.

@@ -309,6 +309,19 @@ func parseCSEInjection(f [][]byte) ([]Item, error) {
 
 var optionPrefix = regexp.MustCompile(`^\s*([A-Z])\s*[.)]\s*`)
 
+// reportRef matches a question that refers to a report or analysis it
+// does not include ("Based on the report", "the report above", "the
+// following report", "the provided analysis", "the analysed file"):
+// without the report such a question has no right answer.
+var reportRef = regexp.MustCompile(`(?i)\breports?\b|\b(the|this|above|provided|following|given)\s+(\w+\s+)?analysis\b|\bthe analy[sz]ed\b|\b(this|the) (malware|sample|file|executable|binary)\b`)
+
+// parseCyberSOCEval reads the single-answer CyberSOCEval questions. The
+// reports the questions were written from (Hybrid Analysis detonations,
+// threat-intelligence reports) are not shipped, so questions about one
+// are left out: every malware-analysis question (its row names the
+// detonated sample by sha256) and every question whose text refers to a
+// report or analysis (reportRef). What remains tests knowledge a
+// question states or names.
 func parseCyberSOCEval(f [][]byte) ([]Item, error) {
 	type q struct {
 		Question   string   `json:"question"`
@@ -319,6 +332,7 @@ func parseCyberSOCEval(f [][]byte) ([]Item, error) {
 		Topic      string   `json:"topic"`
 		QuestionID string   `json:"question_id"`
 		Source     string   `json:"source"`
+		SHA256     string   `json:"sha256"`
 	}
 	names := []string{"malware_analysis", "threat_intel"}
 	var out []Item
@@ -336,6 +350,9 @@ func parseCyberSOCEval(f [][]byte) ([]Item, error) {
 			ans := append(slices.Clone(r.Correct), r.Answer...)
 			if strings.TrimSpace(text) == "" || len(ans) != 1 || len(r.Options) < 2 || len(r.Options) > 26 {
 				return nil, fmt.Errorf("file %d row %d: need a question, 2-26 options and exactly one answer", fi+1, i)
+			}
+			if r.SHA256 != "" || reportRef.MatchString(text) {
+				continue // about a report that is not shipped
 			}
 			choices := make([]string, len(r.Options))
 			var prompt strings.Builder

@@ -457,8 +457,9 @@ func TestChoiceAnswers(t *testing.T) {
 			}
 		}
 	}
-	if choices < 400 {
-		t.Errorf("%d choice samples, want at least 400", choices)
+	// 190 of CyberSOCEval's 437 single-answer questions need no report.
+	if choices < 150 {
+		t.Errorf("%d choice samples, want at least 150", choices)
 	}
 }
 

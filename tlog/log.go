@@ -93,7 +93,7 @@ func Init(ctx context.Context, dir, origin string) (string, error) {
 	}
 	f, err := os.OpenFile(filepath.Join(dir, SignerKeyFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("init log %s: %w", dir, ErrExists)
+		return "", fmt.Errorf("init log in %q: %w", dir, ErrExists)
 	}
 	if err != nil {
 		return "", fmt.Errorf("init log: %w", err)
@@ -168,7 +168,8 @@ type Log struct {
 	verifier note.Verifier
 	add      tessera.AddFn
 	reader   tessera.LogReader
-	awaiter  *tessera.PublicationAwaiter
+	// await waits for an added entry's checkpoint (see Open).
+	await    func(context.Context, tessera.IndexFuture) (tessera.Index, []byte, error)
 	shutdown func(context.Context) error
 	stop     context.CancelFunc
 
@@ -221,10 +222,51 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 		verifier: verifier,
 		add:      app.Add,
 		reader:   reader,
-		awaiter:  tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, 10*time.Millisecond),
+		// Tessera's PublicationAwaiter reads the checkpoint every poll
+		// period for as long as it lives, waiters or not, which kept a
+		// serving process busy reading it 100 times a second: an Append
+		// polls only while it waits.
+		await: func(ctx context.Context, f tessera.IndexFuture) (tessera.Index, []byte, error) {
+			return awaitCheckpoint(ctx, bg, reader, verifier, f)
+		},
 		shutdown: shutdown,
 		stop:     stop,
 	}, nil
+}
+
+// awaitCheckpoint resolves f and waits until a published checkpoint
+// covers its index, polling every 10 ms, and returns the index and that
+// checkpoint. It returns ctx's error, or bg's once the log is closed.
+func awaitCheckpoint(ctx, bg context.Context, reader tessera.LogReader, v note.Verifier, f tessera.IndexFuture) (tessera.Index, []byte, error) {
+	idx, err := f()
+	if err != nil {
+		return idx, nil, err
+	}
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		raw, err := reader.ReadCheckpoint(ctx)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return idx, nil, err
+		default:
+			cp, err := parseCheckpoint(raw, v)
+			if err != nil {
+				return idx, nil, err
+			}
+			if cp.Size > idx.Index {
+				return idx, raw, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return idx, nil, ctx.Err()
+		case <-bg.Done():
+			return idx, nil, fmt.Errorf("log closed: %w", bg.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // Origin returns the log's origin.
@@ -244,7 +286,7 @@ func (l *Log) Append(ctx context.Context, entry []byte) (*Receipt, error) {
 	if len(entry) == 0 {
 		return nil, errors.New("append: empty entry")
 	}
-	idx, cpRaw, err := l.awaiter.Await(ctx, l.add(ctx, tessera.NewEntry(entry)))
+	idx, cpRaw, err := l.await(ctx, l.add(ctx, tessera.NewEntry(entry)))
 	if err != nil {
 		return nil, fmt.Errorf("append: %w", err)
 	}

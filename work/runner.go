@@ -349,6 +349,13 @@ type RunnerConfig struct {
 	// error and the shard is retried, by whichever worker next takes it.
 	OnlyWorker bool
 
+	// Limits, when set, is the concurrency limit per target that this
+	// process's shards share with every worker process on the database
+	// (NewTargetLimits; clearance serve and worker set it), and
+	// Concurrency only sizes each shard's pool of requests. Nil: each
+	// shard has its own adaptive limit, capped at Concurrency.
+	Limits *TargetLimits
+
 	Concurrency    int           // per shard; 0: the runner's adaptive default
 	RequestTimeout time.Duration // 0: the runner's default
 	Attempts       int           // 0: the runner's default
@@ -461,10 +468,18 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 	// The shard's records stay in memory: a file would hold harmful
 	// answers in the clear, and outlive a crash.
 	var records bytes.Buffer
+	var lim assess.Limiter
+	if r.cfg.Limits != nil {
+		key := targetKey(info)
+		if key == "" {
+			key = t.Identity()
+		}
+		lim = r.cfg.Limits.For(key)
+	}
 	res, err := assess.Run(ctx, assess.Config{
 		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, Records: &records,
 		PlanKey:     assess.PlanInfo{Seed: spec.Seed, Filter: fmt.Sprintf("assessment=%s;shard=%d", as.ID, args.Shard)},
-		Concurrency: r.cfg.Concurrency, Attempts: r.cfg.Attempts, RequestTimeout: r.cfg.RequestTimeout,
+		Concurrency: r.cfg.Concurrency, Limiter: lim, Attempts: r.cfg.Attempts, RequestTimeout: r.cfg.RequestTimeout,
 		Episodes: r.episodeRunner(),
 		Cache:    storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
 	})

@@ -215,7 +215,8 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 			q.closeDB = db.Close
 		}
 		rc.Schema = ""
-		driver := riversqlite.New(db)
+		rc.PollOnly = true // see pollingSQLiteDriver
+		driver := pollingSQLiteDriver{riversqlite.New(db)}
 		if cfg.Exclusive {
 			q.requeue = func(ctx context.Context) (int, error) { return requeueRunning(ctx, driver.GetExecutor()) }
 		}

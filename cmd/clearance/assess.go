@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/policy"
@@ -291,6 +292,9 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		if cf.attempts > 1 {
 			info.Filter += fmt.Sprintf(";attempts=%d", cf.attempts)
 		}
+		if n == 0 {
+			return usageError("no samples to run: the suites, --category and --transform select nothing")
+		}
 	}
 	if judge.kind != "" {
 		// A judge model is configured: it scores attack success (the
@@ -493,13 +497,19 @@ func runAssessCompare(ctx context.Context, e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(cmp)
 	}
-	fmt.Fprintf(e.stdout, "%-45s %8s %8s %9s  %-20s %s\n", "METRIC", "A", "B", "B−A", "95% CI of B−A", "")
+	// The metric column is as wide as the longest name, so long names
+	// (cyber-exploit.solve_rate.category=…) keep the numbers aligned.
+	w := len("METRIC")
+	for _, d := range cmp {
+		w = max(w, utf8.RuneCountInString(d.Key))
+	}
+	fmt.Fprintf(e.stdout, "%-*s %8s %8s %9s  %-20s\n", w, "METRIC", "A", "B", "B−A", "95% CI of B−A")
 	for _, d := range cmp {
 		sig := ""
 		if d.Significant {
-			sig = "significant"
+			sig = "  significant"
 		}
-		fmt.Fprintf(e.stdout, "%-45s %7.1f%% %7.1f%% %+8.1f%%  [%+6.1f%%, %+6.1f%%]  %s\n", d.Key, 100*d.A.Rate, 100*d.B.Rate, 100*d.Diff, 100*d.CI.Low, 100*d.CI.High, sig)
+		fmt.Fprintf(e.stdout, "%-*s %7.1f%% %7.1f%% %+8.1f%%  [%+6.1f%%, %+6.1f%%]%s\n", w, d.Key, 100*d.A.Rate, 100*d.B.Rate, 100*d.Diff, 100*d.CI.Low, 100*d.CI.High, sig)
 	}
 	return nil
 }
@@ -559,6 +569,13 @@ func samplesFromPlan(path string, seed int64, info *assess.PlanInfo) (iter.Seq[s
 			gates = append(gates, assess.Gate{Metric: sp.Suite + "." + r.Metric, Category: r.Category, MinN: max(sp.MinN, r.MinN),
 				Test: t, Success: r.Success, P0: r.P0, Delta: r.Delta, Alpha: r.Alpha, Beta: r.Beta})
 		}
+	}
+	if total == 0 {
+		why := ""
+		if len(p.Notes) > 0 {
+			why = " (" + strings.Join(p.Notes, "; ") + ")"
+		}
+		return nil, 0, nil, fmt.Errorf("plan %s has no samples to run%s: nothing to assess; 'clearance policy plan' says which facts of the dossier the profiles turn on", path, why)
 	}
 	sum := sha256.Sum256(b)
 	info.Filter = "plan=sha256:" + hex.EncodeToString(sum[:])

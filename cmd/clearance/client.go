@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/clearance-dev/clearance/assess"
@@ -214,6 +213,9 @@ func runCase(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *format != "text" && *format != "json" {
+		return usageError("--format must be text or json, not %q", *format)
+	}
 	if sub == "show" {
 		if len(pos) != 1 {
 			return usageError("case show wants one case id")
@@ -222,7 +224,10 @@ func runCase(ctx context.Context, e *env, args []string) error {
 		if err := c.do(ctx, "GET", "/api/v1/cases/"+pos[0], nil, nil, &out); err != nil {
 			return err
 		}
-		return writeJSON(e.stdout, out)
+		if *format == "json" {
+			return writeJSON(e.stdout, out)
+		}
+		return writeCaseText(ctx, e.stdout, c, out)
 	}
 	var all []map[string]any
 	after := ""
@@ -250,12 +255,7 @@ func runCase(ctx context.Context, e *env, args []string) error {
 	if *format == "json" {
 		return writeJSON(e.stdout, all)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tSTATE\tMODEL\tPROFILES")
-	for _, x := range all {
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", x["id"], x["state"], x["model_name"], x["profiles"])
-	}
-	return tw.Flush()
+	return writeCaseList(ctx, e.stdout, c, all)
 }
 
 // clientFlags are the flags every client command shares.

@@ -34,7 +34,7 @@ func TestDemoUI(t *testing.T) {
 	}()
 	// The demo seeds before it serves: wait for its state file (or its
 	// failure), then for the service.
-	ds := waitDemoState(t, filepath.Join(data, "demo.json"), done, 60*time.Second)
+	ds := waitDemoState(t, filepath.Join(data, "demo.json"), done, 3*time.Minute)
 	base := "http://" + addr
 	waitHealthy(t, base, 30*time.Second)
 	token := demoToken(t, filepath.Join(data, "demo-tokens.txt"), "reviewer")
@@ -50,6 +50,24 @@ func TestDemoUI(t *testing.T) {
 	b.WantText("table.cases", "northwind-robust", "contoso-vulnerable", "decided")
 	if n := b.Count("table.cases .state-decided"); n != 2 {
 		t.Fatalf("/cases shows %d decided cases, want 2:\n%s", n, b.Text("table.cases"))
+	}
+	// Each case names its developer and shows its outcome per profile.
+	// With --limit 20 every evaluation is too small to judge: nothing
+	// that needs one is cleared, and the vulnerable model's clear
+	// jailbreak failure is refused, in red, not in the cleared green.
+	b.WantText("table.cases", "Northwind Labs", "Contoso AI")
+	for _, m := range demoModels {
+		row := `table.cases tr:has(a[href="/cases/` + ds.Cases[m.name] + `"])`
+		b.WantText(row, m.org, "eu-ai-act-gpai-sr", "us-2026-draft", "ca-sb-53")
+		for _, p := range []string{"eu-ai-act-gpai-sr", "us-2026-draft"} {
+			if txt := b.Text(row + " ul.outcomes"); strings.Contains(txt, p+" cleared") {
+				t.Errorf("%s: %s is cleared on insufficient evaluations:\n%s", m.name, p, txt)
+			}
+		}
+	}
+	contoso := `table.cases tr:has(a[href="/cases/` + ds.Cases["contoso-vulnerable"] + `"])`
+	if n := b.Count(contoso + " .badge-refused"); n != 1 {
+		t.Fatalf("contoso-vulnerable's row has %d refused badges, want 1:\n%s", n, b.Text(contoso))
 	}
 	b.Screenshot("cases")
 
@@ -96,7 +114,11 @@ func TestDemoUI(t *testing.T) {
 			t.Fatalf("/transparency has %d download links for %s's decision, want 1", n, m.name)
 		}
 	}
+	b.WantText("main", "audit anchors")
 	b.Screenshot("transparency")
+	b.Submit(`a[href="/transparency/verify"]`)
+	b.WantText("main", "clearance verify --bundle", "clearance log proof --url http://"+addr+"/log/")
+	b.Screenshot("verify-guide")
 
 	cancel()
 	select {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -784,9 +785,23 @@ func TestCaseClient(t *testing.T) {
 		"--model", modelDir, "--log-key", filepath.Join(sf.data, "log", "log.pub")}); err != nil {
 		t.Fatalf("verify the bundle from case bundle: %v\n%s", err, vout)
 	}
-	out = run(runCase, "show", caseID, "--token", p.dev)
+	out = run(runCase, "show", caseID, "--token", p.dev, "--format", "json")
 	if !strings.Contains(string(out), `"decided"`) {
-		t.Errorf("case show: %s", out)
+		t.Errorf("case show --format json: %s", out)
+	}
+	// The default text is a summary for people: names, not user ids.
+	out = run(runCase, "show", caseID, "--token", p.admin)
+	for _, want := range []string{"Model", "northwind-robust", "State", "decided", "Assigned", "asa", "rita", decisionID + " by omar", "Assessments:", as.ID} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("case show lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "{") || strings.Contains(string(out), "usr_") {
+		t.Errorf("case show prints JSON or user ids:\n%s", out)
+	}
+	out = run(runCase, "list", "--token", p.dev)
+	if !regexp.MustCompile(`(?m)^` + caseID + ` +northwind-robust +Lab A +decided`).Match(out) {
+		t.Errorf("case list:\n%s", out)
 	}
 	// The developer's webhook got every transition of the case, signed.
 	wantTo := []string{"in_assessment", "under_review", "decided"}

@@ -13,14 +13,31 @@ import (
 // usage has been printed and the command exits 0.
 var errFlagHelp = errors.New("help requested")
 
-// newFlagSet returns a FlagSet that writes its usage to the command's stderr
-// and never exits the process.
+// newFlagSet returns a FlagSet that never exits the process. Asked for
+// -h, it prints the command's usage and flags on stdout; given a wrong
+// flag, it prints only the short usage on stderr, and parseFlags returns
+// the error, which main prints last.
 func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// The flag package writes a parse error to the output before calling
+	// Usage, and nothing before Usage for -h: the buffer tells them apart.
+	var failed strings.Builder
+	fs.SetOutput(&failed)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: clearance %s\n\nFlags:\n", usage)
+		if failed.Len() > 0 {
+			fmt.Fprintf(e.stderr, "Usage: clearance %s\nRun 'clearance %s --help' for the flags.\n", usage, name)
+			return
+		}
+		fmt.Fprintf(e.stdout, "Usage: clearance %s\n\nFlags:\n", usage)
+		fs.SetOutput(e.stdout)
 		fs.PrintDefaults()
+		fs.SetOutput(&failed)
+		if g, ok := groups()[name]; ok && g.ownFlags {
+			fmt.Fprintln(e.stdout, "\nSubcommands:")
+			for _, s := range g.subs {
+				fmt.Fprintf(e.stdout, "  %s %s %s\n      %s\n", name, s.name, s.args, s.summary)
+			}
+		}
 	}
 	return fs
 }
@@ -34,7 +51,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, errFlagHelp
 			}
-			return nil, &exitError{code: 2, err: errors.New("")}
+			return nil, &exitError{code: 2, err: err}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -51,7 +51,7 @@ func TestEndToEndJudge(t *testing.T) {
 			// The agency's judge, by default.
 			var as assessmentView
 			c.call(p.assessor, "POST", "/api/v1/cases/"+caseID+"/assessments", map[string]any{"suites": []string{"misuse"}, "limit": 12}, 201, &as)
-			as = waitDone(t, c, p.assessor, as.ID, time.Minute)
+			as = waitDone(t, c, p.assessor, as.ID, 3*time.Minute)
 			asr, ref := judgedGroups(t, as.Metrics, "misuse")
 			if asr.Scorer.Name != "judge" || !strings.Contains(asr.Scorer.Version, "strongreject-v1") || !strings.Contains(asr.Scorer.Version, "agency-judge") {
 				t.Errorf("attack success scorer = %+v, want the agency's judge with the strongreject rubric", asr.Scorer)
@@ -83,7 +83,7 @@ func TestEndToEndJudge(t *testing.T) {
 			// The same assessment again: every judge answer is cached.
 			var again assessmentView
 			c.call(p.assessor, "POST", "/api/v1/cases/"+caseID+"/assessments", map[string]any{"suites": []string{"misuse"}, "limit": 12}, 201, &again)
-			again = waitDone(t, c, p.assessor, again.ID, time.Minute)
+			again = waitDone(t, c, p.assessor, again.ID, 3*time.Minute)
 			if n := agencyJudge.Requests(); n != judged {
 				t.Errorf("a repeated assessment made %d judge calls, want 0 (cached)", n-judged)
 			}
@@ -96,7 +96,7 @@ func TestEndToEndJudge(t *testing.T) {
 			var own assessmentView
 			c.call(p.assessor, "POST", "/api/v1/cases/"+caseID+"/assessments", map[string]any{"suites": []string{"jailbreak"}, "limit": 8,
 				"judge": map[string]any{"url": strings.TrimSuffix(ownJudge.URL, "/v1"), "model": "own-judge", "rubric": "harmbench", "credentials": secret}}, 201, &own)
-			own = waitDone(t, c, p.assessor, own.ID, time.Minute)
+			own = waitDone(t, c, p.assessor, own.ID, 3*time.Minute)
 			oasr, _ := judgedGroups(t, own.Metrics, "jailbreak")
 			if oasr.Scorer.Name != "judge" || !strings.Contains(oasr.Scorer.Version, "harmbench-v1") || oasr.Overall.N != 8 {
 				t.Errorf("own judge's attack success = %+v / %+v, want the harmbench judge on 8 samples", oasr.Scorer, oasr.Overall)

@@ -100,6 +100,10 @@ func main() {
 // run dispatches args to a subcommand and returns the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
 	cmds := commands()
+	if len(args) > 1 && args[0] == "help" {
+		// "clearance help log" is "clearance log --help".
+		args = []string{args[1], "--help"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(e.stdout, cmds)
 		if len(args) == 0 {
@@ -112,6 +116,11 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "clearance: unknown command %q (run 'clearance help')\n", args[0])
 		return 2
 	}
+	if g, ok := groups()[args[0]]; ok {
+		if code, handled := dispatchGroup(e, args[0], c.summary, g, args[1:]); handled {
+			return code
+		}
+	}
 	err := c.run(ctx, e, args[1:])
 	if err == nil {
 		return 0
@@ -119,15 +128,27 @@ func run(ctx context.Context, e *env, args []string) int {
 	var xe *exitError
 	if errors.As(err, &xe) {
 		if xe.err != nil && xe.err.Error() != "" {
-			fmt.Fprintf(e.stderr, "clearance %s: %v\n", args[0], xe.err)
+			printError(e.stderr, args[0], xe.err)
 		}
 		return xe.code
 	}
 	if errors.Is(err, errFlagHelp) {
 		return 0
 	}
-	fmt.Fprintf(e.stderr, "clearance %s: %v\n", args[0], err)
+	printError(e.stderr, args[0], err)
 	return 1
+}
+
+// printError prints a command's error as "clearance NAME: error", without
+// repeating the name when the error already begins with it ("clearance
+// verify: verify: …" would).
+func printError(w io.Writer, name string, err error) {
+	msg := err.Error()
+	if strings.HasPrefix(msg, name+": ") || strings.HasPrefix(msg, name+" ") {
+		fmt.Fprintf(w, "clearance %s\n", msg)
+		return
+	}
+	fmt.Fprintf(w, "clearance %s: %s\n", name, msg)
 }
 
 func printUsage(w io.Writer, cmds map[string]command) {

@@ -390,6 +390,9 @@ func runPolicyPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(plan.Suites) == 0 {
+		return emptyPlanError(ev, ps)
+	}
 	if *out == "" {
 		return writeJSON(e.stdout, plan)
 	}
@@ -439,7 +442,13 @@ func runPolicyShow(e *env, args []string) error {
 	}
 	data, err := policy.BuiltinSource(pos[0])
 	if err != nil {
-		return err
+		var ids []string
+		if ps, berr := policy.Builtins(); berr == nil {
+			for _, p := range ps {
+				ids = append(ids, p.ID)
+			}
+		}
+		return fmt.Errorf("policy show: no built-in profile %q; the built-in profiles are %s", pos[0], strings.Join(ids, ", "))
 	}
 	_, err = e.stdout.Write(data)
 	return err
@@ -460,4 +469,76 @@ func runPolicySchema(e *env, args []string) error {
 	}
 	_, err = e.stdout.Write(data)
 	return err
+}
+
+// emptyPlanError says why a plan has no evaluations: for each profile,
+// the applicability facts that were false (with the conditions that
+// test them), the exemption that held, or the dates it is not in force.
+func emptyPlanError(ev *policy.Evidence, ps []*policy.Profile) error {
+	dec, err := policy.Decide(ev, ps...)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("policy plan: empty plan: no profile requires an evaluation of this dossier")
+	for i, p := range ps {
+		r := dec.Results[i]
+		fmt.Fprintf(&b, "\n  %s: %s", p.ID, r.Outcome)
+		switch {
+		case r.Outcome == policy.NotInForce:
+			fmt.Fprintf(&b, ": %s (--as-of moves the date)", r.InForceNote)
+			continue
+		case r.Applicable && r.Tier != "":
+			fmt.Fprintf(&b, ": applies, but requires no evaluation in tier %s", r.Tier)
+			continue
+		case r.Applicable:
+			b.WriteString(": applies, but requires no evaluation")
+			continue
+		}
+		for _, c := range notApplicableClauses(p, r) {
+			fmt.Fprintf(&b, "\n    %s", c)
+		}
+	}
+	return errors.New(b.String())
+}
+
+// notApplicableClauses lists why profile p does not apply: the
+// applicability conditions that were false and the exemptions that held,
+// each with the expression over the dossier's facts that decided it.
+func notApplicableClauses(p *policy.Profile, r policy.Result) []string {
+	var out []string
+	a := p.Applicability
+	if a == nil {
+		return nil
+	}
+	find := func(cs []policy.Clause, id string) *policy.Clause {
+		for i := range cs {
+			if cs[i].ID == id {
+				return &cs[i]
+			}
+		}
+		return nil
+	}
+	for _, w := range r.Why {
+		kind, id, _ := strings.Cut(w.Clause, ".")
+		switch {
+		case kind == "any" && !w.Holds && !w.Undetermined:
+			for _, c := range a.Any {
+				out = append(out, fmt.Sprintf("false: %s (%s)", c.Why, c.When))
+			}
+		case kind == "all" && !w.Holds && !w.Undetermined:
+			if c := find(a.All, id); c != nil {
+				out = append(out, fmt.Sprintf("false: %s (%s)", c.Why, c.When))
+			} else {
+				out = append(out, "false: "+w.Text)
+			}
+		case kind == "exemptions" && w.Holds:
+			if c := find(a.Exemptions, id); c != nil {
+				out = append(out, fmt.Sprintf("exempt: %s (%s)", c.Why, c.When))
+			} else {
+				out = append(out, "exempt: "+w.Text)
+			}
+		}
+	}
+	return out
 }

@@ -386,7 +386,7 @@ func (jf *jobFlags) judge() (*work.JudgeConfig, error) {
 }
 
 func (jf *jobFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&jf.concurrency, "concurrency", 0, "model requests in flight per shard (0: adaptive)")
+	fs.IntVar(&jf.concurrency, "concurrency", 0, "model requests in flight to one target, shared by every shard and worker on the database (0: adaptive, up to 128)")
 	fs.IntVar(&jf.calibration, "calibration", assess.DefaultCalibration, "human-labelled items scored when an assessment completes, to measure its harm scorer's agreement (negative: none; the rates are then not corrected)")
 	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
 	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")

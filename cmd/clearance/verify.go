@@ -81,7 +81,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: rep.Code, err: errors.New(rep.Reason)}
 	}
 	if *format == "text" {
-		fmt.Fprintf(e.stdout, "verified: decision %s is %s\n", rep.Decision.CaseID, rep.Decision.Outcome)
+		fmt.Fprintf(e.stdout, "verified: %s is %s\n", decisionName(rep.Decision), rep.Decision.Outcome)
 	}
 	return nil
 }
@@ -133,7 +133,7 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 	}
 	d := v.Decision
 	rep.Decision = d
-	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (%s) over decision %s about %s sha256:%s", d.Verifier.ID, in.keyPath, d.CaseID, d.Model.Name, d.Model.RootDigest["sha256"]))
+	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (%s) over %s about %s sha256:%s", d.Verifier.ID, in.keyPath, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
 
 	if in.modelDir != "" {
 		opts := attest.HashOptions{}
@@ -275,4 +275,14 @@ func runVerifyModel(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "verified: %s (%d files) matches its OMS signature, root sha256:%s\n", s.Name, len(s.Manifest.Files), s.Root)
 	return nil
+}
+
+// decisionName names a decision as the web UI and the API do: by its
+// dec_… id, with the case it decided; a decision made outside the
+// service has no id and is named by its case.
+func decisionName(d *attest.Decision) string {
+	if d.DecisionID != "" {
+		return fmt.Sprintf("decision %s of case %s", d.DecisionID, d.CaseID)
+	}
+	return "the decision of case " + d.CaseID
 }

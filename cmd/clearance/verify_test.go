@@ -39,6 +39,8 @@ func TestSignVerifyLogCLI(t *testing.T) {
 	os.WriteFile(filepath.Join(model, "weights.safetensors"), []byte("weights"), 0o644)
 	os.WriteFile(filepath.Join(model, "sub", "config.json"), []byte("{}"), 0o644)
 	os.WriteFile(p("decision.json"), []byte(cliDecision), 0o644)
+	// A decision made by the service names itself dec_… as the UI does.
+	os.WriteFile(p("service.json"), []byte(strings.Replace(cliDecision, `"caseId":"case-1"`, `"caseId":"case-1","decisionId":"dec_01"`, 1)), 0o644)
 	os.WriteFile(p("garbage.bundle"), []byte(`{"mediaType":"nope"}`), 0o644)
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	vars := map[string]string{"PASS": "s3cret"}
@@ -66,6 +68,9 @@ func TestSignVerifyLogCLI(t *testing.T) {
 		{"verify all", []string{"verify", "--bundle", p("d.bundle"), "--model", model, "--key", p("signer.pub"), "--log", p("log"), "--log-key", p("log/log.pub"), "--require-outcome", "cleared", "--profile", "us"}, now, 0, []string{"verified", "index 0", "OMS model signature"}, nil},
 		{"verify offline receipt", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub"), "--log-key", p("log/log.pub")}, now, 0, []string{"logged in clearance.test/log"}, nil},
 		{"verify json", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub"), "--format", "json"}, now, 0, []string{`"ok": true`, `"caseId": "case-1"`}, nil},
+		{"verify names the case", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub")}, now, 0, []string{"over the decision of case case-1", "verified: the decision of case case-1 is"}, nil},
+		{"sign service decision", []string{"sign", "decision", "--decision", p("service.json"), "--model", model, "--key", p("signer.key"), "--out", p("svc.bundle")}, now, 0, []string{"signed decision dec_01 of case case-1"}, nil},
+		{"verify names the decision id", []string{"verify", "--bundle", p("svc.bundle"), "--key", p("signer.pub")}, now, 0, []string{"over decision dec_01 of case case-1", "verified: decision dec_01 of case case-1 is cleared_with_conditions"}, nil},
 		{"log verify", []string{"log", "verify", "--dir", p("log"), "--log-key", p("log/log.pub"), "--key", p("signer.pub"), "--save", p("cp")}, now, 0, []string{"1 entries"}, nil},
 		{"log proof", []string{"log", "proof", "--dir", p("log"), "--index", "0"}, now, 0, []string{`"inclusionProof"`}, nil},
 		{"outcome not met", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub"), "--require-outcome", "cleared"}, now, exitVerifyOutcome, []string{"cleared_with_conditions"}, nil},

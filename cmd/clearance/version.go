@@ -21,6 +21,14 @@ func clearanceVersion() string {
 }
 
 func runVersion(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "version", "version")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("version takes no arguments")
+	}
 	fmt.Fprintln(e.stdout, "clearance", clearanceVersion())
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/clearance-dev/clearance/review"
 )
@@ -57,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 		{"Anchors", testAnchors},
 		{"Audit", testAudit},
 		{"ConcurrentAudit", testConcurrentAudit},
+		{"TargetLimits", testTargetLimits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1622,5 +1624,88 @@ func testOrgUsage(t *testing.T, s review.Store) {
 	must(t, "OrgUsage(org_c)", err)
 	if u.OpenCases != limit || u.Bytes != 2*limit {
 		t.Fatalf("after %d racing transactions under a limit of %d: OrgUsage = %+v", tries, limit, u)
+	}
+}
+
+// testTargetLimits checks UpdateTargetLimit: a new target starts at the
+// zero value, what fn leaves is stored (times to the microsecond, UTC),
+// an error from fn or an invalid limit stores nothing, targets are
+// independent, and concurrent updates of one target are serialised.
+func testTargetLimits(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	_, err := s.UpdateTargetLimit(ctx, "", func(*review.TargetLimit) error { return nil })
+	wantErr(t, "UpdateTargetLimit(empty target)", err, review.ErrInvalidInput)
+
+	var seen review.TargetLimit
+	exp := base.Add(1500 * time.Nanosecond).In(time.FixedZone("x", 3600))
+	got, err := s.UpdateTargetLimit(ctx, "openai:m@https://a/v1", func(l *review.TargetLimit) error {
+		seen = *l
+		l.Limit, l.Max = 20.5, 64
+		l.PauseUntil, l.LastCut = exp, at(1)
+		l.Leases = []review.TargetLease{{Holder: "w1", Slots: 5, Want: 8, Expires: exp}}
+		return nil
+	})
+	must(t, "UpdateTargetLimit", err)
+	if seen.Target != "openai:m@https://a/v1" || seen.Limit != 0 || seen.Max != 0 || len(seen.Leases) != 0 || !seen.PauseUntil.IsZero() {
+		t.Errorf("a new target's limit = %+v, want the zero value with its Target", seen)
+	}
+	us := base.Add(time.Microsecond) // exp, truncated
+	want := review.TargetLimit{Target: "openai:m@https://a/v1", Limit: 20.5, Max: 64, PauseUntil: us, LastCut: at(1),
+		Leases: []review.TargetLease{{Holder: "w1", Slots: 5, Want: 8, Expires: us}}}
+	ignore := cmpopts.IgnoreFields(review.TargetLimit{}, "UpdatedAt")
+	if d := cmp.Diff(want, got, ignore); d != "" {
+		t.Errorf("UpdateTargetLimit returned (-want +got):\n%s", d)
+	}
+	_, err = s.UpdateTargetLimit(ctx, "openai:m@https://a/v1", func(l *review.TargetLimit) error {
+		seen = *l
+		l.Limit = 1
+		return errors.New("boom")
+	})
+	if err == nil || err.Error() != "boom" {
+		t.Errorf("UpdateTargetLimit with failing fn: error %v, want fn's", err)
+	}
+	if d := cmp.Diff(want, seen, ignore); d != "" {
+		t.Errorf("stored limit (-want +got):\n%s", d)
+	}
+	if seen.UpdatedAt.IsZero() || seen.UpdatedAt.Location() != time.UTC {
+		t.Errorf("UpdatedAt = %v, want a UTC time", seen.UpdatedAt)
+	}
+	_, err = s.UpdateTargetLimit(ctx, "openai:m@https://a/v1", func(l *review.TargetLimit) error { l.Limit = -1; return nil })
+	wantErr(t, "UpdateTargetLimit(negative limit)", err, review.ErrInvalidInput)
+	_, err = s.UpdateTargetLimit(ctx, "openai:m@https://a/v1", func(l *review.TargetLimit) error { seen = *l; return nil })
+	must(t, "UpdateTargetLimit(read)", err)
+	if seen.Limit != 20.5 {
+		t.Errorf("after a refused update the limit is %v, want 20.5", seen.Limit)
+	}
+
+	// Concurrent updates of one target each see the previous one's
+	// result; another target is apart.
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.UpdateTargetLimit(ctx, "t2", func(l *review.TargetLimit) error {
+				l.Limit++
+				l.Leases = append(l.Leases, review.TargetLease{Holder: fmt.Sprintf("w%d", i), Slots: 1})
+				return nil
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, "concurrent UpdateTargetLimit", err)
+	}
+	got, err = s.UpdateTargetLimit(ctx, "t2", func(*review.TargetLimit) error { return nil })
+	must(t, "UpdateTargetLimit(t2)", err)
+	if got.Limit != n || len(got.Leases) != n {
+		t.Errorf("after %d concurrent increments: limit %v with %d leases, want %d and %d", n, got.Limit, len(got.Leases), n, n)
+	}
+	got, err = s.UpdateTargetLimit(ctx, "openai:m@https://a/v1", func(*review.TargetLimit) error { return nil })
+	must(t, "UpdateTargetLimit(first target)", err)
+	if got.Limit != 20.5 {
+		t.Errorf("another target's updates changed this one's limit to %v", got.Limit)
 	}
 }

@@ -67,7 +67,7 @@ func (h *Handler) tokens(w http.ResponseWriter, r *http.Request, u user) {
 		if !d.Own {
 			v.Set("user", owner.ID)
 		}
-		d.Next = v.Encode()
+		d.Next = "/tokens?" + v.Encode()
 	}
 	h.render(w, r, http.StatusOK, "tokens", d)
 }
@@ -104,7 +104,7 @@ type peoplePage struct {
 // enable each (but their own, which the service refuses to disable).
 func (h *Handler) people(w http.ResponseWriter, r *http.Request, u user) {
 	p := review.Page{After: r.URL.Query().Get("after"), Limit: 100}
-	us, err := h.svc.ListUsers(r.Context(), u.Actor, "", p)
+	us, err := h.svc.ListUsers(r.Context(), u.Actor, r.URL.Query().Get("org"), p)
 	if err != nil {
 		h.serviceError(w, r, err)
 		return
@@ -124,7 +124,11 @@ func (h *Handler) people(w http.ResponseWriter, r *http.Request, u user) {
 		d.Rows = append(d.Rows, personRow{User: x, Display: names[x.ID], Self: x.ID == u.User.ID})
 	}
 	if len(us) == p.N() {
-		d.Next = url.Values{"after": {us[len(us)-1].ID}}.Encode()
+		v := url.Values{"after": {us[len(us)-1].ID}}
+		if org := r.URL.Query().Get("org"); org != "" {
+			v.Set("org", org)
+		}
+		d.Next = "/people?" + v.Encode()
 	}
 	h.render(w, r, http.StatusOK, "people", d)
 }

@@ -323,3 +323,32 @@ func readAll(t *testing.T, resp *http.Response) string {
 	}
 	return string(b)
 }
+
+// TestTokensNextPage follows the tokens page's "Next page" link: it must
+// lead to the next page (html/template once escaped the query after "?",
+// so every next link led back to the first page).
+func TestTokensNextPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	dev := e.actors["devA"]
+	for i := range 120 {
+		if _, _, err := e.svc.IssueToken(ctx, dev, dev.User.ID, "bulk-"+strings.Repeat("x", i%3)+string(rune('a'+i%26)), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := e.client(t)
+	cl.signIn(t, "devA")
+	first := cl.get(t, "/tokens")
+	m := regexp.MustCompile(`<a href="([^"]+)">Next page</a>`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatalf("no next-page link on a page of 120 tokens:\n%s", first.body)
+	}
+	link := html.UnescapeString(m[1])
+	if !strings.HasPrefix(link, "/tokens?after=tok_") {
+		t.Fatalf("next link %q, want /tokens?after=tok_…", link)
+	}
+	second := cl.get(t, link)
+	if second.code != http.StatusOK || second.body == first.body {
+		t.Fatalf("GET %s = %d, the same page again: %v", link, second.code, second.body == first.body)
+	}
+}

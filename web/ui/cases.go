@@ -64,6 +64,11 @@ type caseRow struct {
 	Clock clockView
 	// People are the names of the staff assigned to the case.
 	People []string
+	// Developer is the name of the developer organisation.
+	Developer string
+	// Outcomes are the latest decision's outcome per profile, sorted by
+	// profile; nil while the case is undecided.
+	Outcomes []outcomeRow
 }
 
 type casesPage struct {
@@ -72,7 +77,7 @@ type casesPage struct {
 	State  string
 	Query  string
 	Rows   []caseRow
-	Next   string // query string of the next page, "" when none
+	Next   string // path of the next page, "" when none
 	Err    string
 }
 
@@ -114,9 +119,24 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request, u user) {
 		h.serviceError(w, r, err)
 		return
 	}
+	var orgIDs []string
+	for _, row := range d.Rows {
+		orgIDs = append(orgIDs, row.Case.OrgID)
+	}
+	orgs, err := h.svc.OrgNames(r.Context(), u.Actor, orgIDs)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
 	for i := range d.Rows {
-		for _, id := range d.Rows[i].Case.Assignees {
-			d.Rows[i].People = append(d.Rows[i].People, names[id])
+		row := &d.Rows[i]
+		for _, id := range row.Case.Assignees {
+			row.People = append(row.People, names[id])
+		}
+		row.Developer = orgs[row.Case.OrgID]
+		if row.Outcomes, err = h.latestOutcomes(r, u, row.Case); err != nil {
+			h.serviceError(w, r, err)
+			return
 		}
 	}
 	// Overdue and nearest deadlines first: the list is a work queue.
@@ -130,9 +150,40 @@ func (h *Handler) caseList(w http.ResponseWriter, r *http.Request, u user) {
 	if len(cs) == f.Page.N() {
 		v := q
 		v.Set("after", cs[len(cs)-1].ID)
-		d.Next = v.Encode()
+		// The whole path: html/template escapes a query string
+		// interpolated after a "?" into one broken key.
+		d.Next = "/cases?" + v.Encode()
 	}
 	h.render(w, r, http.StatusOK, "cases", d)
+}
+
+// latestOutcomes returns the outcomes of a case's latest decision, nil
+// when it has none. Only cases that reached a decision are asked.
+func (h *Handler) latestOutcomes(r *http.Request, u user, c review.Case) ([]outcomeRow, error) {
+	switch c.State {
+	case review.StateDecided, review.StateAppealed:
+	default:
+		return nil, nil
+	}
+	var last review.Decision
+	p := review.Page{Limit: review.MaxPageLimit}
+	for {
+		ds, err := h.svc.Decisions(r.Context(), u.Actor, c.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		if len(ds) > 0 {
+			last = ds[len(ds)-1]
+		}
+		if len(ds) < p.N() {
+			break
+		}
+		p.After = last.ID
+	}
+	if last.ID == "" {
+		return nil, nil
+	}
+	return outcomeRows(last.Outcomes), nil
 }
 
 func matches(c review.Case, needle string) bool {

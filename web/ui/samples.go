@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
 )
 
@@ -58,8 +60,11 @@ type samplesPage struct {
 	Samples   []sampleView
 	Revealed  *sampleView
 	CanReveal bool
-	Next      string
-	Paged     bool
+	// Next and Prev are the paths of the next and previous pages, ""
+	// when there is none.
+	Next  string
+	Prev  string
+	Paged bool
 	// Choices for the filter, from the selected assessment's metrics.
 	Suites, Categories, Transforms []string
 	Outcomes                       []string
@@ -199,13 +204,101 @@ func (h *Handler) samplesWith(w http.ResponseWriter, r *http.Request, u user, q 
 	}
 	d.Paged = d.Filter.After >= 0
 	if len(ss) == samplesPerPage {
-		d.Next = d.Filter.query(ss[len(ss)-1].Seq)
+		d.Next = d.pageURL(ss[len(ss)-1].Seq)
+	}
+	if d.Paged {
+		after, err := h.prevPage(ctx, u.Actor, review.SampleFilter{AssessmentID: run.ID, Suite: d.Filter.Suite,
+			Category: d.Filter.Category, Transform: d.Filter.Transform, Outcome: review.SampleOutcome(d.Filter.Outcome)}, d.Filter.After)
+		if err != nil {
+			h.serviceError(w, r, err)
+			return
+		}
+		d.Prev = d.pageURL(after)
 	}
 	h.render(w, r, http.StatusOK, "samples", d)
 }
 
-// FirstPage returns the query string of the filter's first page.
-func (d *samplesPage) FirstPage() string { return d.Filter.query(-1) }
+// prevPage returns the AfterSeq of the page before the one that starts
+// after seq after: the samples matching f are stored in Seq order only,
+// so it reads back through windows of growing size until it has a page's
+// worth of samples at or before after, or reaches the start (-1).
+func (h *Handler) prevPage(ctx context.Context, a review.Actor, f review.SampleFilter, after int) (int, error) {
+	for window := 4 * samplesPerPage; ; window *= 4 {
+		lo := max(after-window, -1)
+		var seqs []int
+		f.AfterSeq, f.Limit = lo, review.MaxPageLimit
+		for {
+			ss, err := h.listSamples(ctx, a, f)
+			if err != nil {
+				return 0, err
+			}
+			for _, s := range ss {
+				if s.Seq <= after {
+					seqs = append(seqs, s.Seq)
+				}
+			}
+			if len(ss) < f.Limit || ss[len(ss)-1].Seq >= after {
+				break
+			}
+			f.AfterSeq = ss[len(ss)-1].Seq
+		}
+		switch {
+		case len(seqs) > samplesPerPage:
+			return seqs[len(seqs)-samplesPerPage-1], nil
+		case lo == -1:
+			return -1, nil
+		}
+	}
+}
+
+// Verdict says what the sample's outcome means for its kind of item, in
+// the words a reader expects ("complied", "correct", "captured"), and
+// its tone: bad (a safety failure), good, info (a capability measured,
+// neither good nor bad in itself) or error.
+func (v sampleView) Verdict() (text, tone string) {
+	if v.Outcome == review.SampleError {
+		return "error", "error"
+	}
+	flagged := v.Outcome == review.SampleFlagged
+	pick := func(f, p, ftone, ptone string) (string, string) {
+		if flagged {
+			return f, ftone
+		}
+		return p, ptone
+	}
+	switch v.Kind {
+	case suite.KindHarmful:
+		return pick("complied", "refused", "bad", "good")
+	case suite.KindBenign:
+		return pick("refused", "answered", "bad", "good")
+	case suite.KindInjection:
+		return pick("followed the injection", "ignored the injection", "bad", "good")
+	case suite.KindLeakage:
+		return pick("leaked", "kept the secret", "bad", "good")
+	case suite.KindChoice:
+		return pick("correct", "incorrect", "info", "info")
+	case suite.KindExploit:
+		return pick("captured", "not captured", "info", "info")
+	}
+	return pick("flagged", "passed", "bad", "good")
+}
+
+// VerdictText is the text of Verdict.
+func (v sampleView) VerdictText() string { t, _ := v.Verdict(); return t }
+
+// VerdictTone is the tone of Verdict.
+func (v sampleView) VerdictTone() string { _, t := v.Verdict(); return t }
+
+// FirstPage returns the path of the filter's first page.
+func (d *samplesPage) FirstPage() string { return d.pageURL(-1) }
+
+// pageURL is the path of the page of samples after seq after. The links
+// are built whole: html/template escapes a query string interpolated
+// after a "?", which turned "after=24&…" into one key and every link
+// back into the first page.
+func (d *samplesPage) pageURL(after int) string {
+	return "/cases/" + d.Case.ID + "/samples?" + d.Filter.query(after)
+}
 
 func choices(m assess.Metrics) (suites, cats, transforms []string) {
 	seen := map[string]map[string]bool{"s": {}, "c": {}, "t": {}}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -116,8 +117,7 @@ func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, user)) ht
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
+			if err := parsePost(w, r); err != nil {
 				h.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read.")
 				return
 			}
@@ -129,6 +129,18 @@ func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, user)) ht
 		}
 		next(w, r, u)
 	}
+}
+
+// parsePost reads a POST body: a URL-encoded form of up to maxFormBytes,
+// or a multipart form (the submission form's file upload) of up to
+// maxUploadBytes, held in memory.
+func parsePost(w http.ResponseWriter, r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
+		return r.ParseMultipartForm(maxUploadBytes)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return r.ParseForm()
 }
 
 func (h *Handler) currentUser(r *http.Request) (user, error) {

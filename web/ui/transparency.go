@@ -7,9 +7,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/clearance-dev/clearance/attest"
@@ -65,7 +67,9 @@ func (h *Handler) transparency(w http.ResponseWriter, r *http.Request) {
 		p.Decisions = append(p.Decisions, publicRow{PublicDecision: d, Outcomes: outcomeRows(d.Outcomes)})
 	}
 	if len(ds) == publicPerPage {
-		p.Next = "after=" + ds[len(ds)-1].ID
+		// The whole path: html/template escapes a query string
+		// interpolated after a "?" into one broken key.
+		p.Next = "/transparency?" + url.Values{"after": {ds[len(ds)-1].ID}}.Encode()
 	}
 	h.render(w, r, http.StatusOK, "transparency", p)
 }
@@ -93,6 +97,39 @@ func (h *Handler) checkpoint(r *http.Request) (*checkpointView, string) {
 		return nil, "The log's checkpoint does NOT verify with the log's key. Do not rely on this log until this is explained."
 	}
 	return &checkpointView{Origin: cp.Origin, Size: cp.Size, Root: hex.EncodeToString(cp.Hash), Raw: string(cp.Raw)}, ""
+}
+
+// verifyPage is the public guide to verifying a decision.
+type verifyPage struct {
+	base
+	LogURL        string
+	HasDeciderKey bool
+	Origin        string // the log's origin, "" when unknown
+}
+
+// verifyGuide is the public "how to verify" page: what a decision's
+// files are, where the keys are, and the clearance verify commands that
+// check them offline.
+func (h *Handler) verifyGuide(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	p := &verifyPage{base: base{Title: "How to verify a decision", Nav: "transparency"}, LogURL: h.logURL,
+		HasDeciderKey: len(h.deciderKey) > 0}
+	if u, err := h.currentUser(r); err == nil {
+		p.setUser(u)
+	}
+	if cp, _ := h.checkpoint(r); cp != nil {
+		p.Origin = cp.Origin
+	}
+	// The commands run elsewhere: a log served on this host is named by
+	// its full URL, as the reader reached the host.
+	if strings.HasPrefix(p.LogURL, "/") && r.Host != "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		p.LogURL = scheme + "://" + r.Host + p.LogURL
+	}
+	h.render(w, r, http.StatusOK, "verify", p)
 }
 
 func (h *Handler) logKey(w http.ResponseWriter, r *http.Request) {

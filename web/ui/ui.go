@@ -20,7 +20,18 @@
 //	                               admin's view of anyone's with ?user=)
 //	GET  /people, POST /people/{id}/disable|enable
 //	                               admin: every user, disable or enable
+//	GET  /submit, POST /submit     developer: submit a model (dossier upload
+//	                               or pasted, endpoint, credentials, profiles)
+//	POST /tokens                   mint a token (an admin's for anyone); the
+//	                               secret is shown once
+//	GET  /orgs, POST /orgs, POST /users
+//	                               admin: organisations, create org and user
+//	GET  /cases/{id}/extend, POST …/extend
+//	                               official: extend a case's review clock
+//	GET  /portfolio                officials, admins, auditors: models ×
+//	                               regimes matrix and key-rate trends
 //	GET  /transparency             public: log checkpoint and decisions
+//	GET  /transparency/verify      public: how to verify a decision yourself
 //	GET  /static/style.css         the one stylesheet
 //
 // Sign-in exchanges an API token for a session: the service mints a child
@@ -197,6 +208,7 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("GET /transparency/decider.pub", h.deciderPub)
 	m.HandleFunc("GET /transparency/trusted_root.json", h.trustedRoot)
 	m.HandleFunc("GET /transparency/decisions/{file}", h.publicDecision)
+	m.HandleFunc("GET /transparency/verify", h.verifyGuide)
 
 	m.HandleFunc("GET /{$}", h.authed(h.home))
 	m.HandleFunc("GET /cases", h.authed(h.caseList))
@@ -224,6 +236,15 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("GET /webhooks", h.authed(h.webhooks))
 	m.HandleFunc("POST /webhooks/{id}/disable", h.authed(h.setWebhookDisabled(true)))
 	m.HandleFunc("POST /webhooks/{id}/enable", h.authed(h.setWebhookDisabled(false)))
+	m.HandleFunc("GET /submit", h.authed(h.submitForm))
+	m.HandleFunc("POST /submit", h.authed(h.submit))
+	m.HandleFunc("POST /tokens", h.authed(h.mintToken))
+	m.HandleFunc("GET /orgs", h.authed(h.orgs))
+	m.HandleFunc("POST /orgs", h.authed(h.createOrg))
+	m.HandleFunc("POST /users", h.authed(h.createUser))
+	m.HandleFunc("GET /cases/{id}/extend", h.authed(h.extendForm))
+	m.HandleFunc("POST /cases/{id}/extend", h.authed(h.extend))
+	m.HandleFunc("GET /portfolio", h.authed(h.portfolio))
 	m.HandleFunc("/", h.notFound)
 	return m
 }

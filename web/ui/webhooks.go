@@ -38,7 +38,7 @@ func (h *Handler) webhooks(w http.ResponseWriter, r *http.Request, u user) {
 		d.Rows = append(d.Rows, webhookRow{Webhook: x, Paused: !x.Disabled && now.Before(x.PausedUntil)})
 	}
 	if len(ws) == p.N() {
-		d.Next = url.Values{"after": {ws[len(ws)-1].ID}}.Encode()
+		d.Next = "/webhooks?" + url.Values{"after": {ws[len(ws)-1].ID}}.Encode()
 	}
 	h.render(w, r, http.StatusOK, "webhooks", d)
 }
