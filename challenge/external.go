@@ -258,6 +258,9 @@ func loadTask(dir string) (*Task, error) {
 	var total int64
 	add := func(field, rel, dst string, hidden bool, mode uint32) error {
 		full := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := insideDir(dir, full); err != nil {
+			return bad(field, "%s: %v", rel, err)
+		}
 		fi, err := os.Lstat(full)
 		if err != nil {
 			return bad(field, "%s: %v", rel, errors.Unwrap(err))
@@ -327,6 +330,9 @@ func loadTask(dir string) (*Task, error) {
 		}
 	}
 	if sol != "" {
+		if err := insideDir(dir, filepath.Join(dir, filepath.FromSlash(sol))); err != nil {
+			return nil, bad("solution", "%s: %v", sol, err)
+		}
 		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(sol)))
 		if err != nil {
 			return nil, bad("solution", "%s: %v", sol, errors.Unwrap(err))
@@ -374,4 +380,22 @@ func writeTaskDir(outDir string, s *taskSpec, files map[string][]byte, modes map
 		return fmt.Errorf("write task %s: %w", s.ID, err)
 	}
 	return os.Chmod(final, 0o755)
+}
+
+// insideDir checks that path, with every symbolic link on the way
+// resolved, is inside dir: a task directory must not pull a host file
+// (a symlinked "sub/" pointing at /etc) into a box.
+func insideDir(dir, path string) error {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return errors.New("leads outside the task directory through a symbolic link")
+	}
+	return nil
 }

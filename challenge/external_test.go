@@ -410,3 +410,38 @@ func FuzzParseTaskSpec(f *testing.F) {
 		}
 	})
 }
+
+// A task directory cannot pull a host file into the box through a
+// symbolic link on the way to a listed file or the solution.
+func TestExternalSymlinkOutside(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, spec := range map[string]string{
+		"files":    "files:\n  - sub/secret\n",
+		"solution": "solution: sub/secret\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			td := filepath.Join(dir, "t")
+			if err := os.MkdirAll(td, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, filepath.Join(td, "sub")); err != nil {
+				t.Fatal(err)
+			}
+			y := "id: t\ncategory: crypto\ndifficulty: 1\nprompt: p\nflag_sha256: " + strings.Repeat("ab", 32) + "\n" + spec
+			if err := os.WriteFile(filepath.Join(td, "task.yaml"), []byte(y), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ts, err := LoadTasks(dir)
+			if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+				t.Fatalf("LoadTasks = %v, %v; want an error about the symbolic link", ts, err)
+			}
+			if strings.Contains(err.Error(), "host secret") {
+				t.Fatal("the error shows the host file's content")
+			}
+		})
+	}
+}
