@@ -225,9 +225,11 @@ type timelineEntry struct {
 
 type casePage struct {
 	base
-	Case     review.Case
-	Clock    clockView
-	Dossier  []dossierField
+	Case    review.Case
+	Clock   clockView
+	Dossier []dossierField
+	// Events are the dossier's events, oldest first (a timeline).
+	Events   []dossierEvent
 	Matrix   *matrixView
 	Runs     []assessmentView
 	Findings []findingView
@@ -251,6 +253,9 @@ type dossierField struct {
 	Value string
 }
 
+// Display is the value as people read it (formatDossierValue).
+func (f dossierField) Display() string { return formatDossierValue(f.Key, f.Value) }
+
 // maxTimeline bounds the audit entries shown on a case page.
 const maxTimeline = 200
 
@@ -266,7 +271,7 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 		Forms: map[string]*form{}, Severities: []review.Severity{review.SeverityCritical, review.SeverityHigh,
 			review.SeverityModerate, review.SeverityLow}}
 	d.setUser(u)
-	d.Dossier = dossierFields(c.Dossier)
+	d.Events, d.Dossier = dossierEvents(dossierFields(c.Dossier))
 	fs, err := h.svc.Findings(ctx, u.Actor, c.ID, review.Page{Limit: review.MaxPageLimit})
 	if err != nil {
 		return nil, err

@@ -171,6 +171,10 @@ type assessmentView struct {
 	Overall    template.HTML
 	Groups     []groupView
 	MetricsErr string
+	// Plan is the spec as a table; HasPlan is false when it could not be
+	// read that way (the raw spec is shown alone).
+	Plan    planView
+	HasPlan bool
 	// Cyber are the solve-rate tables of cyber-exploit groups.
 	Cyber []cyberView
 }
@@ -192,6 +196,7 @@ func (h *Handler) assessmentViews(r *http.Request, u user, caseID string) ([]ass
 	out := make([]assessmentView, 0, len(as))
 	for _, a := range as {
 		v := assessmentView{Assessment: a, Spec: string(a.Spec)}
+		v.Plan, v.HasPlan = planOf(a.Spec)
 		if a.State == review.AssessmentDone && len(a.Metrics) > 0 {
 			var m assess.Metrics
 			if err := json.Unmarshal(a.Metrics, &m); err != nil {
