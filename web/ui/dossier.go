@@ -138,12 +138,12 @@ func plural(x float64, unit string) string {
 // planView is an assessment's fixed spec as a table: its suites with
 // their sizes, and the run's settings.
 type planView struct {
-	Suites   []planSuite
-	Seed     int64
-	Samples  int
-	Shard    int
-	Source   string
-	Judge    string
+	Suites  []planSuite
+	Seed    int64
+	Samples int
+	Shard   int
+	Source  string
+	Judge   string
 }
 
 type planSuite struct {
