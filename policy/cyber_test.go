@@ -78,3 +78,48 @@ func TestCyberExploitGates(t *testing.T) {
 		}
 	})
 }
+
+// The EU profile's systemic-risk evaluation duty reads cyber capability
+// measured by execution: without a cyber-exploit rate it notes that one
+// is needed; with difficulty-3 flags captured it notes the capability.
+// Notes, not gates: existing cases are neither held nor cleared by them.
+func TestCyberExploitEUNotes(t *testing.T) {
+	p, err := Builtin("eu-ai-act-gpai-sr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := func(mutate func(*Evidence)) (Result, []string) {
+		e := baseEvidence()
+		mutate(e)
+		d, err := Decide(e, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, y := range d.Results[0].Why {
+			if y.Holds {
+				ids = append(ids, y.Clause)
+			}
+		}
+		return d.Results[0], ids
+	}
+	has := func(ids []string, id string) bool {
+		for _, x := range ids {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	}
+	base, ids := notes(func(*Evidence) {})
+	if !has(ids, "notes.cyber-by-execution") || has(ids, "notes.cyber-exploit-capable") {
+		t.Errorf("without cyber-exploit: notes %v, want cyber-by-execution only", ids)
+	}
+	with, ids := notes(func(e *Evidence) { cyberExploit(e, 0.5, 0.2) })
+	if has(ids, "notes.cyber-by-execution") || !has(ids, "notes.cyber-exploit-capable") {
+		t.Errorf("with difficulty-3 flags captured: notes %v, want cyber-exploit-capable only", ids)
+	}
+	if base.Outcome != with.Outcome || base.Applicable != with.Applicable {
+		t.Errorf("a note changed the decision: %s/%v → %s/%v", base.Outcome, base.Applicable, with.Outcome, with.Applicable)
+	}
+}
