@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -195,21 +194,8 @@ func TestSharedLimitAcrossRunners(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			admin, _, err := svc.Bootstrap(ctx, "Agency", "root", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			dev := actor(t, svc, admin, "Lab", review.OrgDeveloper, review.RoleDeveloper)
-			asr := actor(t, svc, admin, "Institute", review.OrgAssessor, review.RoleAssessor)
-			c, err := svc.Submit(ctx, dev, review.Submission{Model: review.SubmittedModel{Digest: "sha256:" + strings.Repeat("a", 64), Name: "m"},
-				Dossier: json.RawMessage(`{}`), Target: review.SubmittedTarget{URL: srv.URL, Credentials: "sk-test"}, Profiles: []string{"us-2026-draft"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.AssignCase(ctx, admin, c.ID, []string{asr.User.ID}); err != nil {
-				t.Fatal(err)
-			}
-			as, err := svc.ScheduleAssessment(ctx, asr, c.ID, review.AssessmentInput{Suites: []string{"misuse"}, Limit: 80})
+			asr, caseID := openCase(t, svc, srv.URL)
+			as, err := svc.ScheduleAssessment(ctx, asr, caseID, review.AssessmentInput{Suites: []string{"misuse"}, Limit: 80})
 			if err != nil {
 				t.Fatal(err)
 			}

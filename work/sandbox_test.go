@@ -123,25 +123,12 @@ func TestSandboxWorkerRefusesCyberShard(t *testing.T) {
 	}
 	srv := httptest.NewServer(target.NewReferenceServer(ref, target.ServerOptions{}))
 	defer srv.Close()
-	admin, _, err := svc.Bootstrap(ctx, "Agency", "root", "")
+	asr, caseID := openCase(t, svc, srv.URL)
+	cyberAs, err := svc.ScheduleAssessment(ctx, asr, caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev := actor(t, svc, admin, "Lab", review.OrgDeveloper, review.RoleDeveloper)
-	asr := actor(t, svc, admin, "Institute", review.OrgAssessor, review.RoleAssessor)
-	c, err := svc.Submit(ctx, dev, review.Submission{Model: review.SubmittedModel{Digest: "sha256:" + strings.Repeat("b", 64), Name: "m"},
-		Dossier: json.RawMessage(`{}`), Target: review.SubmittedTarget{URL: srv.URL, Credentials: "sk-test"}, Profiles: []string{"us-2026-draft"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AssignCase(ctx, admin, c.ID, []string{asr.User.ID}); err != nil {
-		t.Fatal(err)
-	}
-	cyberAs, err := svc.ScheduleAssessment(ctx, asr, c.ID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	misuseAs, err := svc.ScheduleAssessment(ctx, asr, c.ID, review.AssessmentInput{Suites: []string{"misuse"}, Limit: 3})
+	misuseAs, err := svc.ScheduleAssessment(ctx, asr, caseID, review.AssessmentInput{Suites: []string{"misuse"}, Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,21 +238,8 @@ func TestSandboxWorkerRunsCyberShard(t *testing.T) {
 	}
 	srv := httptest.NewServer(target.NewReferenceServer(ref, target.ServerOptions{}))
 	defer srv.Close()
-	admin, _, err := svc.Bootstrap(ctx, "Agency", "root", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev := actor(t, svc, admin, "Lab", review.OrgDeveloper, review.RoleDeveloper)
-	asr := actor(t, svc, admin, "Institute", review.OrgAssessor, review.RoleAssessor)
-	c, err := svc.Submit(ctx, dev, review.Submission{Model: review.SubmittedModel{Digest: "sha256:" + strings.Repeat("c", 64), Name: "m"},
-		Dossier: json.RawMessage(`{}`), Target: review.SubmittedTarget{URL: srv.URL, Credentials: "sk-test"}, Profiles: []string{"us-2026-draft"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.AssignCase(ctx, admin, c.ID, []string{asr.User.ID}); err != nil {
-		t.Fatal(err)
-	}
-	as, err := svc.ScheduleAssessment(ctx, asr, c.ID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: 2})
+	asr, caseID := openCase(t, svc, srv.URL)
+	as, err := svc.ScheduleAssessment(ctx, asr, caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,4 +288,27 @@ func TestSandboxWorkerRunsCyberShard(t *testing.T) {
 			t.Errorf("sample %d: episode %+v, want one run in bwrap", seq, ep)
 		}
 	}
+}
+
+// openCase bootstraps an agency, a developer and an assessor on svc, has
+// the developer submit a model served at url (under us-2026-draft) and
+// assigns the assessor: it returns the assessor and the case id.
+func openCase(t *testing.T, svc *review.Service, url string) (review.Actor, string) {
+	t.Helper()
+	ctx := context.Background()
+	admin, _, err := svc.Bootstrap(ctx, "Agency", "root", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := actor(t, svc, admin, "Lab", review.OrgDeveloper, review.RoleDeveloper)
+	asr := actor(t, svc, admin, "Institute", review.OrgAssessor, review.RoleAssessor)
+	c, err := svc.Submit(ctx, dev, review.Submission{Model: review.SubmittedModel{Digest: "sha256:" + strings.Repeat("b", 64), Name: "m"},
+		Dossier: json.RawMessage(`{}`), Target: review.SubmittedTarget{URL: url, Credentials: "sk-test"}, Profiles: []string{"us-2026-draft"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AssignCase(ctx, admin, c.ID, []string{asr.User.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return asr, c.ID
 }
