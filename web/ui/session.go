@@ -136,8 +136,14 @@ func (h *Handler) authed(next func(http.ResponseWriter, *http.Request, user)) ht
 // maxUploadBytes, held in memory.
 func parsePost(w http.ResponseWriter, r *http.Request) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
-		return r.ParseMultipartForm(maxUploadBytes)
+		// Only the submission form uploads a file (a dossier of up to
+		// about 2 MiB); every other form keeps the small limit.
+		limit := int64(maxFormBytes)
+		if r.URL.Path == "/submit" {
+			limit = maxUploadBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		return r.ParseMultipartForm(limit)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	return r.ParseForm()

@@ -302,3 +302,37 @@ func TestPortfolio(t *testing.T) {
 		t.Errorf("auditor portfolio = %d", p.code)
 	}
 }
+
+// Only the submission form takes a large multipart body: a 1 MiB
+// multipart post to any other form is refused unread (the small form
+// limit), and nothing is created.
+func TestMultipartLimitOutsideSubmit(t *testing.T) {
+	e := newEnv(t)
+	adm := e.client(t)
+	adm.signIn(t, "admin")
+	form := adm.get(t, "/orgs")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf(t, form))
+	_ = mw.WriteField("name", "Padded Org")
+	_ = mw.WriteField("kind", "developer")
+	fw, _ := mw.CreateFormFile("pad", "pad.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), 1<<20))
+	mw.Close()
+	req, err := http.NewRequest(http.MethodPost, e.http.URL+"/orgs", &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := adm.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("1 MiB multipart POST /orgs = %d, want 400", resp.StatusCode)
+	}
+	if p := adm.get(t, "/orgs"); strings.Contains(p.body, "Padded Org") {
+		t.Error("the oversized form created an organisation")
+	}
+}
