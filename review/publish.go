@@ -152,7 +152,10 @@ type PublicDecision struct {
 	Deemed      bool
 	LogIndex    int64
 	Bundle      []byte
-	CreatedAt   time.Time
+	// Receipt is the log's inclusion receipt of Bundle as recorded when
+	// it was logged (tlog.Receipt JSON); empty if none was recorded.
+	Receipt   []byte
+	CreatedAt time.Time
 }
 
 // PublicDecisions lists logged decisions for the public transparency
@@ -173,7 +176,7 @@ func (s *Service) PublicDecisions(ctx context.Context, p Page) ([]PublicDecision
 				return nil, fmt.Errorf("list public decisions: %w", err)
 			}
 			out = append(out, PublicDecision{ID: d.ID, ModelDigest: c.ModelDigest, ModelName: c.ModelName,
-				Outcomes: d.Outcomes, Deemed: d.Deemed, LogIndex: d.LogIndex, Bundle: d.Bundle, CreatedAt: d.CreatedAt})
+				Outcomes: d.Outcomes, Deemed: d.Deemed, LogIndex: d.LogIndex, Bundle: d.Bundle, Receipt: d.Receipt, CreatedAt: d.CreatedAt})
 		}
 		if len(ds) < p.N() {
 			break
@@ -198,5 +201,5 @@ func (s *Service) PublicDecision(ctx context.Context, id string) (PublicDecision
 		return PublicDecision{}, fmt.Errorf("get public decision %s: %w", id, err)
 	}
 	return PublicDecision{ID: d.ID, ModelDigest: c.ModelDigest, ModelName: c.ModelName,
-		Outcomes: d.Outcomes, Deemed: d.Deemed, LogIndex: d.LogIndex, Bundle: d.Bundle, CreatedAt: d.CreatedAt}, nil
+		Outcomes: d.Outcomes, Deemed: d.Deemed, LogIndex: d.LogIndex, Bundle: d.Bundle, Receipt: d.Receipt, CreatedAt: d.CreatedAt}, nil
 }

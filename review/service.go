@@ -162,6 +162,13 @@ func (a Actor) sees(c Case) bool {
 	return false
 }
 
+// namesOrg reports whether a may learn the names of o and its members:
+// a developer its own organisation's and the reviewing side's (agencies,
+// assessors), never another developer's; everyone else every one.
+func (a Actor) namesOrg(o Org) bool {
+	return a.Org.Kind != OrgDeveloper || o.Kind != OrgDeveloper || o.ID == a.Org.ID
+}
+
 // overseer reports whether a sees every case without being assigned to
 // it: an official, admin or auditor of an agency organisation.
 func (a Actor) overseer() bool {
@@ -395,7 +402,8 @@ func caseRecords[T any](ctx context.Context, s *Service, a Actor, caseID, what s
 // UserNames returns display names ("name (organisation)") for user ids
 // met in records the actor can see: authors of findings, responses,
 // decisions and audit entries. Unknown ids map to themselves; the system
-// actor to "system".
+// actor to "system". A developer never learns who works for another
+// developer organisation: such ids map to themselves too (namesOrg).
 func (s *Service) UserNames(ctx context.Context, a Actor, ids []string) (map[string]string, error) {
 	if a.User.ID == "" {
 		return nil, fmt.Errorf("user names: %w", ErrUnauthenticated)
@@ -424,7 +432,15 @@ func (s *Service) UserNames(ctx context.Context, a Actor, ids []string) (map[str
 			if err != nil {
 				return nil, fmt.Errorf("user names: %w", err)
 			}
-			org, orgs[u.OrgID] = o.Name, o.Name
+			org = o.Name
+			if !a.namesOrg(o) {
+				org = ""
+			}
+			orgs[u.OrgID] = org
+		}
+		if org == "" {
+			out[id] = id
+			continue
 		}
 		out[id] = u.Name + " (" + org + ")"
 	}
@@ -449,6 +465,8 @@ func (s *Service) OrgNames(ctx context.Context, a Actor, ids []string) (map[stri
 			out[id] = id
 		case err != nil:
 			return nil, fmt.Errorf("org names: %w", err)
+		case !a.namesOrg(o):
+			out[id] = id
 		default:
 			out[id] = o.Name
 		}

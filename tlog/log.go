@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,6 +144,26 @@ type Options struct {
 	// CheckpointInterval is the least time between checkpoints (default
 	// and minimum 100ms, Tessera's POSIX floor).
 	CheckpointInterval time.Duration
+	// Witnesses cosign each new checkpoint before it is published (C2SP
+	// tlog-witness); none by default. See WitnessConfig.
+	Witnesses []WitnessConfig
+	// WitnessThreshold is how many of Witnesses must cosign a checkpoint
+	// before it is published (default: all of them). Below it the
+	// checkpoint is not published, and appends wait, unless
+	// WitnessFailOpen.
+	WitnessThreshold int
+	// WitnessTimeout bounds the wait for cosignatures (default 5s).
+	WitnessTimeout time.Duration
+	// WitnessFailOpen publishes a checkpoint that did not reach
+	// WitnessThreshold cosignatures (with those it got) instead of holding
+	// it back. Verifiers with a witness policy still reject it.
+	WitnessFailOpen bool
+	// WitnessClient makes the requests to witnesses (default
+	// http.DefaultClient).
+	WitnessClient *http.Client
+	// IdleClose is how long the log's appender keeps running with no
+	// append in flight (default 5s; negative: until Close). See Log.
+	IdleClose time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -155,29 +176,59 @@ func (o Options) withDefaults() Options {
 	if o.CheckpointInterval < 100*time.Millisecond {
 		o.CheckpointInterval = 100 * time.Millisecond
 	}
+	if o.IdleClose == 0 {
+		o.IdleClose = 5 * time.Second
+	}
 	return o
 }
 
 // Log is an open log directory accepting appends. Its methods are safe for
 // concurrent use; several processes may append to one directory (Tessera
 // serialises them with file locks).
+//
+// Tessera's appender polls its state files several times a second for as
+// long as it runs, so a Log runs one only while appends are in flight: it
+// starts one on demand and stops it once no append has been in flight for
+// Options.IdleClose. An idle serving process does no log work.
 type Log struct {
 	dir      string
 	origin   string
 	vkey     string
 	verifier note.Verifier
-	add      tessera.AddFn
-	reader   tessera.LogReader
-	// await waits for an added entry's checkpoint (see Open).
-	await    func(context.Context, tessera.IndexFuture) (tessera.Index, []byte, error)
-	shutdown func(context.Context) error
-	stop     context.CancelFunc
+	// reader reads the published tiles straight from dir.
+	reader    Source
+	start     func() (*appender, error)
+	idleClose time.Duration
+
+	mu     sync.Mutex
+	app    *appender // nil while idle
+	users  int       // appends in flight
+	timer  *time.Timer
+	gen    uint64 // counts idle timers, so a stale one does nothing
+	closed bool
 
 	// once serialises AppendOnce and holds its index of leaf hashes.
 	once struct {
 		sync.Mutex
 		index map[[32]byte]uint64 // nil until built
 	}
+}
+
+// appender is a running Tessera appender and its background context.
+type appender struct {
+	add      tessera.AddFn
+	reader   tessera.LogReader
+	bg       context.Context
+	shutdown func(context.Context) error
+	stop     context.CancelFunc
+}
+
+// close waits (at most ctx) for the appender's entries to be published
+// and stops it.
+func (a *appender) close(ctx context.Context) error {
+	err := a.shutdown(ctx)
+	a.stop()
+	return err
 }
 
 // Open opens the log in dir, created by Init. Close it to flush.
@@ -199,45 +250,117 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 	if verifier.Name() != signer.Name() || verifier.KeyHash() != signer.KeyHash() {
 		return nil, fmt.Errorf("open log %s: %s does not match %s", dir, VerifierKeyFile, SignerKeyFile)
 	}
-	driver, err := posix.New(ctx, posix.Config{Path: dir})
+	wg, err := witnessGroup(opts.Witnesses, opts.WitnessThreshold)
 	if err != nil {
-		return nil, fmt.Errorf("open log: %w", err)
-	}
-	// Tessera's background work (batching, integration, publishing) lives
-	// until Close, not for the duration of Open's context.
-	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	ao := tessera.NewAppendOptions().
-		WithCheckpointSigner(signer).
-		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
-		WithCheckpointInterval(opts.CheckpointInterval)
-	app, shutdown, reader, err := tessera.NewAppender(bg, driver, ao)
-	if err != nil {
-		stop()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
-	return &Log{
-		dir:      dir,
-		origin:   signer.Name(),
-		vkey:     vkey,
-		verifier: verifier,
-		add:      app.Add,
-		reader:   reader,
-		// Tessera's PublicationAwaiter reads the checkpoint every poll
-		// period for as long as it lives, waiters or not, which kept a
-		// serving process busy reading it 100 times a second: an Append
-		// polls only while it waits.
-		await: func(ctx context.Context, f tessera.IndexFuture) (tessera.Index, []byte, error) {
-			return awaitCheckpoint(ctx, bg, reader, verifier, f)
-		},
-		shutdown: shutdown,
-		stop:     stop,
-	}, nil
+	// Tessera's background work (batching, integration, publishing) lives
+	// until the appender stops, not for the duration of Open's context.
+	base := context.WithoutCancel(ctx)
+	start := func() (*appender, error) {
+		bg, stop := context.WithCancel(base)
+		driver, err := posix.New(bg, posix.Config{Path: dir, HTTPClient: opts.WitnessClient})
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("open log: %w", err)
+		}
+		ao := tessera.NewAppendOptions().
+			WithCheckpointSigner(signer).
+			WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
+			WithCheckpointInterval(opts.CheckpointInterval)
+		if len(opts.Witnesses) > 0 {
+			ao = ao.WithWitnesses(wg, &tessera.WitnessOptions{Timeout: opts.WitnessTimeout, FailOpen: opts.WitnessFailOpen})
+		}
+		app, shutdown, reader, err := tessera.NewAppender(bg, driver, ao)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("open log %s: %w", dir, err)
+		}
+		return &appender{add: app.Add, reader: reader, bg: bg, shutdown: shutdown, stop: stop}, nil
+	}
+	// Start one now, so that a log Tessera cannot open fails here; it
+	// stops when idle like any other.
+	app, err := start()
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, origin: signer.Name(), vkey: vkey, verifier: verifier,
+		reader: client.FileFetcher{Root: dir}, start: start, idleClose: opts.IdleClose, app: app}
+	l.mu.Lock()
+	l.armIdle()
+	l.mu.Unlock()
+	return l, nil
+}
+
+// acquire returns the running appender, starting one if the log is idle,
+// and counts the caller as an append in flight until release.
+func (l *Log) acquire() (*appender, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, errors.New("log closed")
+	}
+	if l.app == nil {
+		app, err := l.start()
+		if err != nil {
+			return nil, err
+		}
+		l.app = app
+	}
+	l.users++
+	l.gen++ // a pending idle timer no longer applies
+	return l.app, nil
+}
+
+// release ends an append; the last one arms the idle timer.
+func (l *Log) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.users--
+	if l.users == 0 {
+		l.armIdle()
+	}
+}
+
+// armIdle starts the timer that stops the appender after idleClose with
+// no append in flight. Callers hold l.mu.
+func (l *Log) armIdle() {
+	if l.idleClose < 0 || l.closed {
+		return
+	}
+	l.gen++
+	gen := l.gen
+	l.timer = time.AfterFunc(l.idleClose, func() { l.idle(gen) })
+}
+
+// idle stops the appender if no append started since timer gen was armed.
+// Entries of appends whose context ended before publication are still
+// published first: Tessera's shutdown waits (here at most a minute) for
+// a checkpoint covering every index it handed out.
+func (l *Log) idle(gen uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if gen != l.gen || l.users > 0 || l.app == nil || l.closed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// An error leaves sequenced entries for the next appender to publish.
+	_ = l.app.close(ctx)
+	l.app = nil
+}
+
+// running reports whether an appender is running (for tests).
+func (l *Log) running() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.app != nil
 }
 
 // awaitCheckpoint resolves f and waits until a published checkpoint
 // covers its index, polling every 10 ms, and returns the index and that
 // checkpoint. It returns ctx's error, or bg's once the log is closed.
-func awaitCheckpoint(ctx, bg context.Context, reader tessera.LogReader, v note.Verifier, f tessera.IndexFuture) (tessera.Index, []byte, error) {
+func awaitCheckpoint(ctx, bg context.Context, reader Source, v note.Verifier, f tessera.IndexFuture) (tessera.Index, []byte, error) {
 	idx, err := f()
 	if err != nil {
 		return idx, nil, err
@@ -286,7 +409,12 @@ func (l *Log) Append(ctx context.Context, entry []byte) (*Receipt, error) {
 	if len(entry) == 0 {
 		return nil, errors.New("append: empty entry")
 	}
-	idx, cpRaw, err := l.await(ctx, l.add(ctx, tessera.NewEntry(entry)))
+	app, err := l.acquire()
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	defer l.release()
+	idx, cpRaw, err := awaitCheckpoint(ctx, app.bg, l.reader, l.verifier, app.add(ctx, tessera.NewEntry(entry)))
 	if err != nil {
 		return nil, fmt.Errorf("append: %w", err)
 	}
@@ -374,9 +502,16 @@ func indexEntries(ctx context.Context, src Source, vkey string) (map[[32]byte]ui
 
 // Close waits for appends in flight to be published, then stops the log.
 func (l *Log) Close(ctx context.Context) error {
-	err := l.shutdown(ctx)
-	l.stop()
-	if err != nil {
+	l.mu.Lock()
+	l.closed = true
+	l.gen++
+	app := l.app
+	l.app = nil
+	l.mu.Unlock()
+	if app == nil {
+		return nil
+	}
+	if err := app.close(ctx); err != nil {
 		return fmt.Errorf("close log %s: %w", l.dir, err)
 	}
 	return nil

@@ -181,6 +181,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"POST", "/api/v1/cases/" + f.decided + "/appeals", `{"grounds":"unfair"}`, 404},
 		{"GET", "/api/v1/cases/" + f.decided + "/appeals", "", 404},
 		{"GET", "/api/v1/cases/" + f.open + "/audit", "", 404},
+		{"GET", "/api/v1/cases/" + f.open + "/oscal?kind=ar", "", 404},
 		{"POST", "/api/v1/cases/" + f.open + "/assessments", `{}`, 404},
 		{"GET", "/api/v1/cases/" + f.open + "/assessments", "", 404},
 		{"POST", "/api/v1/cases/" + f.open + "/imports", importBody, 404},
@@ -272,10 +273,10 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("dev B lists %d webhooks, want 0", len(l.Items))
 	}
 	// The table covers every authenticated endpoint but /me, the lists
-	// checked above and creating a webhook (always in the caller's own
-	// organisation).
+	// checked above, creating a webhook (always in the caller's own
+	// organisation) and /names (TestNames).
 	for _, ep := range apiEndpoints(t, e) {
-		if ep.path == "/api/v1/me" || ep.path == "/api/v1/cases" || ep.path == "/api/v1/webhooks" {
+		if ep.path == "/api/v1/me" || ep.path == "/api/v1/names" || ep.path == "/api/v1/cases" || ep.path == "/api/v1/webhooks" {
 			continue
 		}
 		found := false
@@ -914,4 +915,36 @@ func TestTokenChains(t *testing.T) {
 			t.Errorf("no %s audit entry", a)
 		}
 	}
+}
+
+// TestNames: GET /api/v1/names names users and organisations, but never
+// those of another developer organisation to a developer.
+func TestNames(t *testing.T) {
+	e := newEnv(t)
+	devA, off := e.actors["devA"], e.actors["official"]
+	q := "/api/v1/names?user=" + devA.User.ID + "&user=" + off.User.ID + "&user=usr_nobody&org=" + devA.Org.ID + "&org=" + off.Org.ID
+	var got struct{ Users, Orgs map[string]string }
+	for _, tc := range []struct {
+		who   string
+		users map[string]string
+		orgs  map[string]string
+	}{
+		{"devA", map[string]string{devA.User.ID: "devA (Lab A)", off.User.ID: "official (Agency)", "usr_nobody": "usr_nobody"},
+			map[string]string{devA.Org.ID: "Lab A", off.Org.ID: "Agency"}},
+		{"devB", map[string]string{devA.User.ID: devA.User.ID, off.User.ID: "official (Agency)", "usr_nobody": "usr_nobody"},
+			map[string]string{devA.Org.ID: devA.Org.ID, off.Org.ID: "Agency"}},
+		{"official", map[string]string{devA.User.ID: "devA (Lab A)", off.User.ID: "official (Agency)", "usr_nobody": "usr_nobody"},
+			map[string]string{devA.Org.ID: "Lab A", off.Org.ID: "Agency"}},
+	} {
+		got.Users, got.Orgs = nil, nil
+		e.must(t, 200, &got, tc.who, "GET", q, "")
+		if diff := cmp.Diff(tc.users, got.Users); diff != "" {
+			t.Errorf("%s: users (-want +got):\n%s", tc.who, diff)
+		}
+		if diff := cmp.Diff(tc.orgs, got.Orgs); diff != "" {
+			t.Errorf("%s: orgs (-want +got):\n%s", tc.who, diff)
+		}
+	}
+	checkProblem(t, e.do(t, "", "GET", q, ""), 401)
+	checkProblem(t, e.do(t, "devA", "GET", "/api/v1/names?"+strings.Repeat("user=x&", 201), ""), 400)
 }

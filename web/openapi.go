@@ -56,6 +56,11 @@ func openAPIDocument(routes []route) ([]byte, error) {
 			if q == "limit" {
 				s = map[string]any{"type": "integer", "minimum": 1, "maximum": 500}
 			}
+			if rt.op == "getCaseOSCAL" && q == "kind" {
+				params = append(params, map[string]any{"name": q, "in": "query", "required": true,
+					"schema": map[string]any{"type": "string", "enum": []string{"ap", "ar", "poam"}}})
+				continue
+			}
 			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": s})
 		}
 		if rt.op == "submitCase" {

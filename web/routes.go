@@ -91,6 +91,12 @@ type meJSON struct {
 	Org  orgJSON  `json:"org"`
 }
 
+// namesJSON maps ids to display names: users as "Name (Organisation)".
+type namesJSON struct {
+	Users map[string]string `json:"users"`
+	Orgs  map[string]string `json:"orgs"`
+}
+
 type credentialsJSON struct {
 	Credentials string `json:"credentials"`
 }
@@ -100,6 +106,7 @@ func apiRoutes() []route {
 	pq := []string{"limit", "after"}
 	return []route{
 		{"GET", "/api/v1/me", "getMe", "The authenticated user and organisation", nil, meJSON{}, 200, nil, h.me},
+		{"GET", "/api/v1/names", "getNames", "Display names for user ids (?user=, repeated) and organisation ids (?org=, repeated), at most 200 ids; an unknown id maps to itself", nil, namesJSON{}, 200, []string{"user", "org"}, h.names},
 		{"POST", "/api/v1/orgs", "createOrg", "Create an organisation (admin)", createOrgRequest{}, orgJSON{}, 201, nil, h.createOrg},
 		{"POST", "/api/v1/users", "createUser", "Create a user (admin)", createUserRequest{}, userJSON{}, 201, nil, h.createUser},
 		{"GET", "/api/v1/users", "listUsers", "List users, of one organisation with ?org= (admin)", nil, list[userJSON]{}, 200, append([]string{"org"}, pq...), h.listUsers},
@@ -124,6 +131,7 @@ func apiRoutes() []route {
 		{"GET", "/api/v1/cases/{id}/decisions", "listDecisions", "List a case's decisions, with signed bundles", nil, list[decisionJSON]{}, 200, pq, h.listDecisions},
 		{"POST", "/api/v1/cases/{id}/appeals", "appealCase", "Appeal the latest decision (developer)", appealRequest{}, appealJSON{}, 201, nil, h.appeal},
 		{"GET", "/api/v1/cases/{id}/appeals", "listAppeals", "List a case's appeals", nil, list[appealJSON]{}, 200, pq, h.listAppeals},
+		{"GET", "/api/v1/cases/{id}/oscal", "getCaseOSCAL", "Export a case as NIST OSCAL 1.1.3 JSON: ?kind=ap (assessment plan), ar (assessment results) or poam (plan of action and milestones)", nil, json.RawMessage{}, 200, []string{"kind"}, h.caseOSCAL},
 		{"GET", "/api/v1/cases/{id}/audit", "listCaseAudit", "List a case's audit entries (after = sequence number)", nil, list[auditJSON]{}, 200, pq, h.caseAudit},
 		{"POST", "/api/v1/cases/{id}/assessments", "scheduleAssessment", "Plan an assessment and queue its shards (assessor)", review.AssessmentInput{}, assessmentJSON{}, 201, nil, h.scheduleAssessment},
 		{"GET", "/api/v1/cases/{id}/assessments", "listAssessments", "List a case's assessments", nil, list[assessmentJSON]{}, 200, pq, h.listAssessments},
@@ -192,6 +200,27 @@ func writeList[T, U any](w http.ResponseWriter, items []T, p review.Page, id fun
 
 func (handlers) me(w http.ResponseWriter, r *http.Request, a review.Actor) error {
 	writeJSON(w, http.StatusOK, meJSON{User: toUser(a.User), Org: toOrg(a.Org)})
+	return nil
+}
+
+// maxNames bounds the ids one names request resolves.
+const maxNames = 200
+
+func (handlers) names(w http.ResponseWriter, r *http.Request, a review.Actor) error {
+	q := r.URL.Query()
+	users, orgs := q["user"], q["org"]
+	if n := len(users) + len(orgs); n > maxNames {
+		return fmt.Errorf("query: %d ids, at most %d: %w", n, maxNames, errBadRequest)
+	}
+	un, err := srv(r).svc.UserNames(r.Context(), a, users)
+	if err != nil {
+		return err
+	}
+	on, err := srv(r).svc.OrgNames(r.Context(), a, orgs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, namesJSON{Users: un, Orgs: on})
 	return nil
 }
 

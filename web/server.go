@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/clearance-dev/clearance/oscal"
 	"github.com/clearance-dev/clearance/review"
 )
 
@@ -59,6 +60,9 @@ type Config struct {
 	// TempDir holds uploads spooled to disk (imports, sealed and removed
 	// when the request ends); "" means os.TempDir().
 	TempDir string
+	// Evaluate, if set, judges a case under its profiles for the OSCAL
+	// export's per-criterion findings; nil exports per profile only.
+	Evaluate oscal.Evaluator
 }
 
 func (c Config) validate() error {
@@ -79,6 +83,7 @@ type Server struct {
 	maxBody  int64
 	maxSub   int64 // body limit of submissions
 	tempDir  string
+	evaluate oscal.Evaluator
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string // every pattern registered on mux, in order
@@ -92,7 +97,7 @@ func New(c Config) (*Server, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{svc: c.Service, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes, tempDir: c.TempDir, mux: http.NewServeMux()}
+	s := &Server{svc: c.Service, log: c.Logger, now: c.Now, maxBody: c.MaxBodyBytes, tempDir: c.TempDir, evaluate: c.Evaluate, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

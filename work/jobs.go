@@ -147,6 +147,11 @@ func (w *shardWorker) Work(ctx context.Context, job *river.Job[ShardArgs]) error
 		return river.JobCancel(fmt.Errorf("run shard: %v", err))
 	}
 	if err := w.run(ctx, job.Args); err != nil {
+		if errors.Is(err, ErrShardDeferred) {
+			// Back to the queue, where any worker may take it: waiting
+			// for the target's limit is not an attempt.
+			return river.JobSnooze(time.Second)
+		}
 		if errors.Is(err, errPermanent) {
 			return river.JobCancel(err)
 		}

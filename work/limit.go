@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -23,6 +24,8 @@ type LimitStore interface {
 const (
 	DefaultLimitSync = 100 * time.Millisecond
 	DefaultLimitTTL  = 10 * time.Second
+	// DefaultShardWait is RunnerConfig.ShardWait's default.
+	DefaultShardWait = 30 * time.Second
 )
 
 // TargetLimitsConfig configures TargetLimits.
@@ -142,6 +145,7 @@ type sharedLimiter struct {
 	granted    int       // slots of this process's lease it may use
 	inflight   int       // requests in flight
 	waiting    int       // requests waiting for a slot
+	shards     int       // shards admitted to send (admit)
 	pause      time.Time // Retry-After: no request before
 	validUntil time.Time // no request after, until the lease is renewed
 	successes  int       // not yet reported
@@ -222,6 +226,63 @@ func (l *sharedLimiter) Overload(retryAfter time.Duration) {
 	case l.kick <- struct{}{}:
 	default:
 	}
+}
+
+// ErrShardDeferred is returned by Runner.RunShard for a shard that
+// waited RunnerConfig.ShardWait without its target's limit letting
+// another shard of this process send: the queue snoozes its job (not an
+// attempt), so that it waits in the database, where any worker process
+// may take it up.
+var ErrShardDeferred = errors.New("shard deferred: its target's limit feeds the shards already sending")
+
+// shardsAllowed is how many shards of the target this process lets send
+// at once, each with up to pool requests in flight: enough to fill the
+// shared limit, plus one to fill the slots that a finishing shard's tail
+// leaves, but never more shards than the limit has slots. l.mu is held.
+func (l *sharedLimiter) shardsAllowed(pool int) int {
+	limit := int(l.limit)
+	if l.limit == 0 {
+		limit = l.tl.cfg.Start // not synced yet
+	}
+	limit, pool = max(limit, 1), max(pool, 1)
+	return min(limit, (limit+pool-1)/pool+1)
+}
+
+// admit waits until this process may start another shard of the target
+// that sends up to pool requests at once (shardsAllowed), for at most
+// wait: then ErrShardDeferred. A shard that waits holds no slot, no
+// database connection and no CPU: it sleeps until a shard of the target
+// ends or the limit changes. The returned func ends the shard's turn.
+func (l *sharedLimiter) admit(ctx context.Context, pool int, wait time.Duration) (func(), error) {
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	stop := context.AfterFunc(wctx, func() {
+		l.mu.Lock()
+		l.cond.Broadcast()
+		l.mu.Unlock()
+	})
+	defer stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.shards > 0 && l.shards >= l.shardsAllowed(pool) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if wctx.Err() != nil {
+			return nil, ErrShardDeferred
+		}
+		l.cond.Wait()
+	}
+	l.shards++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			l.shards--
+			l.cond.Broadcast()
+			l.mu.Unlock()
+		})
+	}, nil
 }
 
 // startSync starts the renewing goroutine unless it runs; l.mu is held.

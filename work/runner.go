@@ -2,6 +2,7 @@ package work
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -355,6 +356,10 @@ type RunnerConfig struct {
 	// Concurrency only sizes each shard's pool of requests. Nil: each
 	// shard has its own adaptive limit, capped at Concurrency.
 	Limits *TargetLimits
+	// ShardWait is how long a shard waits for its target's limit to let
+	// it send (see TargetLimits) before it goes back to the queue
+	// (ErrShardDeferred; default DefaultShardWait). Only with Limits.
+	ShardWait time.Duration
 
 	Concurrency    int           // per shard; 0: the runner's adaptive default
 	RequestTimeout time.Duration // 0: the runner's default
@@ -469,12 +474,21 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 	// answers in the clear, and outlive a crash.
 	var records bytes.Buffer
 	var lim assess.Limiter
+	endTurn := func() {}
 	if r.cfg.Limits != nil {
 		key := targetKey(info)
 		if key == "" {
 			key = t.Identity()
 		}
-		lim = r.cfg.Limits.For(key)
+		sl := r.cfg.Limits.limiter(key)
+		// Shards beyond what the target's limit can feed wait here, or
+		// back in the queue, instead of competing for its slots.
+		pool := min(cmp.Or(r.cfg.Concurrency, assess.DefaultMaxConcurrency), n)
+		if endTurn, err = sl.admit(ctx, pool, cmp.Or(r.cfg.ShardWait, DefaultShardWait)); err != nil {
+			return err
+		}
+		defer endTurn()
+		lim = sl
 	}
 	res, err := assess.Run(ctx, assess.Config{
 		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, Records: &records,
@@ -483,6 +497,7 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 		Episodes: r.episodeRunner(),
 		Cache:    storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
 	})
+	endTurn() // the shard sends no more: the next may start
 	if err != nil {
 		return fmt.Errorf("run shard %d of %s: %w", args.Shard, as.ID, err)
 	}

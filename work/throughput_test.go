@@ -133,8 +133,9 @@ func serviceRun(t *testing.T, base, model string, workers, conc, samples int) ti
 		if err != nil {
 			t.Fatal(err)
 		}
-		// clearance worker's default: 4 shards at once.
-		qq, err := Open(ctx, Config{PGPool: db.Pool(), Schema: schema, Workers: 4, Expirer: svc, RunShard: r.RunShard, PollInterval: 100 * time.Millisecond})
+		// clearance worker's default: AutoWorkers shards taken at once,
+		// as many sending as the shared limit feeds.
+		qq, err := Open(ctx, Config{PGPool: db.Pool(), Schema: schema, Workers: AutoWorkers, Expirer: svc, RunShard: r.RunShard, PollInterval: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,6 +48,11 @@ const (
 	// webhookWorkers deliver webhook events at once.
 	webhookWorkers = 4
 
+	// AutoWorkers is Config.Workers for clearance serve and worker
+	// without --workers: shards enough for several targets at once, each
+	// target's shared limit deciding how many of its shards send.
+	AutoWorkers = 16
+
 	defaultShardTimeout = time.Hour
 	defaultPollInterval = time.Second
 )
@@ -87,9 +92,13 @@ type Config struct {
 	// where a running job may be another live worker's.
 	Exclusive bool
 
-	// Workers is the number of shards worked at once by this process; zero
+	// Workers is the number of shards this process takes at once; zero
 	// makes an insert-only queue (Start is then an error). With Workers > 0
-	// both Expirer and RunShard are required.
+	// both Expirer and RunShard are required. With a Runner sharing
+	// TargetLimits, how many of them send is each target's limit's to
+	// say: the others wait without a request, a database connection or
+	// CPU, and go back to the queue after RunnerConfig.ShardWait, so a
+	// generous cap (AutoWorkers) costs nothing.
 	Workers int
 	// Expirer deems the outcome of cases whose clock expired.
 	Expirer Expirer

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 )
 
-// caseNames resolves user and organisation ids to names as far as the token
-// may see them: its own user and organisation always, everyone for an
-// admin (GET /api/v1/users). An id it cannot resolve is shown as is.
+// caseNames resolves user and organisation ids to names: its own user and
+// organisation from GET /api/v1/me, the rest from GET /api/v1/names. An id
+// it cannot resolve is shown as is.
 type caseNames struct {
 	users, orgs map[string]string
 }
@@ -27,18 +30,38 @@ func lookupNames(ctx context.Context, c *apiClient) caseNames {
 		p.users[me.User.ID] = me.User.Name
 		p.orgs[me.Org.ID] = me.Org.Name
 	}
-	var us struct {
-		Items []struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
-		} `json:"items"`
-	}
-	if c.do(ctx, "GET", "/api/v1/users?limit=500", nil, nil, &us) == nil {
-		for _, u := range us.Items {
-			p.users[u.ID] = u.Name
+	return p
+}
+
+// fill resolves the ids not yet named, in batches the names endpoint
+// accepts. A failure leaves them unnamed.
+func (p caseNames) fill(ctx context.Context, c *apiClient, users, orgs []string) {
+	q := url.Values{}
+	add := func(key string, ids []string, known map[string]string) {
+		for _, id := range ids {
+			if _, ok := known[id]; !ok && id != "" && !slices.Contains(q[key], id) {
+				q.Add(key, id)
+			}
 		}
 	}
-	return p
+	add("user", users, p.users)
+	add("org", orgs, p.orgs)
+	for len(q["user"])+len(q["org"]) > 0 {
+		batch := url.Values{}
+		for _, key := range []string{"user", "org"} {
+			n := min(len(q[key]), 100)
+			batch[key], q[key] = q[key][:n], q[key][n:]
+		}
+		var out struct {
+			Users map[string]string `json:"users"`
+			Orgs  map[string]string `json:"orgs"`
+		}
+		if c.do(ctx, "GET", "/api/v1/names?"+batch.Encode(), nil, nil, &out) != nil {
+			return
+		}
+		maps.Copy(p.users, out.Users)
+		maps.Copy(p.orgs, out.Orgs)
+	}
 }
 
 func (p caseNames) user(id string) string {
@@ -80,7 +103,25 @@ func strs(v any) []string {
 // clock, then its assessments, findings and decisions, by name.
 func writeCaseText(ctx context.Context, w io.Writer, c *apiClient, cs map[string]any) error {
 	id := str(cs["id"])
+	type page struct {
+		Items []map[string]any `json:"items"`
+	}
+	var as, fs, ds page
+	aerr := c.do(ctx, "GET", "/api/v1/cases/"+url.PathEscape(id)+"/assessments?limit=100", nil, nil, &as)
+	ferr := c.do(ctx, "GET", "/api/v1/cases/"+url.PathEscape(id)+"/findings?limit=100", nil, nil, &fs)
+	derr := c.do(ctx, "GET", "/api/v1/cases/"+url.PathEscape(id)+"/decisions?limit=100", nil, nil, &ds)
 	ppl := lookupNames(ctx, c)
+	users := strs(cs["assignees"])
+	for _, a := range as.Items {
+		users = append(users, str(a["created_by"]))
+	}
+	for _, f := range fs.Items {
+		users = append(users, str(f["created_by"]))
+	}
+	for _, d := range ds.Items {
+		users = append(users, str(d["official_id"]))
+	}
+	ppl.fill(ctx, c, users, []string{str(cs["org_id"])})
 	raw, _ := json.Marshal(cs["dossier"])
 	dev, dmodel := dossierNames(raw)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -119,11 +160,7 @@ func writeCaseText(ctx context.Context, w io.Writer, c *apiClient, cs map[string
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	type page struct {
-		Items []map[string]any `json:"items"`
-	}
-	var as, fs, ds page
-	if err := c.do(ctx, "GET", "/api/v1/cases/"+id+"/assessments?limit=100", nil, nil, &as); err == nil && len(as.Items) > 0 {
+	if aerr == nil && len(as.Items) > 0 {
 		fmt.Fprintln(w, "\nAssessments:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, a := range as.Items {
@@ -135,7 +172,7 @@ func writeCaseText(ctx context.Context, w io.Writer, c *apiClient, cs map[string
 		}
 		tw.Flush()
 	}
-	if err := c.do(ctx, "GET", "/api/v1/cases/"+id+"/findings?limit=100", nil, nil, &fs); err == nil && len(fs.Items) > 0 {
+	if ferr == nil && len(fs.Items) > 0 {
 		fmt.Fprintln(w, "\nFindings:")
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range fs.Items {
@@ -143,7 +180,7 @@ func writeCaseText(ctx context.Context, w io.Writer, c *apiClient, cs map[string
 		}
 		tw.Flush()
 	}
-	if err := c.do(ctx, "GET", "/api/v1/cases/"+id+"/decisions?limit=100", nil, nil, &ds); err == nil && len(ds.Items) > 0 {
+	if derr == nil && len(ds.Items) > 0 {
 		fmt.Fprintln(w, "\nDecisions:")
 		for _, d := range ds.Items {
 			by := ppl.user(str(d["official_id"]))
@@ -179,6 +216,11 @@ func writeCaseText(ctx context.Context, w io.Writer, c *apiClient, cs map[string
 // may see it), state, profiles and deadline.
 func writeCaseList(ctx context.Context, w io.Writer, c *apiClient, all []map[string]any) error {
 	ppl := lookupNames(ctx, c)
+	var orgs []string
+	for _, x := range all {
+		orgs = append(orgs, str(x["org_id"]))
+	}
+	ppl.fill(ctx, c, nil, orgs)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tMODEL\tORGANISATION\tSTATE\tPROFILES\tDEADLINE")
 	for _, x := range all {

@@ -182,7 +182,7 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-const caseUsage = "usage: clearance case list|show|assess|import|bundle … --server URL [--token T]"
+const caseUsage = "usage: clearance case list|show|assess|import|bundle|oscal … --server URL [--token T]"
 
 func runCase(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -196,6 +196,8 @@ func runCase(ctx context.Context, e *env, args []string) error {
 		return runCaseImport(ctx, e, args[1:])
 	case "bundle":
 		return runCaseBundle(ctx, e, args[1:])
+	case "oscal":
+		return runCaseOSCAL(ctx, e, args[1:])
 	default:
 		return usageError(caseUsage)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -25,6 +26,8 @@ import (
 	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
 	"github.com/clearance-dev/clearance/tlog"
+	"github.com/clearance-dev/clearance/witness"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // The developers' dossiers, templates whose {{day N}} is a date N days
@@ -69,23 +72,32 @@ type demoState struct {
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "demo [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…] [--no-serve] [--limit N]")
+	fs := newFlagSet(e, "demo", "demo [--addr 127.0.0.1:PORT] [--data DIR] [--database postgres://…] [--no-serve] [--limit N] [--witnesses N]")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the service the demo starts")
 	var sf serviceFlags
 	sf.register(fs)
 	fs.Lookup("data").DefValue, sf.data = "clearance-demo", "clearance-demo"
 	noServe := fs.Bool("no-serve", false, "exit after the seeded reviews are decided instead of serving")
 	limit := fs.Int("limit", 0, "samples per suite of each assessment (0: the sizes the profiles require)")
+	nWitnesses := fs.Int("witnesses", 3, "witnesses the demo runs on 127.0.0.1 (state in DATA/witnesses) to cosign its log's checkpoints, all of them required (0: none)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *limit < 0 {
 		return usageError("--limit must not be negative")
 	}
+	if *nWitnesses < 0 || *nWitnesses > 9 {
+		return usageError("--witnesses must be 0 to 9")
+	}
+	ws, stopWitnesses, err := startDemoWitnesses(ctx, e, &sf, *nWitnesses)
+	if err != nil {
+		return err
+	}
+	defer stopWitnesses()
 	// The demo's models are reference servers on 127.0.0.1: it allows
 	// that one address, as --allow-target-net does, and nothing else.
 	st, err := sf.openStack(ctx, e, stackOptions{workers: 2, owner: true, shardSize: 50,
-		targetEgress: referenceEgress()})
+		targetEgress: referenceEgress(), logWitnesses: tlog.Options{Witnesses: ws}})
 	if err != nil {
 		return err
 	}
@@ -134,9 +146,75 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Done (--no-serve). Serve it with: clearance serve --data %s\n", sf.data)
 		return nil
 	}
+	if id, ok := ds.Decisions[demoModels[0].name]; ok {
+		fmt.Fprintf(e.stdout, "Or from its public page, as an outsider would, with the keys pinned by hand in a trust file:\n  clearance trust add demo --key %s --log-key %s",
+			st.keyPath, filepath.Join(st.logDir, tlog.VerifierKeyFile))
+		for i := range st.witnesses {
+			fmt.Fprintf(e.stdout, " --witness %s", filepath.Join(sf.data, "witnesses", fmt.Sprintf("w%d", i+1), witness.VerifierKeyFile))
+		}
+		fmt.Fprintf(e.stdout, "\n  clearance verify --from http://%s/transparency/%s\n", ln.Addr(), id)
+	}
 	fmt.Fprintf(e.stdout, "\nClearance is serving http://%s — sign in at /login with a token from %s; the public log of decisions is at /transparency.\nPress Ctrl-C to stop.\n",
 		ln.Addr(), filepath.Join(sf.data, "demo-tokens.txt"))
 	return st.serve(ctx, e, srv, ln, 10*time.Minute)
+}
+
+// startDemoWitnesses runs n witnesses of the demo's log, as separate
+// organisations would (each its own key and state in DATA/witnesses/wN),
+// on 127.0.0.1, and returns how the log reaches them. Their keys and state
+// persist, so a demo served again is witnessed by the same witnesses.
+func startDemoWitnesses(ctx context.Context, e *env, sf *serviceFlags, n int) ([]tlog.WitnessConfig, func(), error) {
+	var (
+		out  []tlog.WitnessConfig
+		srvs []*http.Server
+	)
+	stop := func() {
+		for _, s := range srvs {
+			_ = s.Close()
+		}
+	}
+	if n == 0 {
+		return nil, stop, nil
+	}
+	// The log exists before the service opens it, so the witnesses can
+	// be told its key; the data directory is private, as openStack makes it.
+	if err := checkDataDir(sf.data); err != nil {
+		return nil, stop, err
+	}
+	logKey, err := sf.ensureLog(ctx)
+	if err != nil {
+		return nil, stop, err
+	}
+	v, err := note.NewVerifier(logKey)
+	if err != nil {
+		return nil, stop, err
+	}
+	for i := 1; i <= n; i++ {
+		dir := filepath.Join(sf.data, "witnesses", fmt.Sprintf("w%d", i))
+		if _, err := witness.Init(dir, fmt.Sprintf("witness-%d.demo.example", i)); err != nil && !errors.Is(err, witness.ErrExists) {
+			stop()
+			return nil, stop, err
+		}
+		if err := witness.AddLog(dir, v.Name(), logKey); err != nil && !errors.Is(err, witness.ErrExists) {
+			stop()
+			return nil, stop, err
+		}
+		w, err := witness.Open(ctx, dir, e.log)
+		if err != nil {
+			stop()
+			return nil, stop, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			stop()
+			return nil, stop, fmt.Errorf("witness %d: listen: %w", i, err)
+		}
+		s := &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+		srvs = append(srvs, s)
+		go func() { _ = s.Serve(ln) }()
+		out = append(out, tlog.WitnessConfig{Name: w.Name(), Key: w.VerifierKey(), URL: "http://" + ln.Addr().String()})
+	}
+	return out, stop, nil
 }
 
 // demoActors are the demo's people, by role label.

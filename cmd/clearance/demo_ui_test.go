@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,13 +110,37 @@ func TestDemoUI(t *testing.T) {
 	b.Open("/transparency")
 	for _, m := range demoModels {
 		id := ds.Decisions[m.name]
-		b.WantText("table.public", m.name, id+".json")
-		if n := b.Count(`table.public a[href="/transparency/decisions/` + id + `.json"]`); n != 1 {
-			t.Fatalf("/transparency has %d download links for %s's decision, want 1", n, m.name)
+		b.WantText("table.public", m.name, id)
+		if n := b.Count(`table.public a[href="/transparency/` + id + `"]`); n != 1 {
+			t.Fatalf("/transparency has %d links to %s's decision page, want 1", n, m.name)
 		}
 	}
 	b.WantText("main", "audit anchors")
+	// The demo's three witnesses cosigned the latest checkpoint.
+	b.WantText("#cosigners", "3 of 3", "witness-1.demo.example", "witness-2.demo.example", "witness-3.demo.example")
 	b.Screenshot("transparency")
+	// Signed out, the decision's public page: its receipt's checkpoint is
+	// cosigned too.
+	b.Open("/transparency/" + decID)
+	b.WantText("main", m.name, "Verify it yourself", "clearance verify --from http://"+addr+"/transparency/"+decID)
+	b.WantText("#cosigners", "3 of 3")
+	b.Screenshot("public-decision")
+
+	// An outsider with keys copied by hand (here: read from the files,
+	// never fetched from the server) verifies from the public URL alone.
+	trustFile := filepath.Join(t.TempDir(), "trust.json")
+	vars := map[string]string{trustEnv: trustFile}
+	args := []string{"trust", "add", "demo", "--key", filepath.Join(data, "decision.pub"), "--log-key", filepath.Join(data, "log", "log.pub")}
+	for i := 1; i <= 3; i++ {
+		args = append(args, "--witness", filepath.Join(data, "witnesses", fmt.Sprintf("w%d", i), "witness.pub"))
+	}
+	if code, out := clearanceRun(t, vars, args...); code != 0 {
+		t.Fatalf("clearance %v: exit %d\n%s", args, code, out)
+	}
+	code, out := clearanceRun(t, vars, "verify", "--from", "http://"+addr+"/transparency/"+decID)
+	if code != 0 || !strings.Contains(out, "cosigned by 3 of 3 required witnesses") {
+		t.Fatalf("verify --from the demo's public page: exit %d\n%s", code, out)
+	}
 	b.Submit(`a[href="/transparency/verify"]`)
 	b.WantText("main", "clearance verify --bundle", "clearance log proof --url http://"+addr+"/log/")
 	b.Screenshot("verify-guide")

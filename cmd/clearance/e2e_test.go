@@ -780,6 +780,15 @@ func TestCaseClient(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The bundle goes to the public log: the rationale stays private.
+	var env struct {
+		DSSE struct{ Payload []byte } `json:"dsseEnvelope"`
+	}
+	if b, err := os.ReadFile(bundle); err != nil || json.Unmarshal(b, &env) != nil || len(env.DSSE.Payload) == 0 {
+		t.Errorf("read the bundle's payload: %v", err)
+	} else if bytes.Contains(env.DSSE.Payload, []byte("Residual misuse")) || !bytes.Contains(env.DSSE.Payload, []byte("cleared_with_conditions")) {
+		t.Errorf("the signed statement carries the official's rationale, or lacks the outcome:\n%s", env.DSSE.Payload)
+	}
 	e, vout := quietEnv()
 	if err := runVerify(context.Background(), e, []string{"--bundle", bundle, "--key", filepath.Join(sf.data, "decision.pub"),
 		"--model", modelDir, "--log-key", filepath.Join(sf.data, "log", "log.pub")}); err != nil {
@@ -789,15 +798,18 @@ func TestCaseClient(t *testing.T) {
 	if !strings.Contains(string(out), `"decided"`) {
 		t.Errorf("case show --format json: %s", out)
 	}
-	// The default text is a summary for people: names, not user ids.
-	out = run(runCase, "show", caseID, "--token", p.admin)
-	for _, want := range []string{"Model", "northwind-robust", "State", "decided", "Assigned", "asa", "rita", decisionID + " by omar", "Assessments:", as.ID} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("case show lacks %q:\n%s", want, out)
+	// The default text is a summary for people: names, not user ids, for
+	// the agency's staff and for the developer alike.
+	for who, token := range map[string]string{"admin": p.admin, "developer": p.dev} {
+		out = run(runCase, "show", caseID, "--token", token)
+		for _, want := range []string{"Model", "northwind-robust", "State", "decided", "Assigned", "asa", "rita", decisionID + " by omar", "Assessments:", as.ID} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("case show (%s) lacks %q:\n%s", who, want, out)
+			}
 		}
-	}
-	if strings.Contains(string(out), "{") || strings.Contains(string(out), "usr_") {
-		t.Errorf("case show prints JSON or user ids:\n%s", out)
+		if strings.Contains(string(out), "{") || strings.Contains(string(out), "usr_") {
+			t.Errorf("case show (%s) prints JSON or user ids:\n%s", who, out)
+		}
 	}
 	out = run(runCase, "list", "--token", p.dev)
 	if !regexp.MustCompile(`(?m)^` + caseID + ` +northwind-robust +Lab A +decided`).Match(out) {

@@ -16,7 +16,8 @@ var errFlagHelp = errors.New("help requested")
 // newFlagSet returns a FlagSet that never exits the process. Asked for
 // -h, it prints the command's usage and flags on stdout; given a wrong
 // flag, it prints only the short usage on stderr, and parseFlags returns
-// the error, which main prints last.
+// the error, which main prints last. Text after a blank line in usage (an
+// exit-code legend) is part of the help only.
 func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// The flag package writes a parse error to the output before calling
@@ -25,7 +26,8 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 	fs.SetOutput(&failed)
 	fs.Usage = func() {
 		if failed.Len() > 0 {
-			fmt.Fprintf(e.stderr, "Usage: clearance %s\nRun 'clearance %s --help' for the flags.\n", usage, name)
+			short, _, _ := strings.Cut(usage, "\n\n")
+			fmt.Fprintf(e.stderr, "Usage: clearance %s\nRun 'clearance %s --help' for the flags.\n", strings.TrimRight(short, "\n"), name)
 			return
 		}
 		fmt.Fprintf(e.stdout, "Usage: clearance %s\n\nFlags:\n", usage)

@@ -41,6 +41,7 @@ func groups() map[string]group {
 			{"assess", "ID [--suite S…] [--limit N] [--wait]", "schedule an assessment of a case and wait for its jobs"},
 			{"import", "ID --run DIR", "import a run made with 'clearance assess' into a case"},
 			{"bundle", "DECISION --out FILE", "download a decision's signed bundle and log receipt"},
+			{"oscal", "ID --kind ap|ar|poam [-o FILE]", "export a case as NIST OSCAL JSON: assessment plan, results or POA&M"},
 		}},
 		"keys": {subs: []subcommand{
 			{"generate", "--out PREFIX [--passphrase-env VAR]", "generate an ECDSA P-256 key pair (PKCS#8 PEM)"},
@@ -51,6 +52,7 @@ func groups() map[string]group {
 			{"proof", "--dir DIR|--url URL --index N", "print an inclusion proof against the current checkpoint"},
 			{"serve", "--dir DIR [--addr ADDR]", "serve the log read-only over HTTP (tlog-tiles)"},
 			{"verify", "--dir DIR|--url URL --log-key PUB", "monitor: check signatures, consistency and every entry"},
+			{"watch", "--url URL --state FILE [--trust-name N] [--interval 30s] [--once] [--webhook URL]", "follow a log: checkpoints, witnesses, consistency and every new entry"},
 		}},
 		"policy": {subs: []subcommand{
 			{"lint", "FILE…", "check profiles: schema, CEL types, unused constants, unreachable rules"},
@@ -73,6 +75,12 @@ func groups() map[string]group {
 			{"list", "DIR", "load an external task directory and list its tasks"},
 			{"import", "intercode|cybench --from SRC --out DIR", "convert an InterCode-CTF or Cybench checkout into a task directory"},
 		}},
+		"trust": {subs: []subcommand{
+			{"add", "NAME --key DECIDER.pub --log-key LOG.pub [--log-url URL] [--witness NAME=VKEY|FILE …] [--witness-threshold K]", "pin an agency's keys"},
+			{"list", "", "the pinned agencies"},
+			{"show", "NAME", "one entry's keys and witness policy"},
+			{"remove", "NAME", "forget an agency"},
+		}},
 		"token": {subs: []subcommand{
 			{"list", "[--user ID] --server URL [--token T]", "list API tokens (your own, or a user's as admin)"},
 			{"revoke", "ID --server URL [--token T]", "revoke a token and every token it minted"},
@@ -81,6 +89,11 @@ func groups() map[string]group {
 			{"list", "[--org ID] --server URL [--token T]", "list users (admin)"},
 			{"disable", "ID --server URL [--token T]", "disable a user and revoke their tokens (admin)"},
 			{"enable", "ID --server URL [--token T]", "enable a disabled user (admin)"},
+		}},
+		"witness": {subs: []subcommand{
+			{"init", "DIR --name NAME", "create a witness and its Ed25519 cosigning key; prints the verifier key"},
+			{"add-log", "DIR --origin ORIGIN --key LOGKEY|FILE", "follow a log: cosign its checkpoints signed by this key"},
+			{"serve", "DIR [--listen ADDR]", "serve POST /add-checkpoint (C2SP tlog-witness)"},
 		}},
 		"verify": {ownFlags: true, subs: []subcommand{
 			{"model", "DIR --signature FILE --key PUB", "verify an OMS model signature bundle"},

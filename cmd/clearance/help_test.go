@@ -96,7 +96,7 @@ func TestWrongFlagErrorLast(t *testing.T) {
 		if code != 2 || !strings.Contains(last, "flag provided but not defined: -no-such-flag") {
 			t.Errorf("clearance %s: exit %d, last line %q, want 2 and the error last\n%s", name, code, last, errs)
 		}
-		if len(lines) > 4 {
+		if len(lines) > 6 {
 			t.Errorf("clearance %s: %d lines on stderr, want a short usage:\n%s", name, len(lines), errs)
 		}
 		if out != "" {

@@ -17,7 +17,7 @@ import (
 
 func runLog(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("usage: clearance log init|append|proof|serve|verify [flags] (run 'clearance log SUB -h')")
+		return usageError("usage: clearance log init|append|proof|serve|verify|watch [flags] (run 'clearance log SUB -h')")
 	}
 	switch args[0] {
 	case "init":
@@ -30,6 +30,8 @@ func runLog(ctx context.Context, e *env, args []string) error {
 		return runLogServe(ctx, e, args[1:])
 	case "verify":
 		return runLogVerify(ctx, e, args[1:])
+	case "watch":
+		return runLogWatch(ctx, e, args[1:])
 	}
 	return usageError("log: unknown subcommand %q", args[0])
 }

@@ -65,6 +65,7 @@ func commands() map[string]command {
 		"version":   {"print the version", runVersion},
 		"policy":    {"lint, evaluate, compare and plan policy profiles", runPolicy},
 		"keys":      {"generate signing keys", runKeys},
+		"trust":     {"pin agencies' decision, log and witness keys for verify --from and log watch", runTrust},
 		"sign":      {"sign a model directory or a decision", runSign},
 		"verify":    {"verify a signed decision (or model signature) offline", runVerify},
 		"log":       {"create, append to, serve, prove and monitor a transparency log", runLog},
@@ -78,6 +79,7 @@ func commands() map[string]command {
 		"case":      {"list or show review cases on a Clearance service", runCase},
 		"token":     {"list or revoke API tokens on a Clearance service", runToken},
 		"user":      {"list, disable or enable users on a Clearance service (admin)", runUser},
+		"witness":   {"run a C2SP tlog-witness that cosigns other agencies' log checkpoints", runWitness},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/clearance-dev/clearance/assess"
+	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/sandbox"
 	"github.com/clearance-dev/clearance/score"
@@ -93,13 +94,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	var sf serviceFlags
 	sf.register(fs)
-	workers := fs.Int("workers", 2, "assessment shards this process works at once (0: leave them to 'clearance worker' processes)")
+	workers := fs.Int("workers", work.AutoWorkers, "assessment shards this process takes at once; how many of them send is each target's shared limit's to say (0: leave them to 'clearance worker' processes)")
 	shardSize := fs.Int("shard-size", work.DefaultShardSize, "samples per assessment shard")
 	anchorEvery := fs.Duration("anchor-every", 10*time.Minute, "how often the audit trail's head is anchored in the transparency log (also after every decision)")
 	metricsAddr := fs.String("metrics-addr", "", "listen address of Prometheus /metrics, apart from --addr (such as 127.0.0.1:9090); empty: metrics are not served")
 	metricsTokenFile := fs.String("metrics-token-file", "", "file holding a bearer token that /metrics requests on --metrics-addr must carry")
 	quotaCases := fs.Int("quota-open-cases", 100, "open (undecided, not withdrawn) cases one developer organisation may have; 0: unlimited")
 	quotaBytes := byteSize(1 << 30)
+	var witnesses witnessFlag
+	fs.Var(&witnesses, "witness", "a witness that cosigns the log's checkpoints (C2SP tlog-witness), as BASEURL=VKEY (the log POSTs to BASEURL/add-checkpoint); repeatable; default none")
+	witnessThreshold := fs.Int("witness-threshold", 0, "cosignatures a checkpoint needs before it is published (0: all --witness)")
+	witnessFailOpen := fs.Bool("witness-fail-open", false, "publish a checkpoint that did not reach --witness-threshold (default: hold it back, and appends wait)")
 	fs.Var(&quotaBytes, "quota-bytes", "bytes of dossiers one developer organisation may store, such as 500MiB or 2GB; 0: unlimited")
 	var jf jobFlags
 	jf.register(fs)
@@ -137,7 +142,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
 		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, calibration: jf.calibration, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
-		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge, sandbox: string(jf.sandbox)})
+		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge, sandbox: string(jf.sandbox),
+		logWitnesses: tlog.Options{Witnesses: witnesses, WitnessThreshold: *witnessThreshold, WitnessFailOpen: *witnessFailOpen}})
 	if err != nil {
 		return err
 	}
@@ -201,7 +207,10 @@ func (s *stack) httpServer(e *env) (*http.Server, error) {
 	if err := web.RemoveSpools(tmp); err != nil {
 		return nil, err
 	}
-	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, UI: pages, Now: e.now, TempDir: tmp})
+	ws, err := web.New(web.Config{Service: s.svc, Logger: e.log, LogHandler: lh, UI: pages, Now: e.now, TempDir: tmp,
+		Evaluate: func(ctx context.Context, c review.Case) (*policy.Decision, error) {
+			return evaluateCase(ctx, s.store, c, e.now())
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +268,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "worker", "worker --database postgres://… [--data DIR] [--workers N]")
 	var sf serviceFlags
 	sf.register(fs)
-	workers := fs.Int("workers", 4, "assessment shards worked at once")
+	workers := fs.Int("workers", 0, fmt.Sprintf("assessment shards this process takes at once, a cap; how many of them send is each target's shared limit's to say (0: automatic, %d)", work.AutoWorkers))
 	var jf jobFlags
 	jf.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -268,8 +277,11 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if sf.database == "" {
 		return usageError("worker needs --database postgres://… (with embedded SQLite, 'clearance serve' runs the workers itself)")
 	}
-	if *workers < 1 {
-		return usageError("--workers must be at least 1")
+	if *workers < 0 {
+		return usageError("--workers must be ≥ 0 (0: automatic)")
+	}
+	if *workers == 0 {
+		*workers = work.AutoWorkers
 	}
 	judge, err := jf.judge()
 	if err != nil {

@@ -61,6 +61,21 @@ type stackOptions struct {
 	// sandbox is the backend of cyber-exploit episodes ("": bwrap),
 	// checked when workers > 0.
 	sandbox string
+	// logWitnesses configures the witnesses of the log (owner only; zero:
+	// none): Witnesses, WitnessThreshold and WitnessFailOpen are used.
+	logWitnesses tlog.Options
+}
+
+// ensureLog creates the service's transparency log in DATA/log unless it
+// exists, and returns its verifier key.
+func (sf *serviceFlags) ensureLog(ctx context.Context) (string, error) {
+	dir := filepath.Join(sf.data, "log")
+	if _, err := os.Stat(filepath.Join(dir, tlog.VerifierKeyFile)); err != nil {
+		if _, err := tlog.Init(ctx, dir, "clearance/"+filepath.Base(sf.absData())); err != nil {
+			return "", err
+		}
+	}
+	return tlog.ReadVerifierKey(filepath.Join(dir, tlog.VerifierKeyFile))
 }
 
 // stack is the review service with its store, job queue, signer and log.
@@ -73,8 +88,10 @@ type stack struct {
 	logDir  string
 	dataDir string
 	keyPath string // decision public key (PEM), when owner
-	hooks   *webhook.Dispatcher
-	web     *web.Server // set by httpServer
+	// witnesses cosign the log's checkpoints (owner only).
+	witnesses []tlog.WitnessConfig
+	hooks     *webhook.Dispatcher
+	web       *web.Server // set by httpServer
 	// sandbox runs this process's cyber-exploit episodes; nil when its
 	// backend is unavailable (or the process has no workers).
 	sandbox *sandbox.Runner
@@ -146,12 +163,12 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		}
 		st.keyPath = pubPath
 		cfg.Signer = &decisionSigner{key: key, store: store, now: e.now, id: "urn:clearance:service:" + filepath.Base(sf.absData())}
-		if _, err := os.Stat(filepath.Join(st.logDir, tlog.VerifierKeyFile)); err != nil {
-			if _, err := tlog.Init(ctx, st.logDir, "clearance/"+filepath.Base(sf.absData())); err != nil {
-				return nil, err
-			}
+		if _, err := sf.ensureLog(ctx); err != nil {
+			return nil, err
 		}
-		l, err := tlog.Open(ctx, st.logDir, tlog.Options{})
+		st.witnesses = opts.logWitnesses.Witnesses
+		l, err := tlog.Open(ctx, st.logDir, tlog.Options{Witnesses: opts.logWitnesses.Witnesses,
+			WitnessThreshold: opts.logWitnesses.WitnessThreshold, WitnessFailOpen: opts.logWitnesses.WitnessFailOpen})
 		if err != nil {
 			return nil, err
 		}
@@ -311,7 +328,10 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 	}
 	for _, p := range profs {
 		o := outs[p.ID]
-		po := attest.ProfileOutcome{ID: p.ID, Version: p.Version, Outcome: o.Outcome, Rationale: d.Rationale,
+		// The bundle is logged publicly: the official's rationale (which
+		// may discuss findings) stays in the case record, bound to the
+		// log through the audit trail's anchors, not in the bundle.
+		po := attest.ProfileOutcome{ID: p.ID, Version: p.Version, Outcome: o.Outcome,
 			Conditions: o.Conditions, Digest: map[string]string{"sha256": strings.TrimPrefix(p.Digest(), "sha256:")}}
 		ad.Profiles = append(ad.Profiles, po)
 		if outcomeRank[o.Outcome] > outcomeRank[ad.Outcome] {
@@ -618,6 +638,6 @@ func (s *stack) uiHandler(e *env) (*ui.Handler, error) {
 		Evaluate: func(ctx context.Context, c review.Case) (*policy.Decision, error) {
 			return evaluateCase(ctx, s.store, c, e.now())
 		},
-		LogDir: s.logDir, DeciderKey: decider, SessionKey: key, Secure: s.secureCookies, Logger: e.log, Now: e.now,
+		LogDir: s.logDir, Witnesses: s.witnesses, DeciderKey: decider, SessionKey: key, Secure: s.secureCookies, Logger: e.log, Now: e.now,
 	})
 }

@@ -25,13 +25,24 @@ const (
 	exitVerifyLog       = 13 // no receipt, or inclusion/checkpoint/consistency fails
 	exitVerifyOutcome   = 14 // --require-outcome is not met
 	exitVerifyExpired   = 15 // the decision's expiresAt has passed
+	// verify --from only:
+	exitVerifyInconsistent = 16 // the log's current checkpoint is not consistent with the receipt's (a fork)
+	exitVerifyWitness      = 17 // a checkpoint lacks the cosignatures the trust entry's witness policy requires
 )
+
+// verifyExitCodes is the exit-code legend of clearance verify --help.
+const verifyExitCodes = `
+Exit codes: 0 verified; 1 I/O or other error; 2 usage; 10 malformed bundle,
+decision or receipt; 11 bad signature; 12 weights differ; 13 not provably
+logged (no receipt, inclusion or checkpoint fails); 14 outcome not met;
+15 expired; 16 log inconsistent (forked after the receipt, --from);
+17 witness policy not met (--from).`
 
 func runVerify(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "model" {
 		return runVerifyModel(ctx, e, args[1:])
 	}
-	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify model DIR --signature FILE --key PUB")
+	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID] [--trust FILE] [--trust-name NAME] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
 	var in verifyInput
 	fs.StringVar(&in.bundlePath, "bundle", "", "decision bundle (Sigstore bundle v0.3)")
 	fs.StringVar(&in.keyPath, "key", "", "decider's public key (PEM)")
@@ -44,11 +55,25 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	fs.Var(&outcomes, "require-outcome", "required outcome(s), comma-separated: cleared, cleared_with_conditions, …")
 	fs.StringVar(&in.profile, "profile", "", "apply --require-outcome to this profile instead of the overall decision")
 	format := fs.String("format", "text", "output format: text or json")
+	var fin fromInput
+	fs.StringVar(&fin.from, "from", "", "a decision's public page URL (…/transparency/ID), or the site with --decision: fetch and verify against the trust file")
+	fs.StringVar(&fin.decision, "decision", "", "with --from BASE: the decision id (dec_…)")
+	fs.StringVar(&fin.trustFile, "trust", "", "trust file for --from (default $CLEARANCE_TRUST or USERCONFIG/clearance/trust.json)")
+	fs.StringVar(&fin.trustName, "trust-name", "", "trust entry for --from (default: the entry whose log key matches the receipt's log)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 || in.bundlePath == "" || in.keyPath == "" {
+	if fin.from != "" {
+		if in.bundlePath != "" || in.keyPath != "" || in.logKeyPath != "" || in.receiptPath != "" {
+			return usageError("verify: --from takes its keys from the trust file and fetches bundle and receipt: drop --bundle, --key, --log-key and --receipt")
+		}
+		fin.logURL = in.logLoc
+		in.logLoc = ""
+	} else if fin.decision != "" || fin.trustName != "" || fin.trustFile != "" {
+		return usageError("verify: --decision, --trust and --trust-name go with --from")
+	}
+	if len(pos) > 0 || (fin.from == "" && (in.bundlePath == "" || in.keyPath == "")) {
 		return usageError("verify: --bundle and --key are required")
 	}
 	if *format != "text" && *format != "json" {
@@ -65,7 +90,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	in.requireOutcomes = outcomes
 	in.now = e.now()
 
-	rep := verifyDecisionFiles(ctx, in)
+	var rep *verifyReport
+	if fin.from != "" {
+		rep = verifyFrom(ctx, e, fin, in)
+	} else {
+		rep = verifyDecisionFiles(ctx, in)
+	}
 	if *format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -134,7 +164,16 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 	d := v.Decision
 	rep.Decision = d
 	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (%s) over %s about %s sha256:%s", d.Verifier.ID, in.keyPath, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	if r := checkModelDir(ctx, rep, v, in); r != nil {
+		return r
+	}
+	return verifyRest(ctx, rep, bundle, d, in)
+}
 
+// checkModelDir checks --model (and its OMS signature) against the
+// verified decision; it returns nil when they match or no --model was
+// given.
+func checkModelDir(ctx context.Context, rep *verifyReport, v *attest.VerifiedDecision, in verifyInput) *verifyReport {
 	if in.modelDir != "" {
 		opts := attest.HashOptions{}
 		for _, p := range []string{in.bundlePath, tlog.ReceiptPath(in.bundlePath), in.receiptPath, in.modelSigPath} {
@@ -150,6 +189,7 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 			return rep.fail(exitVerifyModel, "model: %v", err)
 		}
 		rep.Checks = append(rep.Checks, fmt.Sprintf("weights in %s match (%d files, root sha256:%s)", in.modelDir, len(m.Files), m.RootHex()))
+		d := v.Decision
 		sigPath := in.modelSigPath
 		if sigPath == "" && d.Model.Signature != nil {
 			if p := filepath.Join(in.modelDir, attest.DefaultSignatureName); fileExists(p) {
@@ -167,7 +207,12 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 			rep.Checks = append(rep.Checks, "OMS model signature "+sigPath+" is the one the decision binds")
 		}
 	}
+	return nil
+}
 
+// verifyRest checks the log receipt (offline, and live with --log), then
+// the outcome and expiry.
+func verifyRest(ctx context.Context, rep *verifyReport, bundle []byte, d *attest.Decision, in verifyInput) *verifyReport {
 	if in.logLoc != "" || in.logKeyPath != "" {
 		keyPath := in.logKeyPath
 		if keyPath == "" && !strings.Contains(in.logLoc, "://") {
@@ -214,6 +259,11 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 		}
 	}
 
+	return checkOutcome(rep, d, in)
+}
+
+// checkOutcome applies --require-outcome and the expiry, the last checks.
+func checkOutcome(rep *verifyReport, d *attest.Decision, in verifyInput) *verifyReport {
 	if len(in.requireOutcomes) > 0 {
 		got, what := d.Outcome, "decision"
 		if in.profile != "" {

@@ -130,9 +130,12 @@ func TestBrowserReviewFlow(t *testing.T) {
 
 	as(t, b, e, "")
 	b.Open("/transparency")
-	b.WantText("main", "frontier-x", decID+".json", "cleared with conditions", "clearance.test/decisions")
+	b.WantText("main", "frontier-x", decID, "cleared with conditions", "clearance.test/decisions")
 	if n := b.Count(`a[href="/transparency/decisions/` + decID + `.json"]`); n != 1 {
 		t.Fatalf("public page has %d download links for the decision, want 1", n)
+	}
+	if n := b.Count(`a[href="/transparency/` + decID + `"]`); n != 1 {
+		t.Fatalf("public page has %d links to the decision's page, want 1", n)
 	}
 	b.Screenshot("public-transparency")
 }

@@ -131,8 +131,22 @@ func evaluate(_ context.Context, c review.Case) (*policy.Decision, error) {
 	return d, nil
 }
 
-func newEnv(tb testing.TB) *env {
+// envConfig is what an envOption may change in newEnv.
+type envConfig struct {
+	signer     review.Signer
+	deciderKey []byte
+	publisher  func(review.Publisher) review.Publisher // wraps the log's
+}
+
+type envOption func(*envConfig)
+
+func newEnv(tb testing.TB, opts ...envOption) *env {
 	tb.Helper()
+	cfg := envConfig{signer: jsonSigner{}, deciderKey: []byte("-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----\n"),
+		publisher: func(p review.Publisher) review.Publisher { return p }}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx := context.Background()
 	dir := tb.TempDir()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "c.db"))
@@ -161,8 +175,8 @@ func newEnv(tb testing.TB) *env {
 	tb.Cleanup(func() { lg.Close(context.Background()) })
 	now := func() time.Time { return e.now }
 	e.svc, err = review.New(review.Config{Store: db, Sealer: sealer, Evidence: noMissing{}, Clocks: fixedClocks{},
-		Signer: jsonSigner{}, Planner: &work.Planner{SkipJudge: true}, Scheduler: e.queue,
-		Publisher: publisher{lg}, Now: now})
+		Signer: cfg.signer, Planner: &work.Planner{SkipJudge: true}, Scheduler: e.queue,
+		Publisher: cfg.publisher(publisher{lg}), Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -182,7 +196,7 @@ func newEnv(tb testing.TB) *env {
 	e.user(tb, admin.Org, "auditor", review.RoleAuditor)
 
 	e.ui, err = ui.New(ui.Config{Service: e.svc, Evaluate: evaluate, LogDir: e.logDir,
-		DeciderKey: []byte("-----BEGIN PUBLIC KEY-----\ntest\n-----END PUBLIC KEY-----\n"),
+		DeciderKey: cfg.deciderKey,
 		SessionKey: bytes.Repeat([]byte{7}, ui.SessionKeySize), Now: now,
 		Logger: slog.New(slog.NewTextHandler(e.logBuf, nil))})
 	if err != nil {

@@ -32,6 +32,12 @@
 //	                               regimes matrix and key-rate trends
 //	GET  /transparency             public: log checkpoint and decisions
 //	GET  /transparency/verify      public: how to verify a decision yourself
+//	GET  /transparency/{decision}  public: one logged decision, its exact
+//	                               bundle and receipt (…/bundle.json,
+//	                               …/receipt.json) and how to verify them
+//	GET  /.well-known/clearance.json
+//	                               public: decision keys, log origin, key
+//	                               and URL, witnesses (pin them out of band)
 //	GET  /static/style.css         the one stylesheet
 //
 // Sign-in exchanges an API token for a session: the service mints a child
@@ -74,6 +80,7 @@ import (
 
 	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/tlog"
 )
 
 // SessionKeySize is the length of Config.SessionKey in bytes.
@@ -97,6 +104,10 @@ type Config struct {
 	LogDir string
 	// LogURL is where the log is served, for links; "" means "/log/".
 	LogURL string
+	// Witnesses cosign the log's checkpoints (tlog.Options.Witnesses):
+	// their keys are published in /.well-known/clearance.json and the
+	// public pages show which of them cosigned a checkpoint.
+	Witnesses []tlog.WitnessConfig
 	// DeciderKey is the PEM public key decisions are signed with, offered
 	// for download on the transparency page; nil leaves it out.
 	DeciderKey []byte
@@ -132,6 +143,7 @@ type Handler struct {
 	evaluate   func(ctx context.Context, c review.Case) (*policy.Decision, error)
 	logDir     string
 	logURL     string
+	witnesses  []tlog.WitnessConfig
 	deciderKey []byte
 	aead       cipher.AEAD
 	ttl        time.Duration
@@ -159,7 +171,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{svc: cfg.Service, evaluate: cfg.Evaluate, logDir: cfg.LogDir, logURL: cfg.LogURL,
+	h := &Handler{svc: cfg.Service, evaluate: cfg.Evaluate, logDir: cfg.LogDir, logURL: cfg.LogURL, witnesses: cfg.Witnesses,
 		deciderKey: cfg.DeciderKey, aead: aead, ttl: cfg.SessionTTL, secure: cfg.Secure,
 		log: cfg.Logger, now: cfg.Now, pages: ps}
 	if h.logURL == "" {
@@ -209,6 +221,9 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("GET /transparency/trusted_root.json", h.trustedRoot)
 	m.HandleFunc("GET /transparency/decisions/{file}", h.publicDecision)
 	m.HandleFunc("GET /transparency/verify", h.verifyGuide)
+	m.HandleFunc("GET /transparency/{decision}", h.publicDecisionPage)
+	m.HandleFunc("GET /transparency/{decision}/{file}", h.publicDecisionFile)
+	m.HandleFunc("GET /.well-known/clearance.json", h.wellKnown)
 
 	m.HandleFunc("GET /{$}", h.authed(h.home))
 	m.HandleFunc("GET /cases", h.authed(h.caseList))
@@ -223,6 +238,7 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("POST /cases/{id}/appeal", h.authed(h.appeal))
 	m.HandleFunc("GET /cases/{id}/samples", h.authed(h.samples))
 	m.HandleFunc("POST /cases/{id}/samples/reveal", h.authed(h.reveal))
+	m.HandleFunc("GET /cases/{id}/oscal/{kind}", h.authed(h.caseOSCAL))
 	m.HandleFunc("GET /cases/{id}/trajectory", h.authed(h.trajectory))
 	m.HandleFunc("POST /cases/{id}/trajectory/reveal", h.authed(h.revealTrajectory))
 	m.HandleFunc("GET /decisions/{id}", h.authed(h.decisionPage))

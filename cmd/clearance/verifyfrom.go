@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/clearance-dev/clearance/attest"
+	"github.com/clearance-dev/clearance/tlog"
+)
+
+// fromInput is what clearance verify --from fetches and where its keys are.
+type fromInput struct {
+	from, decision       string
+	trustFile, trustName string
+	logURL               string
+}
+
+// Limits on what verify --from and log watch download: a decision bundle
+// is a log entry (at most tlog.MaxEntrySize bytes); a receipt is small;
+// any other response (tiles, checkpoints) is cut off at maxFetch.
+const (
+	maxFetch        = 4 << 20
+	maxReceiptFetch = 64 << 10
+	fetchTimeout    = 30 * time.Second
+)
+
+// decisionIDRE is what a decision id in a URL may look like (dec_…).
+var decisionIDRE = regexp.MustCompile(`^[a-z]+_[0-9A-Za-z]{1,64}$`)
+
+// transparencyURLs splits --from (and --decision) into the base of the
+// public transparency pages (…/transparency), the decision id and the
+// site root: --from https://host/transparency/dec_1, or --from
+// https://host[/transparency] --decision dec_1.
+func transparencyURLs(from, decision string) (base, id, root string, err error) {
+	u, err := url.Parse(from)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", "", "", usageError("verify: --from %q: want an http:// or https:// URL", from)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if decision == "" {
+		i := strings.LastIndex(p, "/transparency/")
+		if i < 0 {
+			return "", "", "", usageError("verify: --from %q: want a decision's page …/transparency/ID, or the site with --decision ID", from)
+		}
+		p, decision = p[:i+len("/transparency")], p[i+len("/transparency/"):]
+	} else if !strings.HasSuffix(p, "/transparency") {
+		p += "/transparency"
+	}
+	if !decisionIDRE.MatchString(decision) {
+		return "", "", "", usageError("verify: decision id %q: want dec_ followed by letters and digits", decision)
+	}
+	site := url.URL{Scheme: u.Scheme, Host: u.Host}
+	root = site.String() + strings.TrimSuffix(p, "/transparency")
+	return site.String() + p, decision, root, nil
+}
+
+// fetchClient is the HTTP client for downloads from servers verify --from
+// and log watch do not trust: a timeout, no more than 5 redirects and none
+// from https to http, and every response body cut off at maxFetch bytes.
+func fetchClient() *http.Client {
+	return &http.Client{
+		Timeout:   fetchTimeout,
+		Transport: limitTransport{base: http.DefaultTransport, max: maxFetch},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirect from https to %s refused", req.URL.Scheme)
+			}
+			return nil
+		},
+	}
+}
+
+// limitTransport fails a read past max bytes of any response body, so a
+// hostile server cannot make a client buffer without end (Tessera's
+// fetcher reads whole bodies).
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitBody{rc: resp.Body, left: t.max, max: t.max, url: r.URL.Redacted()}
+	return resp, nil
+}
+
+type limitBody struct {
+	rc   io.ReadCloser
+	left int64
+	max  int64
+	url  string
+}
+
+func (b *limitBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, fmt.Errorf("read %s: response exceeds %d bytes", b.url, b.max)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, fmt.Errorf("read %s: response exceeds %d bytes", b.url, b.max)
+	}
+	return n, err
+}
+
+func (b *limitBody) Close() error { return b.rc.Close() }
+
+// errNotFound is returned by fetch for a 404.
+var errNotFound = errors.New("not found")
+
+// fetch GETs u and returns its body, refusing anything but 200 and
+// bodies over max bytes.
+func fetch(ctx context.Context, hc *http.Client, u string, max int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("fetch %s: %w", u, errNotFound)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("fetch %s: status %s", u, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("fetch %s: more than %d bytes", u, max)
+	}
+	return b, nil
+}
+
+// pinnedSource is a log Source whose checkpoint is one already fetched
+// and verified, so that the consistency and inclusion proofs are built
+// for exactly that checkpoint, not for whatever a second request returns.
+type pinnedSource struct {
+	tlog.Source
+	checkpoint []byte
+}
+
+func (p pinnedSource) ReadCheckpoint(context.Context) ([]byte, error) { return p.checkpoint, nil }
+
+// verifyDecisionKeys verifies bundle under any of keys: the first that
+// verifies wins; a bundle that verifies under none is a signature failure.
+func verifyDecisionKeys(bundle []byte, keys []*ecdsa.PublicKey) (*attest.VerifiedDecision, int, error) {
+	var last error = errors.New("no decision keys")
+	for _, k := range keys {
+		v, err := attest.VerifyDecision(bundle, k)
+		if err == nil {
+			return v, 0, nil
+		}
+		if !errors.Is(err, attest.ErrSignature) {
+			return nil, exitVerifyMalformed, err
+		}
+		last = err
+	}
+	return nil, exitVerifySignature, last
+}
+
+// verifyFrom is clearance verify --from: it downloads a decision's bundle
+// and receipt and the log's current checkpoint, and checks them against
+// the keys pinned in the trust file, never against anything downloaded.
+func verifyFrom(ctx context.Context, e *env, fin fromInput, in verifyInput) *verifyReport {
+	rep := &verifyReport{Checks: []string{}}
+	base, id, root, err := transparencyURLs(fin.from, fin.decision)
+	if err != nil {
+		return rep.fail(2, "%v", err)
+	}
+	hc := fetchClient()
+	bundle, err := fetch(ctx, hc, base+"/"+id+"/bundle.json", tlog.MaxEntrySize)
+	if errors.Is(err, errNotFound) {
+		// The public site serves only logged decisions.
+		return rep.fail(exitVerifyLog, "log: no logged decision %s: %v", id, err)
+	}
+	if err != nil {
+		return rep.fail(1, "bundle: %v", err)
+	}
+	raw, err := fetch(ctx, hc, base+"/"+id+"/receipt.json", maxReceiptFetch)
+	if errors.Is(err, errNotFound) {
+		return rep.fail(exitVerifyLog, "log: no receipt: %v", err)
+	}
+	if err != nil {
+		return rep.fail(1, "receipt: %v", err)
+	}
+	r, err := tlog.ParseReceipt(raw)
+	if err != nil {
+		return rep.fail(exitVerifyMalformed, "log: receipt: %v", err)
+	}
+
+	tf, path, err := loadTrustFile(e, fin.trustFile)
+	if err != nil {
+		return rep.fail(1, "%v", err)
+	}
+	en, err := pickTrust(tf, path, fin.trustName, r.Origin)
+	if err != nil {
+		return rep.fail(1, "%v", err)
+	}
+	keys, err := en.PublicKeys()
+	if err != nil {
+		return rep.fail(1, "trust entry %s: %v", en.Name, err)
+	}
+
+	v, code, err := verifyDecisionKeys(bundle, keys)
+	if err != nil {
+		if code == exitVerifySignature {
+			return rep.fail(code, "signature: not by any decision key of trust entry %s: %v", en.Name, err)
+		}
+		return rep.fail(code, "bundle: %v", err)
+	}
+	d := v.Decision
+	rep.Decision = d
+	if d.DecisionID != "" && d.DecisionID != id {
+		return rep.fail(exitVerifyMalformed, "bundle: the page of %s served the bundle of %s", id, d.DecisionID)
+	}
+	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (trust entry %s) over %s about %s sha256:%s", d.Verifier.ID, en.Name, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	if r := checkModelDir(ctx, rep, v, in); r != nil {
+		return r
+	}
+
+	cp, err := tlog.VerifyReceipt(bundle, r, en.LogKey)
+	if err != nil {
+		return rep.fail(exitVerifyLog, "log: %v", err)
+	}
+	rep.LogIndex = &r.Index
+	rep.Checks = append(rep.Checks, fmt.Sprintf("logged in %s at index %d (inclusion proof against signed checkpoint of size %d)", cp.Origin, r.Index, cp.Size))
+
+	// The log's current checkpoint, from where the trust file says the
+	// log is, else --log, else the site's /log/.
+	logURL := fin.logURL
+	if logURL == "" {
+		logURL = en.LogURL
+	}
+	if logURL == "" {
+		logURL = root + "/log/"
+	}
+	src, err := tlog.OpenSource(logURL, hc)
+	if err != nil || !strings.Contains(logURL, "://") {
+		return rep.fail(2, "log: --log %q: want the log's http:// or https:// URL", logURL)
+	}
+	latest, err := src.ReadCheckpoint(ctx)
+	if err != nil {
+		return rep.fail(1, "log %s: read checkpoint: %v", logURL, err)
+	}
+	policy := en.Policy()
+	cur, err := tlog.VerifyCosigned(latest, en.LogKey, policy)
+	switch {
+	case errors.Is(err, tlog.ErrWitnessPolicy):
+		return rep.fail(exitVerifyWitness, "log %s: current checkpoint: %v (trust entry %s wants %d of %d)", logURL, err, en.Name, policy.Threshold, len(policy.Keys))
+	case err != nil:
+		return rep.fail(exitVerifyLog, "log %s: current checkpoint: %v", logURL, err)
+	}
+	if _, err := tlog.CheckLive(ctx, pinnedSource{Source: src, checkpoint: latest}, bundle, r, en.LogKey); err != nil {
+		switch {
+		case errors.Is(err, tlog.ErrInconsistent):
+			return rep.fail(exitVerifyInconsistent, "log %s: %v: the log forked after issuing the receipt", logURL, err)
+		case errors.Is(err, tlog.ErrNotIncluded), errors.Is(err, tlog.ErrCheckpoint):
+			return rep.fail(exitVerifyLog, "log %s: %v", logURL, err)
+		}
+		return rep.fail(1, "log %s: %v", logURL, err)
+	}
+	rep.Checks = append(rep.Checks, fmt.Sprintf("log %s now has %d entries, consistent with the receipt's checkpoint, entry still included", logURL, cur.Size))
+	if policy.Threshold > 0 {
+		rep.Checks = append(rep.Checks, fmt.Sprintf("current checkpoint cosigned by %d of %d required witnesses (%s)", len(cur.Witnesses), policy.Threshold, strings.Join(cur.Witnesses, ", ")))
+		// The receipt's checkpoint may predate the cosignatures; the
+		// consistency proof ties it to the cosigned current checkpoint,
+		// which is what the policy protects.
+		if rc, err := tlog.VerifyCosigned([]byte(r.Checkpoint), en.LogKey, policy); err == nil {
+			rep.Checks = append(rep.Checks, fmt.Sprintf("receipt's checkpoint cosigned by %s", strings.Join(rc.Witnesses, ", ")))
+		} else {
+			rep.Checks = append(rep.Checks, "receipt's checkpoint is covered by the cosigned current checkpoint through the consistency proof")
+		}
+	}
+	return checkOutcome(rep, d, in)
+}
