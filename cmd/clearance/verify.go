@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,9 @@ const (
 	// verify --from only:
 	exitVerifyInconsistent = 16 // the log's current checkpoint is not consistent with the receipt's (a fork)
 	exitVerifyWitness      = 17 // a checkpoint lacks the cosignatures the trust entry's witness policy requires
+	// The bundle names (publicKey.hint) a signer other than every key
+	// given: signed by someone else, rather than altered (11).
+	exitVerifyUntrusted = 18
 )
 
 // verifyExitCodes is the exit-code legend of clearance verify --help.
@@ -36,7 +40,8 @@ Exit codes: 0 verified; 1 I/O or other error; 2 usage; 10 malformed bundle,
 decision or receipt; 11 bad signature; 12 weights differ; 13 not provably
 logged (no receipt, inclusion or checkpoint fails); 14 outcome not met;
 15 expired; 16 log inconsistent (forked after the receipt, --from);
-17 witness policy not met (--from).`
+17 witness policy not met (--from); 18 signed by another key than those
+given (--key or the trust file).`
 
 func runVerify(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "model" {
@@ -141,6 +146,24 @@ func (r *verifyReport) fail(code int, format string, a ...any) *verifyReport {
 	return r
 }
 
+// otherSigner reports whether bundle's key hint names none of keys: the
+// signature failed because someone else signed, not because a byte of a
+// bundle signed by one of keys changed. The hint is the signer's say and
+// only chooses between two failures; it never makes a bundle verify.
+func otherSigner(bundle []byte, keys ...*ecdsa.PublicKey) bool {
+	b, err := attest.ParseBundle(bundle)
+	if err != nil {
+		return false
+	}
+	hint := b.GetVerificationMaterial().GetPublicKey().GetHint()
+	for _, k := range keys {
+		if hint == attest.KeyHint(k) {
+			return false
+		}
+	}
+	return hint != ""
+}
+
 // verifyDecisionFiles runs every check clearance verify makes and reports
 // the first failure with its exit code. clearance demo calls it too.
 func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
@@ -156,6 +179,8 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 
 	v, err := attest.VerifyDecision(bundle, pub)
 	switch {
+	case errors.Is(err, attest.ErrSignature) && otherSigner(bundle, pub):
+		return rep.fail(exitVerifyUntrusted, "signature: the bundle is signed by another key than %s (key hint %s): %v", in.keyPath, attest.KeyHint(pub), err)
 	case errors.Is(err, attest.ErrSignature):
 		return rep.fail(exitVerifySignature, "signature: %v", err)
 	case err != nil:

@@ -76,7 +76,7 @@ func TestSignVerifyLogCLI(t *testing.T) {
 		{"outcome not met", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub"), "--require-outcome", "cleared"}, now, exitVerifyOutcome, []string{"cleared_with_conditions"}, nil},
 		{"unknown profile", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub"), "--require-outcome", "cleared", "--profile", "cn"}, now, exitVerifyOutcome, []string{"no profile cn"}, nil},
 		{"expired", []string{"verify", "--bundle", p("d.bundle"), "--key", p("signer.pub")}, now.AddDate(2, 0, 0), exitVerifyExpired, []string{"expired"}, nil},
-		{"other signer", []string{"verify", "--bundle", p("d.bundle"), "--key", p("other.pub")}, now, exitVerifySignature, []string{"signature"}, nil},
+		{"other signer", []string{"verify", "--bundle", p("d.bundle"), "--key", p("other.pub")}, now, exitVerifyUntrusted, []string{"signed by another key"}, nil},
 		{"malformed", []string{"verify", "--bundle", p("garbage.bundle"), "--key", p("signer.pub")}, now, exitVerifyMalformed, []string{"bundle"}, nil},
 		{"not logged", []string{"verify", "--bundle", p("enc.bundle"), "--key", p("enc.pub"), "--log", p("log")}, now, exitVerifyLog, []string{"no receipt"}, nil},
 		{"usage", []string{"verify", "--bundle", p("d.bundle")}, now, 2, []string{"--key"}, nil},

@@ -177,6 +177,9 @@ func verifyDecisionKeys(bundle []byte, keys []*ecdsa.PublicKey) (*attest.Verifie
 		}
 		last = err
 	}
+	if otherSigner(bundle, keys...) {
+		return nil, exitVerifyUntrusted, fmt.Errorf("signed by a key the trust entry does not hold: %w", last)
+	}
 	return nil, exitVerifySignature, last
 }
 
@@ -225,7 +228,7 @@ func verifyFrom(ctx context.Context, e *env, fin fromInput, in verifyInput) *ver
 
 	v, code, err := verifyDecisionKeys(bundle, keys)
 	if err != nil {
-		if code == exitVerifySignature {
+		if code == exitVerifySignature || code == exitVerifyUntrusted {
 			return rep.fail(code, "signature: not by any decision key of trust entry %s: %v", en.Name, err)
 		}
 		return rep.fail(code, "bundle: %v", err)

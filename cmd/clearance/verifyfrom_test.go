@@ -273,7 +273,7 @@ func TestVerifyFrom(t *testing.T) {
 		{"base and id", []string{"--from", s.url, "--decision", good, "--require-outcome", "cleared_with_conditions"}, 0, []string{"verified"}},
 		{"by origin with explicit name", []string{"--from", s.url + "/transparency/", "--decision", good, "--trust-name", "agency"}, 0, []string{"verified"}},
 		{"tampered byte", []string{"--from", s.url + "/transparency/" + tampered}, exitVerifySignature, []string{"signature"}},
-		{"wrong key in trust file", []string{"--from", s.url + "/transparency/" + good, "--trust", s.path("wrong.json")}, exitVerifySignature, []string{"not by any decision key of trust entry agency"}},
+		{"wrong key in trust file", []string{"--from", s.url + "/transparency/" + good, "--trust", s.path("wrong.json")}, exitVerifyUntrusted, []string{"not by any decision key of trust entry agency"}},
 		{"unlogged", []string{"--from", s.url + "/transparency/" + unlogged}, exitVerifyLog, []string{"no receipt"}},
 		// The real site serves neither bundle nor receipt until logged.
 		{"unknown", []string{"--from", s.url + "/transparency/dec_99"}, exitVerifyLog, []string{"no logged decision dec_99"}},
