@@ -114,8 +114,10 @@ func signStatement(key *ecdsa.PrivateKey, st *intoto.Statement) ([]byte, error) 
 }
 
 // ParseBundle parses a Sigstore bundle (JSON) and checks that it is a
-// key-signed v0.3 bundle holding a DSSE envelope of an in-toto statement.
-// It does not verify the signature. Errors wrap ErrMalformed.
+// key-signed v0.3 bundle holding a DSSE envelope of an in-toto statement
+// with one signature, or a co-signed decision's 2 to MaxSignatures (see
+// CoSignDecision). It does not verify any signature. Errors wrap
+// ErrMalformed.
 func ParseBundle(data []byte) (*bundle.Bundle, error) {
 	if len(data) > maxBundleSize {
 		return nil, fmt.Errorf("%w: bundle of %d bytes exceeds %d", ErrMalformed, len(data), maxBundleSize)
@@ -137,8 +139,29 @@ func ParseBundle(data []byte) (*bundle.Bundle, error) {
 	if env.GetPayloadType() != PayloadType {
 		return nil, fmt.Errorf("%w: envelope payload type %q, want %q", ErrMalformed, env.GetPayloadType(), PayloadType)
 	}
-	if n := len(env.GetSignatures()); n != 1 {
-		return nil, fmt.Errorf("%w: envelope has %d signatures, want 1", ErrMalformed, n)
+	sigs := env.GetSignatures()
+	switch n := len(sigs); {
+	case n == 0:
+		return nil, fmt.Errorf("%w: envelope has no signatures", ErrMalformed)
+	case n > MaxSignatures:
+		return nil, fmt.Errorf("%w: envelope has %d signatures, at most %d", ErrMalformed, n, MaxSignatures)
+	case n > 1:
+		// A co-signed decision: every signature names its key, no key
+		// signs twice, and the first is the lead's the hint names.
+		seen := make(map[string]bool, n)
+		for i, s := range sigs {
+			switch id := s.GetKeyid(); {
+			case id == "":
+				return nil, fmt.Errorf("%w: co-signed envelope: signatures[%d] has no keyid", ErrMalformed, i)
+			case seen[id]:
+				return nil, fmt.Errorf("%w: co-signed envelope: signatures[%d]: key %s signs twice", ErrMalformed, i, id)
+			default:
+				seen[id] = true
+			}
+		}
+		if hint := b.GetVerificationMaterial().GetPublicKey().GetHint(); sigs[0].GetKeyid() != hint {
+			return nil, fmt.Errorf("%w: co-signed envelope: signatures[0] keyid %q is not the bundle's key hint %q", ErrMalformed, sigs[0].GetKeyid(), hint)
+		}
 	}
 	return &b, nil
 }

@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 )
 
 // DecisionPredicateType is the predicate type of a Clearance decision
@@ -342,6 +345,19 @@ func DecisionStatement(d *Decision, m *Manifest, omsSig []byte) (*intoto.Stateme
 // name with that digest; clearance verify --model DIR checks it against
 // the weights by recomputing the root.
 func SignDecisionDigest(key *ecdsa.PrivateKey, d *Decision, rootHex string) ([]byte, error) {
+	st, err := digestStatement(d, rootHex)
+	if err != nil {
+		return nil, err
+	}
+	b, err := signStatement(key, st)
+	if err != nil {
+		return nil, fmt.Errorf("sign decision %s: %w", d.CaseID, err)
+	}
+	return b, nil
+}
+
+// digestStatement is the statement SignDecisionDigest signs.
+func digestStatement(d *Decision, rootHex string) (*intoto.Statement, error) {
 	if b, err := hex.DecodeString(rootHex); err != nil || len(b) != sha256.Size || strings.ToLower(rootHex) != rootHex {
 		return nil, fmt.Errorf("sign decision %s: root digest %q is not 64 lowercase hex digits", d.CaseID, rootHex)
 	}
@@ -356,13 +372,8 @@ func SignDecisionDigest(key *ecdsa.PrivateKey, d *Decision, rootHex string) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("decision statement: %w", err)
 	}
-	st := &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: DecisionPredicateType, Predicate: pred,
-		Subject: []*intoto.ResourceDescriptor{{Name: c.Model.Name, Digest: c.Model.RootDigest}}}
-	b, err := signStatement(key, st)
-	if err != nil {
-		return nil, fmt.Errorf("sign decision %s: %w", d.CaseID, err)
-	}
-	return b, nil
+	return &intoto.Statement{Type: intoto.StatementTypeUri, PredicateType: DecisionPredicateType, Predicate: pred,
+		Subject: []*intoto.ResourceDescriptor{{Name: c.Model.Name, Digest: c.Model.RootDigest}}}, nil
 }
 
 // SignDecision signs decision d about the model with manifest m (and its
@@ -412,10 +423,33 @@ func verifyDecision(bundleJSON []byte, pub *ecdsa.PublicKey, digest []byte) (*Ve
 	if err != nil {
 		return nil, err
 	}
+	if sigs := b.GetDsseEnvelope().GetSignatures(); len(sigs) > 1 {
+		// A co-signed decision: check the signature under pub alone,
+		// through sigstore-go, as a one-signature bundle.
+		hint := KeyHint(pub)
+		i := slices.IndexFunc(sigs, func(s *protodsse.Signature) bool { return s.GetKeyid() == hint })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: none of the bundle's %d signatures is by key %s", ErrSignature, len(sigs), hint)
+		}
+		if b, err = singleBundle(b, i); err != nil {
+			return nil, err
+		}
+	}
+	return verifiedDecision(b, pub, digest)
+}
+
+// verifiedDecision verifies the one-signature bundle b with pub and
+// decodes its decision.
+func verifiedDecision(b *bundle.Bundle, pub *ecdsa.PublicKey, digest []byte) (*VerifiedDecision, error) {
 	st, err := verifyBundle(b, pub, digest)
 	if err != nil {
 		return nil, err
 	}
+	return decodeDecision(st)
+}
+
+// decodeDecision decodes and checks the decision statement st.
+func decodeDecision(st *intoto.Statement) (*VerifiedDecision, error) {
 	if st.GetPredicateType() != DecisionPredicateType {
 		return nil, fmt.Errorf("%w: predicate type %q, want %q", ErrMalformed, st.GetPredicateType(), DecisionPredicateType)
 	}

@@ -13,15 +13,34 @@ func fuzzFixture(f *testing.F) (*ecdsa.PublicKey, *fixture) {
 	return &fx.key.PublicKey, fx
 }
 
+// coSigned is fx's decision co-signed by fx.key and another key.
+func coSigned(f *testing.F, fx *fixture) []byte {
+	other, err := GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := AddSignature(fx.bundle, other, &fx.key.PublicKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
 func FuzzParseBundle(f *testing.F) {
 	_, fx := fuzzFixture(f)
 	f.Add(fx.bundle)
+	f.Add(coSigned(f, fx))
 	f.Add(fx.omsSig)
 	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ParseBundle(data)
 		if err == nil && b.GetDsseEnvelope() == nil {
 			t.Fatal("ParseBundle accepted a bundle without an envelope")
+		}
+		if err == nil {
+			if n := len(b.GetDsseEnvelope().GetSignatures()); n < 1 || n > MaxSignatures {
+				t.Fatalf("ParseBundle accepted %d signatures", n)
+			}
 		}
 	})
 }
@@ -30,10 +49,15 @@ func FuzzVerifyDecision(f *testing.F) {
 	pub, fx := fuzzFixture(f)
 	f.Add(fx.bundle)
 	f.Add(fx.omsSig)
+	f.Add(coSigned(f, fx))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := VerifyDecision(data, pub)
 		if err == nil && v.Decision.Model.RootDigest["sha256"] != fx.manifest.RootHex() {
 			t.Fatalf("verified a decision about another model: %v", v.Decision.Model)
+		}
+		v, who, err := VerifyDecisionSigners(data, map[string]*ecdsa.PublicKey{"lead": pub})
+		if err == nil && (v.Decision.Model.RootDigest["sha256"] != fx.manifest.RootHex() || len(who.Names) != 1) {
+			t.Fatalf("VerifyDecisionSigners verified %v signed by %v", v.Decision.Model, who)
 		}
 	})
 }

@@ -96,6 +96,9 @@ func ParseModelSignature(bundleJSON []byte, pub *ecdsa.PublicKey) (*ModelSignatu
 	if err != nil {
 		return nil, err
 	}
+	if n := len(b.GetDsseEnvelope().GetSignatures()); n != 1 {
+		return nil, fmt.Errorf("%w: envelope has %d signatures, want 1", ErrMalformed, n)
+	}
 	st, err := verifyBundle(b, pub, nil)
 	if err != nil {
 		return nil, err

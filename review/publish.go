@@ -1,10 +1,12 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -182,6 +184,44 @@ func (s *Service) PublicDecisions(ctx context.Context, p Page) ([]PublicDecision
 			break
 		}
 		p.After = ds[len(ds)-1].ID
+	}
+	return out, nil
+}
+
+// maxModelCases bounds the cases PublicDecisionsForModel reads.
+const maxModelCases = 100
+
+// PublicDecisionsForModel lists the logged decisions about the weights
+// with digest ("sha256:<64 hex>"), newest first, at most limit of them
+// (from the first maxModelCases cases about them); it needs no actor.
+func (s *Service) PublicDecisionsForModel(ctx context.Context, digest string, limit int) ([]PublicDecision, error) {
+	if !digestRE.MatchString(digest) {
+		return nil, fmt.Errorf("public decisions for model: %w", invalid("model", "digest %q: want sha256:<64 lowercase hex>", digest))
+	}
+	cs, err := s.store.ListCases(ctx, CaseFilter{ModelDigest: digest, Page: Page{Limit: maxModelCases}})
+	if err != nil {
+		return nil, fmt.Errorf("public decisions for model: %w", err)
+	}
+	var out []PublicDecision
+	for _, c := range cs {
+		if c.ModelDigest != digest {
+			continue
+		}
+		ds, err := s.store.ListDecisions(ctx, c.ID, Page{Limit: 100})
+		if err != nil {
+			return nil, fmt.Errorf("public decisions for model: %w", err)
+		}
+		for _, d := range ds {
+			if d.LogIndex < 0 {
+				continue
+			}
+			out = append(out, PublicDecision{ID: d.ID, ModelDigest: c.ModelDigest, ModelName: c.ModelName,
+				Outcomes: d.Outcomes, Deemed: d.Deemed, LogIndex: d.LogIndex, Bundle: d.Bundle, Receipt: d.Receipt, CreatedAt: d.CreatedAt})
+		}
+	}
+	slices.SortFunc(out, func(a, b PublicDecision) int { return cmp.Compare(b.ID, a.ID) })
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }

@@ -212,6 +212,8 @@ type CaseFilter struct {
 	State State
 	// Assignee selects the cases whose Assignees include this user id.
 	Assignee string
+	// ModelDigest selects the cases about these weights ("sha256:…").
+	ModelDigest string
 	Page
 }
 

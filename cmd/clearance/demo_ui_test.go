@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,6 +141,24 @@ func TestDemoUI(t *testing.T) {
 	code, out := clearanceRun(t, vars, "verify", "--from", "http://"+addr+"/transparency/"+decID)
 	if code != 0 || !strings.Contains(out, "cosigned by 3 of 3 required witnesses") {
 		t.Fatalf("verify --from the demo's public page: exit %d\n%s", code, out)
+	}
+	// Or from the site and the weights alone: the newest decision about
+	// them, found through the public index and then verified in full.
+	code, out = clearanceRun(t, vars, "verify", "--from", "http://"+addr, "--model", filepath.Join(data, "models", m.name))
+	if code != 0 || !strings.Contains(out, "newest logged decision about") || !strings.Contains(out, decID) {
+		t.Fatalf("verify --from SITE --model DIR: exit %d\n%s", code, out)
+	}
+	code, out = clearanceRun(t, vars, "verify", "--from", "http://"+addr, "--digest", "sha256:"+strings.Repeat("0", 64))
+	if code != exitVerifyLog || !strings.Contains(out, "no logged decision about") {
+		t.Fatalf("verify --from SITE --digest of weights never decided: exit %d, want %d\n%s", code, exitVerifyLog, out)
+	}
+	resp, err := http.Get(base + "/transparency/models/sha256:nothex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("/transparency/models/sha256:nothex: %d, want 400", resp.StatusCode)
 	}
 	b.Submit(`a[href="/transparency/verify"]`)
 	b.WantText("main", "clearance verify --bundle", "clearance log proof --url http://"+addr+"/log/")

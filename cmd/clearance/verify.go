@@ -47,7 +47,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "model" {
 		return runVerifyModel(ctx, e, args[1:])
 	}
-	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID] [--trust FILE] [--trust-name NAME] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
+	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID|--digest sha256:…] [--trust FILE] [--trust-name NAME] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
 	var in verifyInput
 	fs.StringVar(&in.bundlePath, "bundle", "", "decision bundle (Sigstore bundle v0.3)")
 	fs.StringVar(&in.keyPath, "key", "", "decider's public key (PEM)")
@@ -63,6 +63,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	var fin fromInput
 	fs.StringVar(&fin.from, "from", "", "a decision's public page URL (…/transparency/ID), or the site with --decision: fetch and verify against the trust file")
 	fs.StringVar(&fin.decision, "decision", "", "with --from BASE: the decision id (dec_…)")
+	fs.StringVar(&fin.digest, "digest", "", "with --from BASE: verify the newest logged decision about the weights with this OMS root digest (sha256:…); with --model DIR and no decision id, the digest of DIR")
 	fs.StringVar(&fin.trustFile, "trust", "", "trust file for --from (default $CLEARANCE_TRUST or USERCONFIG/clearance/trust.json)")
 	fs.StringVar(&fin.trustName, "trust-name", "", "trust entry for --from (default: the entry whose log key matches the receipt's log)")
 	pos, err := parseFlags(fs, args)
@@ -75,8 +76,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		}
 		fin.logURL = in.logLoc
 		in.logLoc = ""
-	} else if fin.decision != "" || fin.trustName != "" || fin.trustFile != "" {
-		return usageError("verify: --decision, --trust and --trust-name go with --from")
+	} else if fin.decision != "" || fin.digest != "" || fin.trustName != "" || fin.trustFile != "" {
+		return usageError("verify: --decision, --digest, --trust and --trust-name go with --from")
+	}
+	if fin.decision != "" && fin.digest != "" {
+		return usageError("verify: --decision or --digest, not both")
 	}
 	if len(pos) > 0 || (fin.from == "" && (in.bundlePath == "" || in.keyPath == "")) {
 		return usageError("verify: --bundle and --key are required")

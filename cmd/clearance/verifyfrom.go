@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 // fromInput is what clearance verify --from fetches and where its keys are.
 type fromInput struct {
 	from, decision       string
+	digest               string // --digest: find the newest decision about these weights
 	trustFile, trustName string
 	logURL               string
 }
@@ -183,16 +185,72 @@ func verifyDecisionKeys(bundle []byte, keys []*ecdsa.PublicKey) (*attest.Verifie
 	return nil, exitVerifySignature, last
 }
 
+// latestForModel asks the site's public index which logged decision about
+// the weights with digest is the newest. What it answers is only a
+// pointer: the decision it names is then verified like any other, and
+// must be about digest.
+func latestForModel(ctx context.Context, hc *http.Client, from, digest string) (string, error) {
+	if !modelDigestRE.MatchString(digest) {
+		return "", usageError("verify: --digest %q: want sha256: and 64 lowercase hex digits", digest)
+	}
+	u, err := url.Parse(from)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", usageError("verify: --from %q: want an http:// or https:// URL", from)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(p, "/transparency") {
+		p += "/transparency"
+	}
+	index := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: p + "/models/" + digest}).String()
+	b, err := fetch(ctx, hc, index, maxReceiptFetch)
+	if err != nil {
+		return "", fmt.Errorf("log: decisions about %s: %w", digest, err)
+	}
+	var idx struct {
+		Model     string `json:"model"`
+		Decisions []struct {
+			ID string `json:"id"`
+		} `json:"decisions"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return "", fmt.Errorf("log: decisions about %s: %s: %v", digest, index, err)
+	}
+	if len(idx.Decisions) == 0 {
+		return "", fmt.Errorf("log: no logged decision about %s at %s", digest, index)
+	}
+	return idx.Decisions[0].ID, nil
+}
+
+// modelDigestRE is an OMS root digest as the service names weights.
+var modelDigestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
 // verifyFrom is clearance verify --from: it downloads a decision's bundle
 // and receipt and the log's current checkpoint, and checks them against
 // the keys pinned in the trust file, never against anything downloaded.
 func verifyFrom(ctx context.Context, e *env, fin fromInput, in verifyInput) *verifyReport {
 	rep := &verifyReport{Checks: []string{}}
+	hc := fetchClient()
+	digest := fin.digest
+	if fin.decision == "" && !strings.Contains(fin.from, "/transparency/dec_") && (digest != "" || in.modelDir != "") {
+		// No decision named: find the newest one about these weights.
+		if digest == "" {
+			m, err := attest.HashModel(ctx, in.modelDir, attest.HashOptions{})
+			if err != nil {
+				return rep.fail(exitVerifyModel, "model: %v", err)
+			}
+			digest = "sha256:" + m.RootHex()
+		}
+		id, err := latestForModel(ctx, hc, fin.from, digest)
+		if err != nil {
+			return rep.fail(exitVerifyLog, "%v", err)
+		}
+		rep.Checks = append(rep.Checks, fmt.Sprintf("newest logged decision about %s: %s", digest, id))
+		fin.decision = id
+	}
 	base, id, root, err := transparencyURLs(fin.from, fin.decision)
 	if err != nil {
 		return rep.fail(2, "%v", err)
 	}
-	hc := fetchClient()
 	bundle, err := fetch(ctx, hc, base+"/"+id+"/bundle.json", tlog.MaxEntrySize)
 	if errors.Is(err, errNotFound) {
 		// The public site serves only logged decisions.
@@ -237,6 +295,9 @@ func verifyFrom(ctx context.Context, e *env, fin fromInput, in verifyInput) *ver
 	rep.Decision = d
 	if d.DecisionID != "" && d.DecisionID != id {
 		return rep.fail(exitVerifyMalformed, "bundle: the page of %s served the bundle of %s", id, d.DecisionID)
+	}
+	if digest != "" && "sha256:"+d.Model.RootDigest["sha256"] != digest {
+		return rep.fail(exitVerifyModel, "model: decision %s is about sha256:%s, not %s", id, d.Model.RootDigest["sha256"], digest)
 	}
 	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (trust entry %s) over %s about %s sha256:%s", d.Verifier.ID, en.Name, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
 	if r := checkModelDir(ctx, rep, v, in); r != nil {

@@ -296,6 +296,13 @@ func testCaseTenancy(t *testing.T, s review.Store) {
 	if len(all) != 7 {
 		t.Fatalf("ListCases(all) = %d cases, want 7", len(all))
 	}
+	byModel, err := s.ListCases(ctx, review.CaseFilter{ModelDigest: "sha256:" + fmt.Sprintf("%064x", 7)})
+	must(t, "ListCases(model)", err)
+	otherModel, err := s.ListCases(ctx, review.CaseFilter{ModelDigest: "sha256:" + fmt.Sprintf("%064x", 8)})
+	must(t, "ListCases(other model)", err)
+	if len(byModel) != 7 || len(otherModel) != 0 {
+		t.Fatalf("ListCases(model) = %d cases, want 7; other model %d, want 0", len(byModel), len(otherModel))
+	}
 	none, err := s.ListCases(ctx, review.CaseFilter{OrgID: "org_missing"})
 	must(t, "ListCases(org_missing)", err)
 	if len(none) != 0 {

@@ -477,3 +477,50 @@ func (h *Handler) decisionKeys(r *http.Request) []wellKnownKey {
 		out = append(out, wellKnownKey{PEM: string(b), Hint: attest.KeyHint(pub)})
 	}
 }
+
+// modelIndex is /transparency/models/{digest}: the logged decisions about
+// one set of weights, newest first, for `clearance verify --from SITE
+// --digest D` to find the one to verify.
+type modelIndex struct {
+	Model     string           `json:"model"`
+	Decisions []modelIndexItem `json:"decisions"`
+}
+
+type modelIndexItem struct {
+	ID        string `json:"id"`
+	CreatedAt string `json:"createdAt"`
+	LogIndex  int64  `json:"logIndex"`
+	Page      string `json:"page"`
+}
+
+// maxModelDecisions bounds /transparency/models/{digest}.
+const maxModelDecisions = 100
+
+func (h *Handler) publicModel(w http.ResponseWriter, r *http.Request) {
+	digest := strings.TrimSuffix(r.PathValue("digest"), ".json")
+	ds, err := h.svc.PublicDecisionsForModel(r.Context(), digest, maxModelDecisions)
+	if errors.Is(err, review.ErrInvalidInput) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		b, _ := json.Marshal(map[string]string{"error": err.Error()})
+		_, _ = w.Write(append(b, '\n'))
+		return
+	}
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	out := modelIndex{Model: digest, Decisions: []modelIndexItem{}}
+	for _, d := range ds {
+		out.Decisions = append(out.Decisions, modelIndexItem{ID: d.ID, CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339),
+			LogIndex: d.LogIndex, Page: h.absURL(r, "/transparency/"+d.ID)})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(append(b, '\n'))
+}

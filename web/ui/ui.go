@@ -32,6 +32,8 @@
 //	                               regimes matrix and key-rate trends
 //	GET  /transparency             public: log checkpoint and decisions
 //	GET  /transparency/verify      public: how to verify a decision yourself
+//	GET  /transparency/models/{digest}  public JSON: the logged decisions
+//	                               about those weights, newest first
 //	GET  /transparency/{decision}  public: one logged decision, its exact
 //	                               bundle and receipt (…/bundle.json,
 //	                               …/receipt.json) and how to verify them
@@ -221,6 +223,7 @@ func (h *Handler) routes() *http.ServeMux {
 	m.HandleFunc("GET /transparency/trusted_root.json", h.trustedRoot)
 	m.HandleFunc("GET /transparency/decisions/{file}", h.publicDecision)
 	m.HandleFunc("GET /transparency/verify", h.verifyGuide)
+	m.HandleFunc("GET /transparency/models/{digest}", h.publicModel)
 	m.HandleFunc("GET /transparency/{decision}", h.publicDecisionPage)
 	m.HandleFunc("GET /transparency/{decision}/{file}", h.publicDecisionFile)
 	m.HandleFunc("GET /.well-known/clearance.json", h.wellKnown)

@@ -121,8 +121,8 @@ func (d *Records) ListCases(ctx context.Context, f review.CaseFilter) ([]review.
 	}
 	cs, err := list(ctx, d.q, scanCase, `SELECT `+caseListCols+` FROM cases
 		WHERE ($1 = '' OR org_id = $2) AND ($3 = '' OR state = $4) AND ($7 = '' OR assignees LIKE $8 ESCAPE '\')
-		AND id > $5 ORDER BY id LIMIT $6`,
-		f.OrgID, f.OrgID, string(f.State), string(f.State), f.After, f.N(), f.Assignee, assignee)
+		AND ($9 = '' OR model_digest = $10) AND id > $5 ORDER BY id LIMIT $6`,
+		f.OrgID, f.OrgID, string(f.State), string(f.State), f.After, f.N(), f.Assignee, assignee, f.ModelDigest, f.ModelDigest)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
