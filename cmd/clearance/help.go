@@ -68,7 +68,9 @@ func groups() map[string]group {
 		}},
 		"sign": {subs: []subcommand{
 			{"model", "DIR --key KEY", "sign a model directory (OMS signature bundle)"},
-			{"decision", "--decision FILE --model DIR --key KEY --out BUNDLE", "sign a decision predicate"},
+			{"decision", "--decision FILE --model DIR --key KEY [--key KEY2 …] --out BUNDLE", "sign a decision predicate (several keys: co-signed)"},
+			{"add", "--bundle B --key KEY --out B2 [--lead-key PUB]", "add an agency's co-signature to a decision bundle"},
+			{"split", "--bundle B --out-dir DIR", "one single-signature bundle per co-signature (for cosign)"},
 		}},
 		"tasks": {subs: []subcommand{
 			{"generators", "[--format text|json]", "list the built-in challenge generators of suite cyber-exploit"},

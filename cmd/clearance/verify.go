@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ const (
 	// The bundle names (publicKey.hint) a signer other than every key
 	// given: signed by someone else, rather than altered (11).
 	exitVerifyUntrusted = 18
+	// A signer --require-signers names did not sign, or fewer than
+	// --min-signers of the keys given did (co-signed decisions).
+	exitVerifySigners = 19
 )
 
 // verifyExitCodes is the exit-code legend of clearance verify --help.
@@ -41,16 +45,21 @@ decision or receipt; 11 bad signature; 12 weights differ; 13 not provably
 logged (no receipt, inclusion or checkpoint fails); 14 outcome not met;
 15 expired; 16 log inconsistent (forked after the receipt, --from);
 17 witness policy not met (--from); 18 signed by another key than those
-given (--key or the trust file).`
+given (--key or the trust file); 19 signer policy not met (--require-signers,
+--min-signers).`
 
 func runVerify(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "model" {
 		return runVerifyModel(ctx, e, args[1:])
 	}
-	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID|--digest sha256:…] [--trust FILE] [--trust-name NAME] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
+	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--key PUB2 … --require-signers NAME,…|--min-signers K] [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID|--digest sha256:…] [--trust FILE] [--trust-name NAME] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
 	var in verifyInput
 	fs.StringVar(&in.bundlePath, "bundle", "", "decision bundle (Sigstore bundle v0.3)")
-	fs.StringVar(&in.keyPath, "key", "", "decider's public key (PEM)")
+	var keys listFlag
+	fs.Var(&keys, "key", "decider's public key (PEM); repeat for a co-signed decision, as PATH or NAME=PATH (NAME defaults to the file name without extension)")
+	signers := multiFlag{}
+	fs.Var(&signers, "require-signers", "co-signed decision: these --key names must each have signed (comma-separated)")
+	fs.IntVar(&in.minSigners, "min-signers", 0, "co-signed decision: at least this many of the --key keys must have signed")
 	fs.StringVar(&in.modelDir, "model", "", "model directory whose weights must match the subjects")
 	fs.StringVar(&in.modelSigPath, "model-signature", "", "OMS signature bundle the decision must bind (default DIR/model.sig when the decision binds one)")
 	fs.StringVar(&in.logLoc, "log", "", "log directory or URL: also check the receipt against the log as it is now")
@@ -68,6 +77,16 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&fin.trustName, "trust-name", "", "trust entry for --from (default: the entry whose log key matches the receipt's log)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if in.keys, err = namedKeys(keys); err != nil {
+		return err
+	}
+	if len(in.keys) > 0 {
+		in.keyPath = in.keys[0].path
+	}
+	in.requireSigners = signers
+	if err := checkSignerPolicy(in, fin.from != ""); err != nil {
 		return err
 	}
 	if fin.from != "" {
@@ -133,6 +152,58 @@ type verifyInput struct {
 	requireOutcomes                 []string
 	profile                         string
 	now                             time.Time
+	// keys are every --key (keyPath is the first's path); requireSigners
+	// and minSigners the signer policy of a co-signed decision.
+	keys           []namedKey
+	requireSigners []string
+	minSigners     int
+}
+
+// namedKey is a --key NAME=PATH (or PATH, named after the file).
+type namedKey struct{ name, path string }
+
+var keyNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// namedKeys parses the --key values: NAME=PATH, or PATH named by its file
+// name without extension (caisi.pub is caisi).
+func namedKeys(vals []string) ([]namedKey, error) {
+	out := make([]namedKey, 0, len(vals))
+	seen := map[string]bool{}
+	for _, v := range vals {
+		k := namedKey{path: v}
+		if name, p, ok := strings.Cut(v, "="); ok && keyNameRE.MatchString(name) && p != "" {
+			k = namedKey{name: name, path: p}
+		} else {
+			base := filepath.Base(v)
+			k.name = strings.TrimSuffix(base, filepath.Ext(base))
+		}
+		if seen[k.name] {
+			return nil, usageError("verify: two --key named %q: name them with NAME=PATH", k.name)
+		}
+		seen[k.name] = true
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// checkSignerPolicy checks --require-signers and --min-signers against
+// the --key names.
+func checkSignerPolicy(in verifyInput, from bool) error {
+	if len(in.requireSigners) == 0 && in.minSigners == 0 {
+		return nil
+	}
+	if from {
+		return usageError("verify: --require-signers and --min-signers go with --bundle and --key, not --from")
+	}
+	if in.minSigners < 0 || in.minSigners > len(in.keys) {
+		return usageError("verify: --min-signers %d: want 1 to the %d keys given", in.minSigners, len(in.keys))
+	}
+	for _, r := range in.requireSigners {
+		if !slices.ContainsFunc(in.keys, func(k namedKey) bool { return k.name == r }) {
+			return usageError("verify: --require-signers %s: no --key of that name", r)
+		}
+	}
+	return nil
 }
 
 // verifyReport is the result of clearance verify; --format json prints it.
@@ -143,6 +214,11 @@ type verifyReport struct {
 	Checks   []string         `json:"checks"`
 	Decision *attest.Decision `json:"decision,omitempty"`
 	LogIndex *uint64          `json:"logIndex,omitempty"`
+	// Signers are the --key names whose signatures verified, and
+	// UnknownSigners the key ids of signatures by other keys (not
+	// checked); set when several --key or a signer policy are given.
+	Signers        []string `json:"signers,omitempty"`
+	UnknownSigners []string `json:"unknownSigners,omitempty"`
 }
 
 func (r *verifyReport) fail(code int, format string, a ...any) *verifyReport {
@@ -160,8 +236,15 @@ func otherSigner(bundle []byte, keys ...*ecdsa.PublicKey) bool {
 		return false
 	}
 	hint := b.GetVerificationMaterial().GetPublicKey().GetHint()
+	ids := []string{hint}
+	if sigs := b.GetDsseEnvelope().GetSignatures(); len(sigs) > 1 {
+		// A co-signed decision names every signer's key.
+		for _, s := range sigs {
+			ids = append(ids, s.GetKeyid())
+		}
+	}
 	for _, k := range keys {
-		if hint == attest.KeyHint(k) {
+		if slices.Contains(ids, attest.KeyHint(k)) {
 			return false
 		}
 	}
@@ -175,6 +258,9 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 	bundle, err := os.ReadFile(in.bundlePath)
 	if err != nil {
 		return rep.fail(1, "read bundle: %v", err)
+	}
+	if len(in.keys) > 1 || len(in.requireSigners) > 0 || in.minSigners > 0 {
+		return verifySigners(ctx, rep, bundle, in)
 	}
 	pub, err := loadPublicKey(in.keyPath)
 	if err != nil {
@@ -193,6 +279,58 @@ func verifyDecisionFiles(ctx context.Context, in verifyInput) *verifyReport {
 	d := v.Decision
 	rep.Decision = d
 	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (%s) over %s about %s sha256:%s", d.Verifier.ID, in.keyPath, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	if r := checkModelDir(ctx, rep, v, in); r != nil {
+		return r
+	}
+	return verifyRest(ctx, rep, bundle, d, in)
+}
+
+// verifySigners verifies a (co-signed) decision bundle under every --key
+// and applies the signer policy, then makes the checks
+// verifyDecisionFiles makes after the signature.
+func verifySigners(ctx context.Context, rep *verifyReport, bundle []byte, in verifyInput) *verifyReport {
+	keys := make(map[string]*ecdsa.PublicKey, len(in.keys))
+	pubs := make([]*ecdsa.PublicKey, 0, len(in.keys))
+	for _, k := range in.keys {
+		pub, err := loadPublicKey(k.path)
+		if err != nil {
+			return rep.fail(1, "%v", err)
+		}
+		keys[k.name] = pub
+		pubs = append(pubs, pub)
+	}
+	v, who, err := attest.VerifyDecisionSigners(bundle, keys)
+	switch {
+	case errors.Is(err, attest.ErrSignature) && otherSigner(bundle, pubs...):
+		return rep.fail(exitVerifyUntrusted, "signature: the bundle is signed by none of the keys given: %v", err)
+	case errors.Is(err, attest.ErrSignature):
+		return rep.fail(exitVerifySignature, "signature: %v", err)
+	case errors.Is(err, attest.ErrMalformed):
+		return rep.fail(exitVerifyMalformed, "bundle: %v", err)
+	case err != nil:
+		return rep.fail(1, "%v", err)
+	}
+	d := v.Decision
+	rep.Decision, rep.Signers, rep.UnknownSigners = d, who.Names, who.Unknown
+	rep.Checks = append(rep.Checks, fmt.Sprintf("signed by: %s (over %s about %s sha256:%s)", strings.Join(who.Names, ", "), decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	if len(who.Unknown) > 0 {
+		rep.Checks = append(rep.Checks, fmt.Sprintf("%d more signature(s) by keys not given, not checked: %s", len(who.Unknown), strings.Join(who.Unknown, ", ")))
+	}
+	var missing []string
+	for _, r := range in.requireSigners {
+		if !slices.Contains(who.Names, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return rep.fail(exitVerifySigners, "signers: %s did not sign (signed by: %s)", strings.Join(missing, ", "), strings.Join(who.Names, ", "))
+	}
+	if len(who.Names) < in.minSigners {
+		return rep.fail(exitVerifySigners, "signers: %d of the keys given signed (%s), --min-signers %d", len(who.Names), strings.Join(who.Names, ", "), in.minSigners)
+	}
+	if len(in.requireSigners) > 0 || in.minSigners > 0 {
+		rep.Checks = append(rep.Checks, "signer policy met")
+	}
 	if r := checkModelDir(ctx, rep, v, in); r != nil {
 		return r
 	}
