@@ -42,6 +42,12 @@ type Assessment struct {
 	// none. They leave the service only to the runner.
 	JudgeCredentials []byte
 	CreatedBy        string
+	// OrgID is the agency whose work the assessment is in a joint review
+	// ("" in a case that is not joint); Shared says whether that agency
+	// shares it, with its samples and metrics, with the case's other
+	// agencies and its developer (see Service.ShareAssessment).
+	OrgID  string
+	Shared bool
 	// Version increases with every update (see Store.UpdateAssessment).
 	Version   int64
 	CreatedAt time.Time

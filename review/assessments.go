@@ -125,6 +125,9 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 	if err := requireAssigned("schedule assessment", a, c); err != nil {
 		return Assessment{}, err
 	}
+	if err := checkSuites(a, c, in.Suites); err != nil {
+		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
+	}
 	if s.planner == nil || s.scheduler == nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: this server runs no assessments (no job queue): %w", caseID, ErrConflict)
 	}
@@ -157,7 +160,7 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 	}
 	now := s.stamp()
 	as := Assessment{CaseID: c.ID, Spec: buf.Bytes(), Shards: shards, State: AssessmentQueued,
-		CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now, JudgeCredentials: judgeCred}
+		CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now, JudgeCredentials: judgeCred, OrgID: compartment(a, c)}
 	if as.ID, err = newID("asm", now); err != nil {
 		return Assessment{}, err
 	}
@@ -182,18 +185,27 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 	return as, nil
 }
 
-// Assessments lists a case's assessments.
+// Assessments lists a case's assessments; in a joint review, those in
+// the actor's compartments (see Service.ShareAssessment).
 func (s *Service) Assessments(ctx context.Context, a Actor, caseID string, p Page) ([]Assessment, error) {
-	return caseRecords(ctx, s, a, caseID, "assessments", p, s.store.ListAssessments)
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list assessments: %w", err)
+	}
+	out, err := visibleRecords(ctx, p, func(p Page) ([]Assessment, error) { return s.store.ListAssessments(ctx, caseID, p) },
+		func(as Assessment) string { return as.ID }, func(as Assessment) bool { return a.seesAssessment(c, as) })
+	if err != nil {
+		return nil, fmt.Errorf("list assessments of case %s: %w", caseID, err)
+	}
+	return out, nil
 }
 
-// GetAssessment returns an assessment of a case the actor may see.
+// GetAssessment returns an assessment of a case the actor may see; in a
+// joint review one outside the actor's compartments is ErrNotFound, as a
+// missing one.
 func (s *Service) GetAssessment(ctx context.Context, a Actor, id string) (Assessment, error) {
-	as, err := s.store.GetAssessment(ctx, id)
+	as, _, err := visibleAssessment(ctx, s.store, a, id)
 	if err != nil {
-		return Assessment{}, fmt.Errorf("get assessment %s: %w", id, err)
-	}
-	if _, err := getCase(ctx, s.store, a, as.CaseID); err != nil {
 		return Assessment{}, fmt.Errorf("get assessment %s: %w", id, err)
 	}
 	return as, nil
@@ -561,7 +573,7 @@ func (s *Service) ImportAssessment(ctx context.Context, a Actor, caseID string, 
 	}
 	now := s.stamp()
 	as := Assessment{CaseID: c.ID, Spec: spec.Bytes(), Shards: 1, ShardsDone: 1, State: AssessmentDone,
-		Metrics: metrics.Bytes(), Imported: true, CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now}
+		Metrics: metrics.Bytes(), Imported: true, CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now, OrgID: compartment(a, c)}
 	if as.ID, err = newID("asm", now); err != nil {
 		return Assessment{}, err
 	}

@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -74,7 +75,7 @@ func (s *Service) RecordFinding(ctx context.Context, a Actor, caseID string, in 
 		}
 		f = Finding{CaseID: c.ID, Severity: in.Severity, Title: in.Title, Description: in.Description,
 			SampleIDs: slices.Clone(in.SampleIDs), Deadline: AuditTime(deadline), Status: FindingOpen,
-			CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now}
+			CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now, OrgID: compartment(a, c)}
 		if f.ID, err = newID("fnd", now); err != nil {
 			return err
 		}
@@ -116,16 +117,17 @@ func (s *Service) SetFindingStatus(ctx context.Context, a Actor, findingID strin
 	}
 	var f Finding
 	err := s.store.Tx(ctx, func(tx Store) error {
+		var c Case
 		var err error
-		if f, err = tx.GetFinding(ctx, findingID); err != nil {
-			return err
-		}
-		c, err := getCase(ctx, tx, a, f.CaseID)
-		if err != nil {
+		if f, c, err = visibleFinding(ctx, tx, a, findingID); err != nil {
 			return err
 		}
 		if !slices.ContainsFunc(roles, a.has) {
 			return forbidden("set finding status to "+string(st), roles...)
+		}
+		if !a.seesItem(c, f.OrgID, false) {
+			// A finding another agency shares is read, not worked on.
+			return fmt.Errorf("set finding status: finding of agency %s: %w", f.OrgID, ErrForbidden)
 		}
 		if closed(c.State) {
 			return fmt.Errorf("case is %s: %w", c.State, ErrConflict)
@@ -152,11 +154,7 @@ func (s *Service) Respond(ctx context.Context, a Actor, findingID, body string) 
 	}
 	var r Response
 	err := s.store.Tx(ctx, func(tx Store) error {
-		f, err := tx.GetFinding(ctx, findingID)
-		if err != nil {
-			return err
-		}
-		c, err := getCase(ctx, tx, a, f.CaseID)
+		f, c, err := visibleFinding(ctx, tx, a, findingID)
 		if err != nil {
 			return err
 		}
@@ -188,34 +186,127 @@ func (s *Service) Respond(ctx context.Context, a Actor, findingID, body string) 
 	return r, nil
 }
 
-// Findings lists the findings of a case the actor may see.
+// Findings lists the findings of a case the actor may see; in a joint
+// review, those in the actor's compartments (see Service.ShareFinding).
 func (s *Service) Findings(ctx context.Context, a Actor, caseID string, p Page) ([]Finding, error) {
-	return caseRecords(ctx, s, a, caseID, "findings", p, s.store.ListFindings)
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	out, err := visibleRecords(ctx, p, func(p Page) ([]Finding, error) { return s.store.ListFindings(ctx, caseID, p) },
+		func(f Finding) string { return f.ID }, func(f Finding) bool { return a.seesFinding(c, f) })
+	if err != nil {
+		return nil, fmt.Errorf("list findings of case %s: %w", caseID, err)
+	}
+	return out, nil
+}
+
+// hiddenWork returns, for a joint review, the ids of the findings and
+// assessments of c that a may not see; nil maps for any other case.
+func (s *Service) hiddenWork(ctx context.Context, a Actor, c Case) (findings, assessments map[string]bool, err error) {
+	if !c.joint() || a.system() {
+		return nil, nil, nil
+	}
+	findings, assessments = map[string]bool{}, map[string]bool{}
+	for p := (Page{Limit: MaxPageLimit}); ; {
+		fs, err := s.store.ListFindings(ctx, c.ID, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range fs {
+			if !a.seesFinding(c, f) {
+				findings[f.ID] = true
+			}
+		}
+		if len(fs) < p.N() {
+			break
+		}
+		p.After = fs[len(fs)-1].ID
+	}
+	for p := (Page{Limit: MaxPageLimit}); ; {
+		as, err := s.store.ListAssessments(ctx, c.ID, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range as {
+			if !a.seesAssessment(c, x) {
+				assessments[x.ID] = true
+			}
+		}
+		if len(as) < p.N() {
+			break
+		}
+		p.After = as[len(as)-1].ID
+	}
+	return findings, assessments, nil
 }
 
 // Responses lists the responses on a case the actor may see, all or to
-// one finding.
+// one finding; in a joint review, only those to findings the actor sees
+// (none, as for a missing finding, when findingID is hidden).
 func (s *Service) Responses(ctx context.Context, a Actor, caseID, findingID string, p Page) ([]Response, error) {
-	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
 		return nil, fmt.Errorf("list responses: %w", err)
 	}
-	rs, err := s.store.ListResponses(ctx, caseID, findingID, p)
+	hidden, _, err := s.hiddenWork(ctx, a, c)
+	if err != nil {
+		return nil, fmt.Errorf("list responses of case %s: %w", caseID, err)
+	}
+	rs, err := visibleRecords(ctx, p, func(p Page) ([]Response, error) { return s.store.ListResponses(ctx, caseID, findingID, p) },
+		func(r Response) string { return r.ID }, func(r Response) bool { return !hidden[r.FindingID] })
 	if err != nil {
 		return nil, fmt.Errorf("list responses of case %s: %w", caseID, err)
 	}
 	return rs, nil
 }
 
-// CaseAudit lists the audit entries of a case the actor may see.
+// CaseAudit lists the audit entries of a case the actor may see; in a
+// joint review, less the entries about findings and assessments outside
+// the actor's compartments.
 func (s *Service) CaseAudit(ctx context.Context, a Actor, caseID string, afterSeq int64, limit int) ([]AuditEntry, error) {
-	if _, err := getCase(ctx, s.store, a, caseID); err != nil {
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
-	es, err := s.store.ListAudit(ctx, AuditFilter{CaseID: caseID, AfterSeq: afterSeq, Limit: limit})
+	hf, ha, err := s.hiddenWork(ctx, a, c)
 	if err != nil {
 		return nil, fmt.Errorf("list audit of case %s: %w", caseID, err)
 	}
-	return es, nil
+	f := AuditFilter{CaseID: caseID, AfterSeq: afterSeq, Limit: limit}
+	if hf == nil {
+		es, err := s.store.ListAudit(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list audit of case %s: %w", caseID, err)
+		}
+		return es, nil
+	}
+	n := Page{Limit: limit}.N()
+	var out []AuditEntry
+	for {
+		es, err := s.store.ListAudit(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list audit of case %s: %w", caseID, err)
+		}
+		for _, e := range es {
+			var d struct {
+				Finding    string `json:"finding"`
+				Assessment string `json:"assessment"`
+			}
+			_ = json.Unmarshal(e.Details, &d) // details of another shape name no finding or assessment
+			if hf[d.Finding] || ha[d.Assessment] {
+				continue
+			}
+			out = append(out, e)
+			if len(out) == n {
+				return out, nil
+			}
+		}
+		if len(es) < n {
+			return out, nil
+		}
+		f.AfterSeq = es[len(es)-1].Seq
+	}
 }
 
 // Audit lists the whole audit trail. Auditors and admins only.

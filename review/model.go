@@ -102,11 +102,28 @@ type Case struct {
 	// Assignees are the ids of the staff assigned to the case, in the
 	// order assigned; Store.UpdateCase stores them.
 	Assignees []string
+	// Agencies are the agencies reviewing the case together, the lead
+	// first; empty for a case that is not a joint review (see
+	// Service.AddAgency). Store.UpdateCase stores them.
+	Agencies []CaseAgency
 	// Version increases by one with every update; Store.UpdateCase
 	// refuses an update made from a stale version.
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// CaseAgency is one agency taking part in a joint review.
+type CaseAgency struct {
+	OrgID string
+	// Lead is true for the lead agency, which adds the others and may
+	// work in every domain.
+	Lead bool
+	// Domains are the agency's domains (keys of Domains); its assessors
+	// schedule only the suites those domains map to.
+	Domains []string
+	AddedBy string
+	AddedAt time.Time
 }
 
 // Severity of a finding.
@@ -163,6 +180,12 @@ type Finding struct {
 	Deadline  time.Time
 	Status    FindingStatus
 	CreatedBy string
+	// OrgID is the agency whose finding it is in a joint review ("" in a
+	// case that is not joint); Shared says whether that agency shares it
+	// with the case's other agencies and its developer (see
+	// Service.ShareFinding).
+	OrgID     string
+	Shared    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

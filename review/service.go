@@ -146,14 +146,18 @@ func (a Actor) system() bool { return a.has(RoleSystem) }
 // an agency (the reviewing organisation) every case; every other member
 // of staff (assessors and reviewers of assessor and agency organisations,
 // and anyone of an assessor organisation) only the cases it is assigned
-// to (Service.AssignCase). Anything else sees nothing: the check fails
-// closed.
+// to (Service.AssignCase). A joint review (Case.Agencies) is seen by
+// the overseers of its agencies only, and by its assigned staff. Anything
+// else sees nothing: the check fails closed.
 func (a Actor) sees(c Case) bool {
 	switch {
 	case a.system():
 		return true
 	case a.Org.Kind == OrgDeveloper:
 		return a.Org.ID != "" && a.Org.ID == c.OrgID
+	case a.overseer() && c.joint():
+		_, ok := c.Agency(a.Org.ID)
+		return ok || a.assignedTo(c)
 	case a.overseer():
 		return true
 	case a.Org.Kind == OrgAssessor || a.Org.Kind == OrgAgency:

@@ -25,14 +25,18 @@ type assessmentJSON struct {
 	Error     string          `json:"error,omitempty"`
 	Imported  bool            `json:"imported"`
 	CreatedBy string          `json:"created_by"`
-	CreatedAt string          `json:"created_at"`
-	UpdatedAt string          `json:"updated_at"`
+	// OrgID is the agency whose work it is in a joint review ("" in
+	// another case); Shared whether it shares it.
+	OrgID     string `json:"org_id"`
+	Shared    bool   `json:"shared"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 func toAssessment(a review.Assessment) assessmentJSON {
 	out := assessmentJSON{ID: a.ID, CaseID: a.CaseID, State: string(a.State), Spec: a.Spec, Shards: a.Shards,
 		ShardsDone: a.ShardsDone, Error: a.Error, Imported: a.Imported, CreatedBy: a.CreatedBy,
-		CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt)}
+		OrgID: a.OrgID, Shared: a.Shared, CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt)}
 	if json.Valid(a.Metrics) {
 		out.Metrics = a.Metrics
 	}

@@ -63,9 +63,21 @@ type caseJSON struct {
 	Clock       *clockJSON      `json:"clock,omitempty"`
 	// Assignees are the ids of the staff assigned to the case.
 	Assignees []string `json:"assignees"`
-	Version   int64    `json:"version"`
-	CreatedAt string   `json:"created_at"`
-	UpdatedAt string   `json:"updated_at"`
+	// Agencies are the agencies of a joint review, the lead first;
+	// empty for a case one agency reviews.
+	Agencies  []caseAgencyJSON `json:"agencies"`
+	Version   int64            `json:"version"`
+	CreatedAt string           `json:"created_at"`
+	UpdatedAt string           `json:"updated_at"`
+}
+
+// caseAgencyJSON is one agency of a joint review.
+type caseAgencyJSON struct {
+	OrgID   string   `json:"org_id"`
+	Lead    bool     `json:"lead"`
+	Domains []string `json:"domains"`
+	AddedBy string   `json:"added_by"`
+	AddedAt string   `json:"added_at"`
 }
 
 // caseSummaryJSON is a case as lists show it: every field of caseJSON
@@ -103,8 +115,12 @@ type findingJSON struct {
 	Deadline    string               `json:"deadline"`
 	Status      review.FindingStatus `json:"status"`
 	CreatedBy   string               `json:"created_by"`
-	CreatedAt   string               `json:"created_at"`
-	UpdatedAt   string               `json:"updated_at"`
+	// OrgID is the agency whose finding it is in a joint review ("" in
+	// another case); Shared whether it shares it.
+	OrgID     string `json:"org_id"`
+	Shared    bool   `json:"shared"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 type responseJSON struct {
@@ -192,7 +208,12 @@ func toToken(t review.Token, secret string) tokenJSON {
 func toCase(c review.Case, now time.Time) caseJSON {
 	j := caseJSON{ID: c.ID, OrgID: c.OrgID, ModelDigest: c.ModelDigest, ModelName: c.ModelName,
 		Dossier: c.Dossier, TargetURL: c.TargetURL, Profiles: nonNil(c.Profiles), State: c.State,
-		Assignees: nonNil(c.Assignees), Version: c.Version, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt)}
+		Assignees: nonNil(c.Assignees), Version: c.Version, CreatedAt: ts(c.CreatedAt), UpdatedAt: ts(c.UpdatedAt),
+		Agencies: []caseAgencyJSON{}}
+	for _, g := range c.Agencies {
+		j.Agencies = append(j.Agencies, caseAgencyJSON{OrgID: g.OrgID, Lead: g.Lead, Domains: nonNil(g.Domains),
+			AddedBy: g.AddedBy, AddedAt: ts(g.AddedAt)})
+	}
 	if len(j.Dossier) == 0 {
 		j.Dossier = json.RawMessage("{}")
 	}
@@ -206,7 +227,7 @@ func toCase(c review.Case, now time.Time) caseJSON {
 func toFinding(f review.Finding) findingJSON {
 	return findingJSON{ID: f.ID, CaseID: f.CaseID, Severity: f.Severity, Title: f.Title,
 		Description: f.Description, SampleIDs: nonNil(f.SampleIDs), Deadline: ts(f.Deadline),
-		Status: f.Status, CreatedBy: f.CreatedBy, CreatedAt: ts(f.CreatedAt), UpdatedAt: ts(f.UpdatedAt)}
+		Status: f.Status, CreatedBy: f.CreatedBy, OrgID: f.OrgID, Shared: f.Shared, CreatedAt: ts(f.CreatedAt), UpdatedAt: ts(f.UpdatedAt)}
 }
 
 func toResponse(r review.Response) responseJSON {

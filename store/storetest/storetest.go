@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 		{"Audit", testAudit},
 		{"ConcurrentAudit", testConcurrentAudit},
 		{"TargetLimits", testTargetLimits},
+		{"JointReview", testJointReview},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1714,5 +1715,81 @@ func testTargetLimits(t *testing.T, s review.Store) {
 	must(t, "UpdateTargetLimit(first target)", err)
 	if got.Limit != 20.5 {
 		t.Errorf("another target's updates changed this one's limit to %v", got.Limit)
+	}
+}
+
+// testJointReview: a case's agencies, and the compartment (OrgID,
+// Shared) of its assessments and findings, round-trip through create,
+// update, get and list; a case or record made without them reads back
+// as one that is not joint.
+func testJointReview(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	mkOrg(t, s, "org_a", review.OrgDeveloper)
+	c := mkCase(t, s, "case_1", "org_a", review.StateInAssessment)
+	got, err := s.GetCase(ctx, c.ID)
+	must(t, "GetCase", err)
+	if got.Agencies != nil {
+		t.Fatalf("new case agencies = %+v, want none", got.Agencies)
+	}
+	next := got
+	next.Agencies = []review.CaseAgency{
+		{OrgID: "org_lead", Lead: true, Domains: []string{"autonomy", "chem-bio", "cyber", "safeguards"}, AddedBy: "usr_o", AddedAt: at(5)},
+		{OrgID: "org_b", Domains: []string{"cyber"}, AddedBy: "usr_o", AddedAt: at(6)},
+	}
+	next.UpdatedAt = at(6)
+	updated, err := s.UpdateCase(ctx, next)
+	must(t, "UpdateCase(agencies)", err)
+	got, err = s.GetCase(ctx, c.ID)
+	must(t, "GetCase", err)
+	if diff := cmp.Diff(updated, got); diff != "" {
+		t.Fatalf("GetCase after agencies mismatch (-want +got):\n%s", diff)
+	}
+	cs, err := s.ListCases(ctx, review.CaseFilter{})
+	must(t, "ListCases", err)
+	if len(cs) != 1 || !cmp.Equal(cs[0].Agencies, next.Agencies) {
+		t.Fatalf("ListCases agencies = %+v", cs)
+	}
+	// A later update that keeps the agencies keeps them.
+	got.State, got.UpdatedAt = review.StateUnderReview, at(7)
+	_, err = s.UpdateCase(ctx, got)
+	must(t, "UpdateCase(state)", err)
+	if again, _ := s.GetCase(ctx, c.ID); !cmp.Equal(again.Agencies, next.Agencies) {
+		t.Fatalf("agencies after a state change = %+v", again.Agencies)
+	}
+
+	plain := mkAssessment(t, s, "asm_plain", c.ID, review.AssessmentQueued, 2)
+	as := plain
+	as.ID, as.OrgID, as.Shared = "asm_b", "org_b", true
+	must(t, "CreateAssessment(joint)", s.CreateAssessment(ctx, as))
+	for _, want := range []review.Assessment{plain, as} {
+		got, err := s.GetAssessment(ctx, want.ID)
+		must(t, "GetAssessment", err)
+		if got.OrgID != want.OrgID || got.Shared != want.Shared {
+			t.Fatalf("GetAssessment(%s) compartment %q %v, want %q %v", want.ID, got.OrgID, got.Shared, want.OrgID, want.Shared)
+		}
+	}
+	as.Shared, as.UpdatedAt = false, at(8)
+	as, err = s.UpdateAssessment(ctx, as)
+	must(t, "UpdateAssessment(unshare)", err)
+	list, err := s.ListAssessments(ctx, c.ID, review.Page{})
+	must(t, "ListAssessments", err)
+	if len(list) != 2 || list[0].ID != "asm_b" || list[0].OrgID != "org_b" || list[0].Shared || list[1].OrgID != "" {
+		t.Fatalf("ListAssessments = %+v", list)
+	}
+
+	f := review.Finding{ID: "fnd_b", CaseID: c.ID, Severity: review.SeverityLow, Title: "t", Deadline: at(100),
+		Status: review.FindingOpen, CreatedBy: "usr_r", OrgID: "org_b", CreatedAt: at(9), UpdatedAt: at(9)}
+	must(t, "CreateFinding", s.CreateFinding(ctx, f))
+	f.Shared, f.UpdatedAt = true, at(10)
+	must(t, "UpdateFinding(share)", s.UpdateFinding(ctx, f))
+	gotF, err := s.GetFinding(ctx, f.ID)
+	must(t, "GetFinding", err)
+	if gotF.OrgID != "org_b" || !gotF.Shared {
+		t.Fatalf("GetFinding compartment %q %v", gotF.OrgID, gotF.Shared)
+	}
+	fs, err := s.ListFindings(ctx, c.ID, review.Page{})
+	must(t, "ListFindings", err)
+	if len(fs) != 1 || fs[0].OrgID != "org_b" || !fs[0].Shared {
+		t.Fatalf("ListFindings = %+v", fs)
 	}
 }

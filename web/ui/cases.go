@@ -246,6 +246,8 @@ type casePage struct {
 	Names map[string]string
 	// Staff are the people the case may be assigned to (for officials).
 	Staff []review.User
+	// Orgs maps the ids of a joint review's agencies to their names.
+	Orgs map[string]string
 }
 
 type dossierField struct {
@@ -328,6 +330,15 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 	ids = append(ids, c.Assignees...)
 	if d.Names, err = h.svc.UserNames(ctx, u.Actor, ids); err != nil {
 		return nil, err
+	}
+	if len(c.Agencies) > 0 {
+		var orgs []string
+		for _, g := range c.Agencies {
+			orgs = append(orgs, g.OrgID)
+		}
+		if d.Orgs, err = h.svc.OrgNames(ctx, u.Actor, orgs); err != nil {
+			return nil, err
+		}
 	}
 	d.Matrix = h.matrix(r, c, d.Decisions)
 	d.Outcomes = outcomeChoices()

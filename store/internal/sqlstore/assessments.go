@@ -13,9 +13,10 @@ import (
 // CreateAssessment implements review.Store.
 func (d *Records) CreateAssessment(ctx context.Context, a review.Assessment) error {
 	_, err := d.exec(ctx, "create assessment "+a.ID, `INSERT INTO assessments (id, case_id, spec, shards, shards_done, state,
-		metrics, error, imported, created_by, version, created_at, updated_at, judge_credentials) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		metrics, error, imported, created_by, version, created_at, updated_at, judge_credentials, org_id, shared)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		a.ID, a.CaseID, string(a.Spec), a.Shards, a.ShardsDone, string(a.State), metricsText(a.Metrics), a.Error,
-		a.Imported, a.CreatedBy, a.Version, fmtTime(a.CreatedAt), fmtTime(a.UpdatedAt), a.JudgeCredentials)
+		a.Imported, a.CreatedBy, a.Version, fmtTime(a.CreatedAt), fmtTime(a.UpdatedAt), a.JudgeCredentials, a.OrgID, a.Shared)
 	return err
 }
 
@@ -27,14 +28,14 @@ func metricsText(m json.RawMessage) any {
 	return string(m)
 }
 
-const assessmentCols = `id, case_id, spec, shards, shards_done, state, metrics, error, imported, created_by, version, created_at, updated_at, judge_credentials`
+const assessmentCols = `id, case_id, spec, shards, shards_done, state, metrics, error, imported, created_by, version, created_at, updated_at, judge_credentials, org_id, shared`
 
 func scanAssessment(s scanner) (review.Assessment, error) {
 	var a review.Assessment
 	var spec, state, created, updated string
 	var metrics sql.NullString
 	if err := s.Scan(&a.ID, &a.CaseID, &spec, &a.Shards, &a.ShardsDone, &state, &metrics, &a.Error,
-		&a.Imported, &a.CreatedBy, &a.Version, &created, &updated, &a.JudgeCredentials); err != nil {
+		&a.Imported, &a.CreatedBy, &a.Version, &created, &updated, &a.JudgeCredentials, &a.OrgID, &a.Shared); err != nil {
 		return a, err
 	}
 	a.Spec, a.State = json.RawMessage(spec), review.AssessmentState(state)
@@ -94,8 +95,8 @@ func (d *Records) ListAssessmentsByState(ctx context.Context, limit int, states 
 func (d *Records) UpdateAssessment(ctx context.Context, a review.Assessment) (review.Assessment, error) {
 	op := "update assessment " + a.ID
 	r, err := d.exec(ctx, op, `UPDATE assessments SET state = $1, shards_done = $2, metrics = $3, error = $4,
-		version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7`,
-		string(a.State), a.ShardsDone, metricsText(a.Metrics), a.Error, fmtTime(a.UpdatedAt), a.ID, a.Version)
+		version = version + 1, updated_at = $5, shared = $8 WHERE id = $6 AND version = $7`,
+		string(a.State), a.ShardsDone, metricsText(a.Metrics), a.Error, fmtTime(a.UpdatedAt), a.ID, a.Version, a.Shared)
 	if err != nil {
 		return a, err
 	}

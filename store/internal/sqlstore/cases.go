@@ -26,11 +26,15 @@ func (d *Records) CreateCase(ctx context.Context, c review.Case) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	agencies, err := agenciesText(c.Agencies)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	_, err = d.exec(ctx, op, `INSERT INTO cases (id, org_id, model_digest, model_name, dossier, target_url, credentials,
-		profiles, state, clock, version, created_at, updated_at, assignees, dossier_bytes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		profiles, state, clock, version, created_at, updated_at, assignees, dossier_bytes, agencies)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.OrgID, c.ModelDigest, c.ModelName, string(c.Dossier), c.TargetURL, c.Credentials,
-		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), assignees, int64(len(c.Dossier)))
+		profiles, string(c.State), clock, c.Version, fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt), assignees, int64(len(c.Dossier)), agencies)
 	return err
 }
 
@@ -54,6 +58,47 @@ func (d *Records) OrgUsage(ctx context.Context, orgID string) (review.Usage, err
 	return u, nil
 }
 
+// caseAgency is a review.CaseAgency as the agencies column stores it.
+type caseAgency struct {
+	OrgID   string   `json:"org_id"`
+	Lead    bool     `json:"lead,omitempty"`
+	Domains []string `json:"domains"`
+	AddedBy string   `json:"added_by"`
+	AddedAt string   `json:"added_at"`
+}
+
+// agenciesText encodes a case's agencies for the agencies column (a
+// JSON array; "[]" for a case that is not a joint review).
+func agenciesText(as []review.CaseAgency) (string, error) {
+	out := make([]caseAgency, len(as))
+	for i, a := range as {
+		out[i] = caseAgency{OrgID: a.OrgID, Lead: a.Lead, Domains: nonNil(a.Domains), AddedBy: a.AddedBy, AddedAt: fmtTime(a.AddedAt)}
+	}
+	return jsonText(out)
+}
+
+func parseAgencies(caseID, text string) ([]review.CaseAgency, error) {
+	var in []caseAgency
+	if err := json.Unmarshal([]byte(text), &in); err != nil {
+		return nil, fmt.Errorf("decode agencies of case %s: %w", caseID, err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]review.CaseAgency, len(in))
+	for i, a := range in {
+		at, err := parseTime(a.AddedAt)
+		if err != nil {
+			return nil, fmt.Errorf("decode agencies of case %s: %w", caseID, err)
+		}
+		out[i] = review.CaseAgency{OrgID: a.OrgID, Lead: a.Lead, Domains: a.Domains, AddedBy: a.AddedBy, AddedAt: at}
+		if len(out[i].Domains) == 0 {
+			out[i].Domains = nil
+		}
+	}
+	return out, nil
+}
+
 func clockText(k *review.Clock) (any, error) {
 	if k == nil {
 		return nil, nil
@@ -61,19 +106,23 @@ func clockText(k *review.Clock) (any, error) {
 	return jsonText(k)
 }
 
-const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees`
+const caseCols = `id, org_id, model_digest, model_name, dossier, target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees, agencies`
 
 // caseListCols are caseCols less the dossier, which lists leave out: a
 // page of 500 cases would otherwise carry up to 500 MiB of dossiers.
 // The empty string keeps the column positions of caseCols.
-const caseListCols = `id, org_id, model_digest, model_name, '', target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees`
+const caseListCols = `id, org_id, model_digest, model_name, '', target_url, credentials, profiles, state, clock, version, created_at, updated_at, assignees, agencies`
 
 func scanCase(s scanner) (review.Case, error) {
 	var c review.Case
-	var dossier, profiles, state, created, updated, assignees string
+	var dossier, profiles, state, created, updated, assignees, agencies string
 	var clock sql.NullString
 	if err := s.Scan(&c.ID, &c.OrgID, &c.ModelDigest, &c.ModelName, &dossier, &c.TargetURL, &c.Credentials,
-		&profiles, &state, &clock, &c.Version, &created, &updated, &assignees); err != nil {
+		&profiles, &state, &clock, &c.Version, &created, &updated, &assignees, &agencies); err != nil {
+		return c, err
+	}
+	var err error
+	if c.Agencies, err = parseAgencies(c.ID, agencies); err != nil {
 		return c, err
 	}
 	if dossier != "" {
@@ -95,7 +144,6 @@ func scanCase(s scanner) (review.Case, error) {
 			return c, fmt.Errorf("decode clock of case %s: %w", c.ID, err)
 		}
 	}
-	var err error
 	if c.CreatedAt, err = parseTime(created); err != nil {
 		return c, err
 	}
@@ -156,8 +204,12 @@ func (d *Records) UpdateCase(ctx context.Context, c review.Case) (review.Case, e
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", op, err)
 	}
-	r, err := d.exec(ctx, op, `UPDATE cases SET state = $1, clock = $2, assignees = $3, version = version + 1, updated_at = $4
-		WHERE id = $5 AND version = $6`, string(c.State), clock, assignees, fmtTime(c.UpdatedAt), c.ID, c.Version)
+	agencies, err := agenciesText(c.Agencies)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", op, err)
+	}
+	r, err := d.exec(ctx, op, `UPDATE cases SET state = $1, clock = $2, assignees = $3, version = version + 1, updated_at = $4,
+		agencies = $7 WHERE id = $5 AND version = $6`, string(c.State), clock, assignees, fmtTime(c.UpdatedAt), c.ID, c.Version, agencies)
 	if err != nil {
 		return c, err
 	}
@@ -191,19 +243,19 @@ func (d *Records) CreateFinding(ctx context.Context, f review.Finding) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	_, err = d.exec(ctx, op, `INSERT INTO findings (id, case_id, severity, title, description, sample_ids, deadline,
-		status, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		status, created_by, created_at, updated_at, org_id, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		f.ID, f.CaseID, string(f.Severity), f.Title, f.Description, samples, fmtTime(f.Deadline),
-		string(f.Status), f.CreatedBy, fmtTime(f.CreatedAt), fmtTime(f.UpdatedAt))
+		string(f.Status), f.CreatedBy, fmtTime(f.CreatedAt), fmtTime(f.UpdatedAt), f.OrgID, f.Shared)
 	return err
 }
 
-const findingCols = `id, case_id, severity, title, description, sample_ids, deadline, status, created_by, created_at, updated_at`
+const findingCols = `id, case_id, severity, title, description, sample_ids, deadline, status, created_by, created_at, updated_at, org_id, shared`
 
 func scanFinding(s scanner) (review.Finding, error) {
 	var f review.Finding
 	var sev, samples, deadline, status, created, updated string
 	if err := s.Scan(&f.ID, &f.CaseID, &sev, &f.Title, &f.Description, &samples, &deadline, &status,
-		&f.CreatedBy, &created, &updated); err != nil {
+		&f.CreatedBy, &created, &updated, &f.OrgID, &f.Shared); err != nil {
 		return f, err
 	}
 	f.Severity, f.Status = review.Severity(sev), review.FindingStatus(status)
@@ -243,8 +295,8 @@ func (d *Records) ListFindings(ctx context.Context, caseID string, p review.Page
 // UpdateFinding implements review.Store.
 func (d *Records) UpdateFinding(ctx context.Context, f review.Finding) error {
 	op := "update finding " + f.ID
-	r, err := d.exec(ctx, op, `UPDATE findings SET status = $1, deadline = $2, updated_at = $3 WHERE id = $4`,
-		string(f.Status), fmtTime(f.Deadline), fmtTime(f.UpdatedAt), f.ID)
+	r, err := d.exec(ctx, op, `UPDATE findings SET status = $1, deadline = $2, updated_at = $3, shared = $5 WHERE id = $4`,
+		string(f.Status), fmtTime(f.Deadline), fmtTime(f.UpdatedAt), f.ID, f.Shared)
 	if err != nil {
 		return err
 	}
