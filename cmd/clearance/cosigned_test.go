@@ -109,7 +109,7 @@ func TestCoSignedDecisionCLI(t *testing.T) {
 		{"split co-signer, lead key", verify("split/signature-2.bundle", "--key", p("caisi.pub")), exitVerifyUntrusted, nil},
 		{"unknown required name", verify("co.bundle", append(both, "--require-signers", "bob")...), 2, []string{"no --key of that name"}},
 		{"two keys, one name", verify("co.bundle", "--key", p("caisi.pub"), "--key", filepath.Join(p("split"), "..", "caisi.pub")), 2, []string{"two --key named"}},
-		{"policy with --from", []string{"verify", "--from", "https://agency.example/transparency/dec_1", "--require-signers", "caisi"}, 2, []string{"not --from"}},
+		{"negative --min-signers with --from", []string{"verify", "--from", "https://agency.example/transparency/dec_1", "--min-signers", "-1"}, 2, []string{"want 1 or more trust entries"}},
 		{"add refuses another lead", []string{"sign", "add", "--bundle", p("lead.bundle"), "--key", p("nsa.key"), "--lead-key", p("aisi.pub"), "--out", p("x.bundle")}, 1, []string{"lead signature"}},
 		{"add refuses a second signature by one key", []string{"sign", "add", "--bundle", p("co.bundle"), "--key", p("nsa.key"), "--out", p("x.bundle")}, 1, []string{"already signed"}},
 	}

@@ -88,6 +88,8 @@ type stack struct {
 	logDir  string
 	dataDir string
 	keyPath string // decision public key (PEM), when owner
+	// agencies are the agencies' decision keys (owner only).
+	agencies *agencyKeys
 	// witnesses cosign the log's checkpoints (owner only).
 	witnesses []tlog.WitnessConfig
 	hooks     *webhook.Dispatcher
@@ -162,7 +164,8 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 			return nil, err
 		}
 		st.keyPath = pubPath
-		cfg.Signer = &decisionSigner{key: key, store: store, now: e.now, id: "urn:clearance:service:" + filepath.Base(sf.absData())}
+		st.agencies = newAgencyKeys(sf.data, key, store, e.log)
+		cfg.Signer = &decisionSigner{key: key, agencies: st.agencies, store: store, now: e.now, id: "urn:clearance:service:" + filepath.Base(sf.absData())}
 		if _, err := sf.ensureLog(ctx); err != nil {
 			return nil, err
 		}
@@ -304,10 +307,13 @@ func (p logPublisher) Publish(ctx context.Context, entry []byte) (int64, []byte,
 // decisionSigner signs case decisions as Sigstore bundles bound to the
 // submitted OMS root digest (review.Signer).
 type decisionSigner struct {
-	key   *ecdsa.PrivateKey
-	store review.Store
-	now   func() time.Time
-	id    string
+	key *ecdsa.PrivateKey
+	// agencies sign the decisions of joint reviews (nil: none are
+	// co-signed).
+	agencies *agencyKeys
+	store    review.Store
+	now      func() time.Time
+	id       string
 }
 
 // SignDecision implements review.Signer. Each profile's outcome must be
@@ -348,7 +354,18 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 		ms := sha256.Sum256(a.Metrics)
 		ad.Evidence = append(ad.Evidence, attest.Evidence{Name: "assessment " + a.ID + " metrics", MediaType: "application/json", Digest: map[string]string{"sha256": hex.EncodeToString(ms[:])}})
 	}
-	return attest.SignDecisionDigest(s.key, ad, strings.TrimPrefix(c.ModelDigest, "sha256:"))
+	root := strings.TrimPrefix(c.ModelDigest, "sha256:")
+	if len(c.Agencies) > 0 && s.agencies != nil {
+		// A joint review: one statement, signed by the lead agency's key
+		// and then by each other signing agency's (the DSSE keyids name
+		// the keys; the predicate is unchanged).
+		keys, err := s.agencies.signingKeys(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		return attest.CoSignDecisionDigest(keys, ad, root)
+	}
+	return attest.SignDecisionDigest(s.key, ad, root)
 }
 
 // decisionOutcome is one profile's outcome in a decision: an outcome
@@ -633,11 +650,15 @@ func (s *stack) uiHandler(e *env) (*ui.Handler, error) {
 			return nil, err
 		}
 	}
+	var agencyKeys func(context.Context) ([]ui.AgencyKey, error)
+	if s.agencies != nil {
+		agencyKeys = s.agencies.published
+	}
 	return ui.New(ui.Config{
 		Service: s.svc,
 		Evaluate: func(ctx context.Context, c review.Case) (*policy.Decision, error) {
 			return evaluateCase(ctx, s.store, c, e.now())
 		},
-		LogDir: s.logDir, Witnesses: s.witnesses, DeciderKey: decider, SessionKey: key, Secure: s.secureCookies, Logger: e.log, Now: e.now,
+		LogDir: s.logDir, Witnesses: s.witnesses, DeciderKey: decider, AgencyKeys: agencyKeys, SessionKey: key, Secure: s.secureCookies, Logger: e.log, Now: e.now,
 	})
 }

@@ -52,14 +52,14 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "model" {
 		return runVerifyModel(ctx, e, args[1:])
 	}
-	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--key PUB2 … --require-signers NAME,…|--min-signers K] [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID|--digest sha256:…] [--trust FILE] [--trust-name NAME] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
+	fs := newFlagSet(e, "verify", "verify --bundle FILE --key PUB [--key PUB2 … --require-signers NAME,…|--min-signers K] [--model DIR] [--model-signature FILE] [--log DIR|URL] [--log-key PUB] [--receipt FILE] [--require-outcome O] [--profile ID] [--format text|json]\n       clearance verify --from URL [--decision ID|--digest sha256:…] [--trust FILE] [--trust-name NAME] [--require-signers ENTRY,…|--min-signers K] [--log URL] [--model DIR] [--require-outcome O] …\n       clearance verify model DIR --signature FILE --key PUB\n"+verifyExitCodes)
 	var in verifyInput
 	fs.StringVar(&in.bundlePath, "bundle", "", "decision bundle (Sigstore bundle v0.3)")
 	var keys listFlag
 	fs.Var(&keys, "key", "decider's public key (PEM); repeat for a co-signed decision, as PATH or NAME=PATH (NAME defaults to the file name without extension)")
 	signers := multiFlag{}
-	fs.Var(&signers, "require-signers", "co-signed decision: these --key names must each have signed (comma-separated)")
-	fs.IntVar(&in.minSigners, "min-signers", 0, "co-signed decision: at least this many of the --key keys must have signed")
+	fs.Var(&signers, "require-signers", "co-signed decision: these --key names (with --from: trust entry names) must each have signed (comma-separated)")
+	fs.IntVar(&in.minSigners, "min-signers", 0, "co-signed decision: at least this many of the --key keys (with --from: trust entries) must have signed")
 	fs.StringVar(&in.modelDir, "model", "", "model directory whose weights must match the subjects")
 	fs.StringVar(&in.modelSigPath, "model-signature", "", "OMS signature bundle the decision must bind (default DIR/model.sig when the decision binds one)")
 	fs.StringVar(&in.logLoc, "log", "", "log directory or URL: also check the receipt against the log as it is now")
@@ -187,13 +187,17 @@ func namedKeys(vals []string) ([]namedKey, error) {
 }
 
 // checkSignerPolicy checks --require-signers and --min-signers against
-// the --key names.
+// the --key names (with --from, against the trust file's entry names,
+// once it is read: see fromSigners).
 func checkSignerPolicy(in verifyInput, from bool) error {
 	if len(in.requireSigners) == 0 && in.minSigners == 0 {
 		return nil
 	}
 	if from {
-		return usageError("verify: --require-signers and --min-signers go with --bundle and --key, not --from")
+		if in.minSigners < 0 {
+			return usageError("verify: --min-signers %d: want 1 or more trust entries", in.minSigners)
+		}
+		return nil
 	}
 	if in.minSigners < 0 || in.minSigners > len(in.keys) {
 		return usageError("verify: --min-signers %d: want 1 to the %d keys given", in.minSigners, len(in.keys))

@@ -7,14 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/clearance-dev/clearance/attest"
 	"github.com/clearance-dev/clearance/tlog"
+	"github.com/clearance-dev/clearance/trust"
 )
 
 // fromInput is what clearance verify --from fetches and where its keys are.
@@ -185,6 +188,90 @@ func verifyDecisionKeys(bundle []byte, keys []*ecdsa.PublicKey) (*attest.Verifie
 	return nil, exitVerifySignature, last
 }
 
+// fromSigners is verify --from's signer policy: every signature of the
+// (co-signed) bundle by a decision key of an entry of the trust file must
+// verify, each entry --require-signers names must have one of its keys
+// among them, and at least --min-signers entries must have. It returns
+// the verified decision, or nil with rep failed. Signers are reported by
+// trust entry name; signatures by keys the trust file does not hold are
+// reported by key id and not checked.
+func fromSigners(rep *verifyReport, bundle []byte, tf *trust.File, path string, in verifyInput) *attest.VerifiedDecision {
+	fail := func(code int, format string, a ...any) *attest.VerifiedDecision {
+		rep.fail(code, format, a...)
+		return nil
+	}
+	for _, r := range in.requireSigners {
+		if _, err := tf.Get(r); err != nil {
+			return fail(2, "verify: --require-signers %s: no entry of that name in trust file %s", r, path)
+		}
+	}
+	if in.minSigners > len(tf.Entries) {
+		return fail(2, "verify: --min-signers %d: the trust file %s has %d entries", in.minSigners, path, len(tf.Entries))
+	}
+	// One name per distinct key (ENTRY, or ENTRY#N for an entry's N-th
+	// key); a key two entries hold counts for both.
+	keys := map[string]*ecdsa.PublicKey{}
+	owners := map[string][]string{} // key name → entry names
+	byHint := map[string]string{}   // key hint → key name
+	for _, en := range tf.Entries {
+		pubs, err := en.PublicKeys()
+		if err != nil {
+			return fail(1, "trust entry %s: %v", en.Name, err)
+		}
+		for i, k := range pubs {
+			h := attest.KeyHint(k)
+			name, ok := byHint[h]
+			if !ok {
+				name = en.Name
+				if i > 0 {
+					name = fmt.Sprintf("%s#%d", en.Name, i+1)
+				}
+				byHint[h], keys[name] = name, k
+			}
+			if !slices.Contains(owners[name], en.Name) {
+				owners[name] = append(owners[name], en.Name)
+			}
+		}
+	}
+	v, who, err := attest.VerifyDecisionSigners(bundle, keys)
+	switch {
+	case errors.Is(err, attest.ErrSignature) && otherSigner(bundle, slices.Collect(maps.Values(keys))...):
+		return fail(exitVerifyUntrusted, "signature: signed by no decision key of trust file %s: %v", path, err)
+	case errors.Is(err, attest.ErrSignature):
+		return fail(exitVerifySignature, "signature: %v", err)
+	case errors.Is(err, attest.ErrMalformed), errors.Is(err, attest.ErrSubject):
+		return fail(exitVerifyMalformed, "bundle: %v", err)
+	case err != nil:
+		return fail(1, "%v", err)
+	}
+	var signed []string
+	for _, n := range who.Names {
+		signed = append(signed, owners[n]...)
+	}
+	slices.Sort(signed)
+	signed = slices.Compact(signed)
+	rep.Decision, rep.Signers, rep.UnknownSigners = v.Decision, signed, who.Unknown
+	d := v.Decision
+	rep.Checks = append(rep.Checks, fmt.Sprintf("signed by: %s (trust entries; over %s about %s sha256:%s)", strings.Join(signed, ", "), decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	if len(who.Unknown) > 0 {
+		rep.Checks = append(rep.Checks, fmt.Sprintf("%d more signature(s) by keys not in the trust file, not checked: %s", len(who.Unknown), strings.Join(who.Unknown, ", ")))
+	}
+	var missing []string
+	for _, r := range in.requireSigners {
+		if !slices.Contains(signed, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		return fail(exitVerifySigners, "signers: %s did not sign (signed by: %s)", strings.Join(missing, ", "), strings.Join(signed, ", "))
+	}
+	if len(signed) < in.minSigners {
+		return fail(exitVerifySigners, "signers: %d trust entries signed (%s), --min-signers %d", len(signed), strings.Join(signed, ", "), in.minSigners)
+	}
+	rep.Checks = append(rep.Checks, "signer policy met")
+	return v
+}
+
 // latestForModel asks the site's public index which logged decision about
 // the weights with digest is the newest. What it answers is only a
 // pointer: the decision it names is then verified like any other, and
@@ -284,12 +371,19 @@ func verifyFrom(ctx context.Context, e *env, fin fromInput, in verifyInput) *ver
 		return rep.fail(1, "trust entry %s: %v", en.Name, err)
 	}
 
-	v, code, err := verifyDecisionKeys(bundle, keys)
-	if err != nil {
-		if code == exitVerifySignature || code == exitVerifyUntrusted {
-			return rep.fail(code, "signature: not by any decision key of trust entry %s: %v", en.Name, err)
+	var v *attest.VerifiedDecision
+	if len(in.requireSigners) > 0 || in.minSigners > 0 {
+		if v = fromSigners(rep, bundle, tf, path, in); v == nil {
+			return rep
 		}
-		return rep.fail(code, "bundle: %v", err)
+	} else {
+		var code int
+		if v, code, err = verifyDecisionKeys(bundle, keys); err != nil {
+			if code == exitVerifySignature || code == exitVerifyUntrusted {
+				return rep.fail(code, "signature: not by any decision key of trust entry %s: %v", en.Name, err)
+			}
+			return rep.fail(code, "bundle: %v", err)
+		}
 	}
 	d := v.Decision
 	rep.Decision = d
@@ -299,7 +393,9 @@ func verifyFrom(ctx context.Context, e *env, fin fromInput, in verifyInput) *ver
 	if digest != "" && "sha256:"+d.Model.RootDigest["sha256"] != digest {
 		return rep.fail(exitVerifyModel, "model: decision %s is about sha256:%s, not %s", id, d.Model.RootDigest["sha256"], digest)
 	}
-	rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (trust entry %s) over %s about %s sha256:%s", d.Verifier.ID, en.Name, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	if len(rep.Signers) == 0 {
+		rep.Checks = append(rep.Checks, fmt.Sprintf("signature by %s (trust entry %s) over %s about %s sha256:%s", d.Verifier.ID, en.Name, decisionName(d), d.Model.Name, d.Model.RootDigest["sha256"]))
+	}
 	if r := checkModelDir(ctx, rep, v, in); r != nil {
 		return r
 	}

@@ -136,6 +136,7 @@ type envConfig struct {
 	signer     review.Signer
 	deciderKey []byte
 	publisher  func(review.Publisher) review.Publisher // wraps the log's
+	agencyKeys func(context.Context) ([]ui.AgencyKey, error)
 }
 
 type envOption func(*envConfig)
@@ -196,7 +197,7 @@ func newEnv(tb testing.TB, opts ...envOption) *env {
 	e.user(tb, admin.Org, "auditor", review.RoleAuditor)
 
 	e.ui, err = ui.New(ui.Config{Service: e.svc, Evaluate: evaluate, LogDir: e.logDir,
-		DeciderKey: cfg.deciderKey,
+		DeciderKey: cfg.deciderKey, AgencyKeys: cfg.agencyKeys,
 		SessionKey: bytes.Repeat([]byte{7}, ui.SessionKeySize), Now: now,
 		Logger: slog.New(slog.NewTextHandler(e.logBuf, nil))})
 	if err != nil {

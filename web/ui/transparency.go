@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"cmp"
+	"context"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -282,11 +285,18 @@ type publicDecisionView struct {
 	LogURL        string // full URL
 	WellKnownURL  string
 	HasDeciderKey bool
-	FetchCmd      string
-	VerifyCmd     string
-	LiveCmd       string
-	FromCmd       string
-	Pinning       string
+	// Signers are the names of the agencies whose published keys
+	// (Config.AgencyKeys) the bundle's signatures name by key id, the
+	// lead's first; OtherSigners the key ids of signatures by keys not
+	// published here. Neither is verified: the page names, the verifier
+	// checks.
+	Signers      []string
+	OtherSigners []string
+	FetchCmd     string
+	VerifyCmd    string
+	LiveCmd      string
+	FromCmd      string
+	Pinning      string
 }
 
 // lookupPublic returns the logged decision named by the request's
@@ -339,6 +349,7 @@ func (h *Handler) publicDecisionPage(w http.ResponseWriter, r *http.Request) {
 	if cp, _ := h.checkpoint(r); cp != nil {
 		p.Origin = cp.Origin
 	}
+	p.Signers, p.OtherSigners = h.bundleSigners(r.Context(), d.Bundle)
 	p.Witnesses = len(h.witnesses)
 	if rc, err := tlog.ParseReceipt(d.Receipt); err == nil && p.Witnesses > 0 {
 		if key, err := tlog.ReadVerifierKey(filepath.Join(h.logDir, tlog.VerifierKeyFile)); err == nil {
@@ -393,6 +404,10 @@ type wellKnownDoc struct {
 	DecisionKeys []wellKnownKey `json:"decisionKeys"`
 	// Log is the transparency log; null when none is configured.
 	Log *wellKnownLog `json:"log"`
+	// AgencyKeys are the decision keys of the agencies that co-sign the
+	// decisions of joint reviews, each with its organisation; absent
+	// when the server has none.
+	AgencyKeys []wellKnownAgencyKey `json:"agencyKeys,omitempty"`
 	// Witnesses cosign the log's checkpoints; empty when none are
 	// configured.
 	Witnesses []wellKnownWitness `json:"witnesses"`
@@ -405,6 +420,14 @@ type wellKnownKey struct {
 	// Hint is attest.KeyHint: what a bundle's
 	// verificationMaterial.publicKey.hint says for this key.
 	Hint string `json:"hint"`
+}
+
+// wellKnownAgencyKey is one agency's decision key.
+type wellKnownAgencyKey struct {
+	Org  string `json:"org"`  // organisation id
+	Name string `json:"name"` // organisation name
+	PEM  string `json:"pem"`
+	Hint string `json:"hint"` // attest.KeyHint: the keyid of its DSSE signatures
 }
 
 type wellKnownLog struct {
@@ -430,6 +453,21 @@ func (h *Handler) wellKnown(w http.ResponseWriter, r *http.Request) {
 			name = v.Name()
 		}
 		doc.Witnesses = append(doc.Witnesses, wellKnownWitness{Name: name, Key: strings.TrimSpace(w.Key)})
+	}
+	if h.agencyKeys != nil {
+		keys, err := h.agencyKeys(r.Context())
+		if err != nil {
+			h.internalError(w, r, err)
+			return
+		}
+		for _, k := range keys {
+			b, err := attest.MarshalPublicKey(k.Key)
+			if err != nil {
+				h.log.ErrorContext(r.Context(), "agency key", slog.String("org", k.OrgID), slog.Any("err", err))
+				continue
+			}
+			doc.AgencyKeys = append(doc.AgencyKeys, wellKnownAgencyKey{Org: k.OrgID, Name: k.Org, PEM: string(b), Hint: attest.KeyHint(k.Key)})
+		}
 	}
 	if h.logDir != "" {
 		vkey, err := tlog.ReadVerifierKey(filepath.Join(h.logDir, tlog.VerifierKeyFile))
@@ -476,6 +514,50 @@ func (h *Handler) decisionKeys(r *http.Request) []wellKnownKey {
 		}
 		out = append(out, wellKnownKey{PEM: string(b), Hint: attest.KeyHint(pub)})
 	}
+}
+
+// AgencyKey is the decision key of one agency organisation
+// (Config.AgencyKeys).
+type AgencyKey struct {
+	OrgID string
+	Org   string // the organisation's name
+	Key   *ecdsa.PublicKey
+}
+
+// bundleSigners names the signers of a decision bundle by the key ids of
+// its DSSE signatures (a lone signature without one: the bundle's key
+// hint), matched against Config.AgencyKeys: the names of the agencies,
+// in the bundle's order, and the key ids matching none. It verifies
+// nothing; an unreadable bundle or key list names no one.
+func (h *Handler) bundleSigners(ctx context.Context, bundle []byte) (names, others []string) {
+	if h.agencyKeys == nil || len(bundle) == 0 {
+		return nil, nil
+	}
+	b, err := attest.ParseBundle(bundle)
+	if err != nil {
+		return nil, nil
+	}
+	keys, err := h.agencyKeys(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "agency keys", slog.Any("err", err))
+		return nil, nil
+	}
+	byHint := make(map[string]string, len(keys))
+	for _, k := range keys {
+		byHint[attest.KeyHint(k.Key)] = cmp.Or(k.Org, k.OrgID)
+	}
+	for _, s := range b.GetDsseEnvelope().GetSignatures() {
+		id := s.GetKeyid()
+		if id == "" {
+			id = b.GetVerificationMaterial().GetPublicKey().GetHint()
+		}
+		if name, ok := byHint[id]; ok {
+			names = append(names, name)
+		} else {
+			others = append(others, id)
+		}
+	}
+	return names, others
 }
 
 // modelIndex is /transparency/models/{digest}: the logged decisions about

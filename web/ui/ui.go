@@ -113,6 +113,12 @@ type Config struct {
 	// DeciderKey is the PEM public key decisions are signed with, offered
 	// for download on the transparency page; nil leaves it out.
 	DeciderKey []byte
+	// AgencyKeys lists the decision keys of the agencies that co-sign
+	// the decisions of joint reviews, published in
+	// /.well-known/clearance.json (agencyKeys) and matched against a
+	// bundle's signatures on the public decision pages ("signed by");
+	// nil leaves both out.
+	AgencyKeys func(ctx context.Context) ([]AgencyKey, error)
 	// SessionKey seals session cookies; required, SessionKeySize bytes.
 	// Changing it signs everyone out.
 	SessionKey []byte
@@ -147,6 +153,7 @@ type Handler struct {
 	logURL     string
 	witnesses  []tlog.WitnessConfig
 	deciderKey []byte
+	agencyKeys func(ctx context.Context) ([]AgencyKey, error)
 	aead       cipher.AEAD
 	ttl        time.Duration
 	secure     bool
@@ -174,7 +181,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{svc: cfg.Service, evaluate: cfg.Evaluate, logDir: cfg.LogDir, logURL: cfg.LogURL, witnesses: cfg.Witnesses,
-		deciderKey: cfg.DeciderKey, aead: aead, ttl: cfg.SessionTTL, secure: cfg.Secure,
+		deciderKey: cfg.DeciderKey, agencyKeys: cfg.AgencyKeys, aead: aead, ttl: cfg.SessionTTL, secure: cfg.Secure,
 		log: cfg.Logger, now: cfg.Now, pages: ps}
 	if h.logURL == "" {
 		h.logURL = "/log/"
