@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -97,7 +98,12 @@ func HashToken(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
 
 // newID returns a new id for kind: the kind, an underscore, the creation
 // time in milliseconds as 12 hex digits (so that ids sort by creation,
-// which pagination relies on) and 10 random bytes in hex.
+// which pagination relies on) and 10 random bytes in hex. Within one
+// process ids are strictly increasing: an id made in the same millisecond
+// as the previous one (or with a clock that went back) takes the
+// previous id's time and random part plus one, as ULIDs do, so that
+// "created first" and "smallest id" agree (the service's home agency is
+// the first agency by id).
 func newID(kind string, now time.Time) (string, error) {
 	var b [16]byte
 	ms := uint64(now.UnixMilli())
@@ -108,5 +114,23 @@ func newID(kind string, now time.Time) (string, error) {
 	if _, err := rand.Read(b[6:]); err != nil {
 		return "", fmt.Errorf("generate id: %w", err)
 	}
+	lastID.Lock()
+	defer lastID.Unlock()
+	if bytes.Compare(b[:6], lastID.b[:6]) <= 0 {
+		b = lastID.b
+		for i := 15; i >= 6; i-- { // the random part plus one
+			b[i]++
+			if b[i] != 0 {
+				break
+			}
+		}
+	}
+	lastID.b = b
 	return kind + "_" + hex.EncodeToString(b[:]), nil
+}
+
+// lastID is the last id newID made in this process.
+var lastID struct {
+	sync.Mutex
+	b [16]byte
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/clearance-dev/clearance/attest"
@@ -119,10 +120,10 @@ func (k *agencyKeys) key(ctx context.Context, orgID string) (*ecdsa.PrivateKey, 
 	return key, nil
 }
 
-// signingKeys returns the keys that sign a decision of the joint review
+// signingKeys returns the keys that sign decision d of the joint review
 // c, the lead's first (its key is the bundle's key hint).
-func (k *agencyKeys) signingKeys(ctx context.Context, c review.Case) ([]*ecdsa.PrivateKey, error) {
-	orgs := signingAgencies(c)
+func (k *agencyKeys) signingKeys(ctx context.Context, c review.Case, d review.Decision) ([]*ecdsa.PrivateKey, error) {
+	orgs := signingAgencies(c, d)
 	keys := make([]*ecdsa.PrivateKey, 0, len(orgs))
 	for _, o := range orgs {
 		key, err := k.key(ctx, o)
@@ -134,12 +135,12 @@ func (k *agencyKeys) signingKeys(ctx context.Context, c review.Case) ([]*ecdsa.P
 	return keys, nil
 }
 
-// signingAgencies returns the org ids of the agencies that sign a
-// decision of the joint review c: the lead first, then the others in the
-// order they joined. For now every agency on the case signs; a
-// concurrence rule (issue 16, item 2) will narrow this to the agencies
-// that concurred.
-func signingAgencies(c review.Case) []string {
+// signingAgencies returns the org ids of the agencies that sign decision
+// d of the joint review c: the lead first, then the agencies that concurred
+// under the case's concurrence rule (d.Concurring: given, or deemed from
+// silence where the rule makes silence concurrence), in the order they
+// joined. An agency that objected or did not take part does not sign.
+func signingAgencies(c review.Case, d review.Decision) []string {
 	out := make([]string, 0, len(c.Agencies))
 	for _, g := range c.Agencies {
 		if g.Lead {
@@ -147,7 +148,7 @@ func signingAgencies(c review.Case) []string {
 		}
 	}
 	for _, g := range c.Agencies {
-		if !g.Lead {
+		if !g.Lead && slices.Contains(d.Concurring, g.OrgID) {
 			out = append(out, g.OrgID)
 		}
 	}

@@ -54,6 +54,12 @@ func TestCoSignedServiceDecision(t *testing.T) {
 	c.call(p.admin, "GET", "/api/v1/me", nil, 200, &home)
 	var second struct{ ID string }
 	c.call(p.admin, "POST", "/api/v1/orgs", map[string]any{"name": "Second Agency", "kind": "agency"}, 201, &second)
+	// The second agency's official, who takes a position on the proposal.
+	var u struct{ ID string }
+	c.call(p.admin, "POST", "/api/v1/users", map[string]any{"org_id": second.ID, "name": "sofia", "roles": []review.Role{review.RoleOfficial}}, 201, &u)
+	var tok struct{ Secret string }
+	c.call(p.admin, "POST", "/api/v1/users/"+u.ID+"/tokens", map[string]any{"name": "e2e"}, 201, &tok)
+	secondOfficial := tok.Secret
 
 	dossier, modelDir := e2eFiles(t)
 	// A second model: other weights, so another case.
@@ -76,10 +82,16 @@ func TestCoSignedServiceDecision(t *testing.T) {
 		if joint {
 			c.call(p.official, "POST", "/api/v1/cases/"+caseID+"/agencies", map[string]any{"org_id": second.ID, "domains": []string{"cyber"}}, 200, nil)
 		}
-		var d struct{ ID string }
-		c.call(p.official, "POST", "/api/v1/cases/"+caseID+"/decisions", map[string]any{
+		body := map[string]any{
 			"outcomes":  map[string]any{"us-2026-draft": "cleared", "ca-sb-53": "cleared"},
-			"rationale": "Within bounds.", "override_reason": "Artifacts beyond the test's scope."}, 201, &d)
+			"rationale": "Within bounds.", "override_reason": "Artifacts beyond the test's scope."}
+		if joint {
+			// The lead proposes; the second agency concurs; the lead decides.
+			c.call(p.official, "POST", "/api/v1/cases/"+caseID+"/proposal", body, 201, nil)
+			c.call(secondOfficial, "POST", "/api/v1/cases/"+caseID+"/positions", map[string]any{"position": "concur"}, 200, nil)
+		}
+		var d struct{ ID string }
+		c.call(p.official, "POST", "/api/v1/cases/"+caseID+"/decisions", body, 201, &d)
 		var got struct {
 			LogIndex *int64 `json:"log_index"`
 		}
@@ -357,12 +369,17 @@ func TestCoSignedAgencyKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := review.Case{ID: "case_1", Agencies: []review.CaseAgency{{OrgID: fresh.ID}, {OrgID: admin.Org.ID, Lead: true}, {OrgID: pre.ID}}}
-	keys, err := k.signingKeys(ctx, c)
+	keys, err := k.signingKeys(ctx, c, review.Decision{Concurring: []string{fresh.ID, pre.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(keys) != 3 || !keys[0].Equal(home) || !keys[2].Equal(preKey) || keys[1].Equal(home) || keys[1].Equal(preKey) {
 		t.Fatalf("signing keys: want the home key (lead), then the fresh agency's, then the provisioned one")
+	}
+	// An agency that did not concur does not sign.
+	some, err := k.signingKeys(ctx, c, review.Decision{Concurring: []string{pre.ID}})
+	if err != nil || len(some) != 2 || !some[0].Equal(home) || !some[1].Equal(preKey) {
+		t.Fatalf("signing keys with only the provisioned agency concurring: %d keys, %v", len(some), err)
 	}
 	again, err := newAgencyKeys(sf.data, home, st, e.log).key(ctx, fresh.ID)
 	if err != nil || !again.Equal(keys[1]) {
