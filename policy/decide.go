@@ -272,11 +272,15 @@ func (d *decider) baseActivation() map[string]any {
 	}
 	facts := sortedKeys(ev.Known)
 	events := relevantEvents(ev.Events, ev.AsOf)
+	recognised := ev.Recognised
+	if recognised == nil {
+		recognised = []Recognised{}
+	}
 	return map[string]any{
 		"model": ev.Model, "developer": ev.Developer, "market": ev.Market,
 		"designations": ev.Designations, "security": ev.Security, "service": ev.Service,
 		"documents": ev.Documents, "release": ev.Release, "events": events,
-		"metrics": metrics, "facts": facts, "now": ev.AsOf,
+		"metrics": metrics, "facts": facts, "now": ev.AsOf, "recognised": recognised,
 	}
 }
 

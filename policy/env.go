@@ -101,6 +101,7 @@ func envVariables() []cel.EnvOption {
 		cel.Variable("open_incidents", strList),
 		cel.Variable("overdue_incidents", strList),
 		cel.Variable("bound", cel.MapType(cel.StringType, obj(BoundState{}))),
+		cel.Variable("recognised", cel.ListType(obj(Recognised{}))),
 	}
 }
 
@@ -113,7 +114,7 @@ var baseEnv = sync.OnceValues(func() (*cel.Env, error) {
 			reflect.TypeOf(Designations{}), reflect.TypeOf(Security{}), reflect.TypeOf(Service{}),
 			reflect.TypeOf(Documents{}), reflect.TypeOf(Document{}), reflect.TypeOf(Release{}),
 			reflect.TypeOf(Event{}), reflect.TypeOf(MetricView{}), reflect.TypeOf(EvalState{}),
-			reflect.TypeOf(ClockState{}), reflect.TypeOf(BoundState{}),
+			reflect.TypeOf(ClockState{}), reflect.TypeOf(BoundState{}), reflect.TypeOf(Recognised{}),
 		),
 		ext.Math(),
 		cel.CrossTypeNumericComparisons(true),
@@ -146,8 +147,10 @@ func profileEnv(consts map[string]*Constant) (*cel.Env, error) {
 			t = cel.StringType
 		case bool:
 			t = cel.BoolType
+		case []string:
+			t = cel.ListType(cel.StringType)
 		default:
-			return nil, fmt.Errorf("constant %s: value must be a number, string or bool", n)
+			return nil, fmt.Errorf("constant %s: value must be a number, string, bool or list of strings", n)
 		}
 		opts = append(opts, cel.Variable("consts."+n, t))
 	}

@@ -40,8 +40,27 @@ type Evidence struct {
 	// that fields declared as zero or false survive a JSON round trip
 	// (encoding omits them). EvidenceFromMetrics fills it from known.
 	Declared []string `json:"declared,omitempty"`
+	// Recognised are other authorities' signed decisions about the model
+	// that the reviewing agency verified and recognised (review
+	// recognitions); a profile accepts them by name (see docs/policy.md).
+	// The review service fills them from its records, never from the
+	// developer's dossier.
+	Recognised []Recognised `json:"recognised,omitempty"`
 
 	Known map[string]bool `json:"-"`
+}
+
+// Recognised is one profile outcome of another authority's verified
+// decision: recognised[i] in CEL.
+type Recognised struct {
+	// Authority is the trust file entry that verified it.
+	Authority string `json:"authority"`
+	// Profile is the authority's profile id; Outcome its outcome there
+	// (cleared, cleared_with_conditions, hold, …).
+	Profile string `json:"profile"`
+	Outcome string `json:"outcome"`
+	// DecidedAt is when the authority decided.
+	DecidedAt time.Time `json:"decided_at"`
 }
 
 // Dossier is what the developer declares about the model, the developer
@@ -457,5 +476,5 @@ func normaliseDates(v any, key string) {
 }
 
 func isDateKey(k string) bool {
-	return k == "date" || k == "as_of" || k == "planned_date"
+	return k == "date" || k == "as_of" || k == "planned_date" || k == "decided_at"
 }

@@ -242,6 +242,9 @@ func merge(parent, child *Profile) Profile {
 	if child.Penalty != nil {
 		out.Penalty = child.Penalty
 	}
+	if child.Concurrence != nil {
+		out.Concurrence = child.Concurrence
+	}
 	if len(child.Remove) > 0 {
 		drop := func(s string) bool { return slices.Contains(child.Remove, s) }
 		out.Tiers = slices.DeleteFunc(out.Tiers, func(t Tier) bool { return drop(t.ID) })
@@ -323,6 +326,17 @@ func (p *Profile) compile(loc *locator) []Problem {
 				bad("constants", n, "value", "bad number")
 			}
 			k.Value = v
+		}
+		if l, ok := k.Value.([]any); ok {
+			strs := make([]string, 0, len(l))
+			for _, x := range l {
+				if str, ok := x.(string); ok {
+					strs = append(strs, str)
+				} else {
+					bad("constants", n, "value", "a list constant holds strings only")
+				}
+			}
+			k.Value = strs
 		}
 		if k.Tag == "I" && !k.Inference {
 			bad("constants", n, "inference", "tag I (our inference) requires inference: true")
@@ -540,6 +554,14 @@ func (p *Profile) compile(loc *locator) []Problem {
 	if p.Penalty != nil {
 		c.penalty = comp("penalty", "", "max", p.Penalty.Max, cel.DoubleType)
 		ref("penalty", "", "subsequent", p.Penalty.Subsequent, false)
+	}
+	if k := p.Concurrence; k != nil {
+		switch {
+		case k.Rule == ConcurKOfN && k.K < 1:
+			bad("concurrence", "", "k", "rule k_of_n needs k, the number of agencies that must concur (1 or more)")
+		case k.Rule != ConcurKOfN && k.K != 0:
+			bad("concurrence", "", "k", fmt.Sprintf("k is for rule k_of_n only (rule is %s)", k.Rule))
+		}
 	}
 	for _, b := range p.Binds {
 		if b == p.ID {

@@ -133,6 +133,9 @@ type Profile struct {
 	Disclosures   []Disclosure         `json:"disclosures,omitempty"`
 	Penalty       *Penalty             `json:"penalty,omitempty"`
 	Crosswalk     []Crosswalk          `json:"crosswalk,omitempty"`
+	// Concurrence is the rule a joint review under this profile follows
+	// before the lead agency decides (see concurrence.go); nil: none named.
+	Concurrence *Concurrence `json:"concurrence,omitempty"`
 
 	file   string
 	digest string

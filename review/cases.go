@@ -392,7 +392,13 @@ type DecisionInput struct {
 // from under_review or (dismissing an appeal) from appealed. The case's
 // required evidence is checked first: if any is missing, the decision
 // needs an OverrideReason, and the missing items are recorded with it.
-// With a Signer the decision is signed before it is stored.
+// With a Signer the decision is signed before it is stored. In a joint
+// review only an official of the lead agency decides, on the proposal the
+// agencies were consulted on (empty outcomes and rationale take the
+// proposal's; other outcomes are a conflict) and once the case's
+// concurrence rule is met (see Positions); the decision records the
+// concurring agencies, and the positions deemed from silence are audited
+// (concurrence.deemed).
 func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in DecisionInput) (Decision, error) {
 	c, err := getCase(ctx, s.store, a, caseID)
 	if err != nil {
@@ -403,6 +409,12 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	}
 	if err := CheckTransition(c.State, StateDecided, a.User.Roles...); err != nil {
 		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	var consult Concurrence
+	if c.joint() {
+		if in, consult, err = s.checkConcurrence(ctx, a, c, in); err != nil {
+			return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+		}
 	}
 	outcomes, err := checkOutcomes(in.Outcomes, c.Profiles)
 	if err != nil {
@@ -429,7 +441,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	}
 	now := s.stamp()
 	d := Decision{CaseID: c.ID, OfficialID: a.User.ID, Outcomes: outcomes, Rationale: in.Rationale,
-		Missing: slices.Clone(missing), LogIndex: -1, CreatedAt: now}
+		Missing: slices.Clone(missing), Concurring: consult.Concurring, LogIndex: -1, CreatedAt: now}
 	if len(missing) > 0 {
 		d.OverrideReason = in.OverrideReason
 	}
@@ -444,10 +456,17 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	err = s.store.Tx(ctx, func(tx Store) error {
 		// c was read outside the transaction; UpdateCase's version check
 		// makes the decision lose to any change made since.
-		if _, err := s.move(ctx, tx, a, c, StateDecided, map[string]any{
-			"decision": d.ID, "override": d.OverrideReason != "", "missing": d.Missing,
-		}); err != nil {
+		details := map[string]any{"decision": d.ID, "override": d.OverrideReason != "", "missing": d.Missing}
+		if c.joint() {
+			details["concurring"] = d.Concurring
+		}
+		if _, err := s.move(ctx, tx, a, c, StateDecided, details); err != nil {
 			return err
+		}
+		if c.joint() {
+			if err := s.auditDeemed(ctx, tx, a, c, consult, d.ID); err != nil {
+				return err
+			}
 		}
 		return tx.CreateDecision(ctx, d)
 	})

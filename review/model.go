@@ -217,6 +217,11 @@ type Decision struct {
 	OverrideReason string
 	// Deemed is true for an outcome deemed by an expired clock.
 	Deemed bool
+	// Concurring lists the participating agencies of a joint review
+	// whose position on the proposal (given, or deemed from silence) was
+	// concurrence when the lead decided; the decision's signers are the
+	// lead and these. Empty for a case one agency reviews.
+	Concurring []string
 	// Bundle is the signed attestation of the decision; nil when the
 	// service has no Signer.
 	Bundle []byte

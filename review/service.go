@@ -51,6 +51,9 @@ type Config struct {
 	Evidence EvidenceChecker
 	// Clocks is optional; without it cases have no clock.
 	Clocks ClockRules
+	// Concurrence is optional; without it every joint review has
+	// DefaultConcurrence.
+	Concurrence ConcurrenceRules
 	// Signer is optional; without it decisions carry no bundle.
 	Signer Signer
 	// Planner and Scheduler are optional; without them the service runs
@@ -67,6 +70,9 @@ type Config struct {
 	// Quota bounds what each developer organisation stores; the zero
 	// Quota is unlimited.
 	Quota Quota
+	// Authorities is optional; without it no other authority's evidence
+	// is recognised (RecogniseEvidence).
+	Authorities Authorities
 }
 
 func (c Config) validate() error {
@@ -88,18 +94,20 @@ func (c Config) validate() error {
 // roles and tenant isolation, and records each change with its audit
 // entry in one Store transaction. It is safe for concurrent use.
 type Service struct {
-	store     Store
-	sealer    Sealer
-	evidence  EvidenceChecker
-	clocks    ClockRules
-	signer    Signer
-	planner   Planner
-	scheduler Scheduler
-	publisher Publisher
-	publishMu sync.Mutex // one publisher at a time, so no entry is logged twice
-	quota     Quota
-	now       func() time.Time
-	log       *slog.Logger
+	store       Store
+	sealer      Sealer
+	evidence    EvidenceChecker
+	clocks      ClockRules
+	concurrence ConcurrenceRules
+	signer      Signer
+	planner     Planner
+	scheduler   Scheduler
+	publisher   Publisher
+	publishMu   sync.Mutex // one publisher at a time, so no entry is logged twice
+	quota       Quota
+	authorities Authorities
+	now         func() time.Time
+	log         *slog.Logger
 }
 
 // New returns a Service, or an error naming a missing dependency.
@@ -108,8 +116,8 @@ func New(c Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{store: c.Store, sealer: c.Sealer, evidence: c.Evidence,
-		clocks: c.Clocks, signer: c.Signer, planner: c.Planner, scheduler: c.Scheduler,
-		publisher: c.Publisher, now: c.Now, log: c.Logger, quota: c.Quota}
+		clocks: c.Clocks, concurrence: c.Concurrence, signer: c.Signer, planner: c.Planner, scheduler: c.Scheduler,
+		publisher: c.Publisher, now: c.Now, log: c.Logger, quota: c.Quota, authorities: c.Authorities}
 	if s.now == nil {
 		s.now = time.Now
 	}

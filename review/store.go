@@ -92,8 +92,24 @@ type Store interface {
 	// LogIndex yet, oldest first, at most limit.
 	ListUnloggedDecisions(ctx context.Context, limit int) ([]Decision, error)
 
+	// PutProposal stores a joint review's proposed decision, replacing
+	// the case's earlier proposal and deleting every position taken on it.
+	PutProposal(ctx context.Context, p Proposal) error
+	// GetProposal returns a case's proposal, or ErrNotFound.
+	GetProposal(ctx context.Context, caseID string) (Proposal, error)
+	// PutPosition stores an agency's position on a case's proposal,
+	// replacing its earlier one (key CaseID, OrgID).
+	PutPosition(ctx context.Context, p Position) error
+	// ListPositions lists a case's stored positions by org id.
+	ListPositions(ctx context.Context, caseID string) ([]Position, error)
+
 	CreateAppeal(ctx context.Context, a Appeal) error
 	ListAppeals(ctx context.Context, caseID string, p Page) ([]Appeal, error)
+
+	// CreateRecognition stores another authority's recognised evidence;
+	// ListRecognitions lists a case's, by id.
+	CreateRecognition(ctx context.Context, r Recognition) error
+	ListRecognitions(ctx context.Context, caseID string, p Page) ([]Recognition, error)
 
 	CreateAssessment(ctx context.Context, a Assessment) error
 	GetAssessment(ctx context.Context, id string) (Assessment, error)

@@ -17,6 +17,7 @@ import (
 	"github.com/clearance-dev/clearance/review"
 	"github.com/clearance-dev/clearance/review/reviewtest"
 	"github.com/clearance-dev/clearance/store/sqlite"
+	"github.com/clearance-dev/clearance/trust"
 	"github.com/clearance-dev/clearance/web"
 )
 
@@ -50,6 +51,9 @@ type env struct {
 	tokens map[string]string // by user label
 	actors map[string]review.Actor
 	now    time.Time
+	// trustPath is the service's trust file (recognition); absent until
+	// a test writes it.
+	trustPath string
 }
 
 type syncBuffer struct {
@@ -110,8 +114,9 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	e := &env{store: db, rs: rs, logBuf: &syncBuffer{}, tokens: map[string]string{}, actors: map[string]review.Actor{},
 		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return e.now }
+	e.trustPath = filepath.Join(tb.TempDir(), "trust.json")
 	e.svc, err = review.New(review.Config{Store: rs, Sealer: sealer, Evidence: noMissing{}, Clocks: fixedClocks{},
-		Signer: fakeSigner{}, Now: now, Quota: o.quota})
+		Signer: fakeSigner{}, Now: now, Quota: o.quota, Authorities: &trust.Authorities{Path: e.trustPath, Now: now}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -269,7 +274,8 @@ func (e *env) snapshot(tb testing.TB) string {
 		ds, _ := e.rs.ListDecisions(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
 		as, _ := e.rs.ListAppeals(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
 		asm, _ := e.rs.ListAssessments(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
-		b, _ := json.Marshal([]any{c.ID, c.State, c.Version, c.Clock, fs, rs, ds, as, asm})
+		rec, _ := e.rs.ListRecognitions(ctx, c.ID, review.Page{Limit: review.MaxPageLimit})
+		b, _ := json.Marshal([]any{c.ID, c.State, c.Version, c.Clock, fs, rs, ds, as, asm, rec})
 		sb.Write(b)
 		sb.WriteByte('\n')
 	}

@@ -141,6 +141,9 @@ type decisionJSON struct {
 	Missing        []string        `json:"missing"`
 	OverrideReason string          `json:"override_reason,omitempty"`
 	Deemed         bool            `json:"deemed"`
+	// Concurring lists the participating agencies of a joint review that
+	// concurred (given or deemed); absent for a case one agency reviews.
+	Concurring []string `json:"concurring,omitempty"`
 	// Bundle is the signed attestation, base64; absent without a signer.
 	Bundle []byte `json:"bundle,omitempty"`
 	// LogIndex is the bundle's index in the transparency log, absent
@@ -238,7 +241,7 @@ func toResponse(r review.Response) responseJSON {
 func toDecision(d review.Decision) decisionJSON {
 	out := decisionJSON{ID: d.ID, CaseID: d.CaseID, OfficialID: d.OfficialID, Outcomes: d.Outcomes,
 		Rationale: d.Rationale, Missing: nonNil(d.Missing), OverrideReason: d.OverrideReason,
-		Deemed: d.Deemed, Bundle: d.Bundle, CreatedAt: ts(d.CreatedAt)}
+		Deemed: d.Deemed, Concurring: d.Concurring, Bundle: d.Bundle, CreatedAt: ts(d.CreatedAt)}
 	if d.LogIndex >= 0 {
 		i := d.LogIndex
 		out.LogIndex = &i

@@ -182,7 +182,7 @@ func runSubmit(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-const caseUsage = "usage: clearance case list|show|assess|import|bundle|oscal … --server URL [--token T]"
+const caseUsage = "usage: clearance case list|show|assess|import|recognise|bundle|oscal … --server URL [--token T]"
 
 func runCase(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -194,6 +194,8 @@ func runCase(ctx context.Context, e *env, args []string) error {
 		return runCaseAssess(ctx, e, args[1:])
 	case "import":
 		return runCaseImport(ctx, e, args[1:])
+	case "recognise":
+		return runCaseRecognise(ctx, e, args[1:])
 	case "bundle":
 		return runCaseBundle(ctx, e, args[1:])
 	case "oscal":

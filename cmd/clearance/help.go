@@ -40,6 +40,7 @@ func groups() map[string]group {
 			{"show", "ID --server URL [--token T] [--format text|json]", "one case: model, developer, profiles, state, assessments, findings, decisions"},
 			{"assess", "ID [--suite S…] [--limit N] [--wait]", "schedule an assessment of a case and wait for its jobs"},
 			{"import", "ID --run DIR", "import a run made with 'clearance assess' into a case"},
+			{"recognise", "ID --authority NAME --bundle F [--receipt F]", "recognise another authority's signed decision as evidence (verified against the service's trust file)"},
 			{"bundle", "DECISION --out FILE", "download a decision's signed bundle and log receipt"},
 			{"oscal", "ID --kind ap|ar|poam [-o FILE]", "export a case as NIST OSCAL JSON: assessment plan, results or POA&M"},
 		}},

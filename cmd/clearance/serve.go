@@ -30,6 +30,9 @@ import (
 type serviceFlags struct {
 	data     string
 	database string
+	// trust is the trust file of the authorities whose evidence the
+	// service recognises (serve --trust); "" means DATA/trust.json.
+	trust string
 }
 
 func (sf *serviceFlags) register(fs *flag.FlagSet) {
@@ -106,6 +109,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	witnessThreshold := fs.Int("witness-threshold", 0, "cosignatures a checkpoint needs before it is published (0: all --witness)")
 	witnessFailOpen := fs.Bool("witness-fail-open", false, "publish a checkpoint that did not reach --witness-threshold (default: hold it back, and appends wait)")
 	fs.Var(&quotaBytes, "quota-bytes", "bytes of dossiers one developer organisation may store, such as 500MiB or 2GB; 0: unlimited")
+	fs.StringVar(&sf.trust, "trust", "", "trust file of the other authorities whose signed decisions may be recognised as evidence (managed with clearance trust add --trust FILE; read at each import); default DATA/trust.json")
 	var jf jobFlags
 	jf.register(fs)
 	var cookies cookieFlags

@@ -154,9 +154,10 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	}
 	sched := &lateScheduler{}
 	cfg := review.Config{
-		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{},
+		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{}, Concurrence: policyConcurrence{},
 		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, Judge: opts.judge, ProfilePlan: profilePlan(e)},
 		Scheduler: sched, Now: e.now, Logger: e.log, Quota: opts.quota,
+		Authorities: sf.authorities(e),
 	}
 	if opts.owner {
 		key, pubPath, err := sf.decisionKey()
@@ -359,7 +360,7 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 		// A joint review: one statement, signed by the lead agency's key
 		// and then by each other signing agency's (the DSSE keyids name
 		// the keys; the predicate is unchanged).
-		keys, err := s.agencies.signingKeys(ctx, c)
+		keys, err := s.agencies.signingKeys(ctx, c, d)
 		if err != nil {
 			return nil, err
 		}
@@ -467,7 +468,8 @@ func caseEvidence(ctx context.Context, st review.Store, c review.Case, now time.
 	}
 	if len(as) == 0 {
 		ev.AsOf = asOf
-		return ev, nil
+		ev.Recognised, err = recognisedEvidence(ctx, st, c.ID)
+		return ev, err
 	}
 	metrics := map[string]policy.MetricValue{}
 	for _, a := range as {
@@ -486,7 +488,9 @@ func caseEvidence(ctx context.Context, st review.Store, c review.Case, now time.
 	if id.Digest == "" {
 		id.Digest = c.ModelDigest
 	}
-	return policy.EvidenceFromMetrics(&ev.Dossier, ev.Known, id, metrics, asOf), nil
+	out := policy.EvidenceFromMetrics(&ev.Dossier, ev.Known, id, metrics, asOf)
+	out.Recognised, err = recognisedEvidence(ctx, st, c.ID)
+	return out, err
 }
 
 // policyEvidence tells the review service which evidence a case's profiles

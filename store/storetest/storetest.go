@@ -60,6 +60,8 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 		{"ConcurrentAudit", testConcurrentAudit},
 		{"TargetLimits", testTargetLimits},
 		{"JointReview", testJointReview},
+		{"Concurrence", testConcurrence},
+		{"Recognitions", testRecognitions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -236,9 +236,11 @@ type casePage struct {
 	// Decisions and Appeals, oldest first.
 	Decisions []review.Decision
 	Appeals   []review.Appeal
-	Timeline  []timelineEntry
-	Can       actions
-	Forms     map[string]*form
+	// Recognised is other authorities' evidence recognised in the case.
+	Recognised []review.Recognition
+	Timeline   []timelineEntry
+	Can        actions
+	Forms      map[string]*form
 	// Choices for the forms.
 	Severities []review.Severity
 	Outcomes   []string
@@ -248,6 +250,8 @@ type casePage struct {
 	Staff []review.User
 	// Orgs maps the ids of a joint review's agencies to their names.
 	Orgs map[string]string
+	// Concurrence is a joint review's consultation; nil otherwise.
+	Concurrence *review.Concurrence
 }
 
 type dossierField struct {
@@ -307,6 +311,9 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 	if d.Appeals, err = h.svc.Appeals(ctx, u.Actor, c.ID, review.Page{Limit: review.MaxPageLimit}); err != nil {
 		return nil, err
 	}
+	if d.Recognised, err = h.svc.ListRecognitions(ctx, u.Actor, c.ID, review.Page{Limit: review.MaxPageLimit}); err != nil {
+		return nil, err
+	}
 	audit, err := h.svc.CaseAudit(ctx, u.Actor, c.ID, 0, maxTimeline)
 	if err != nil && !errors.Is(err, review.ErrForbidden) {
 		return nil, err
@@ -324,6 +331,9 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 			ids = append(ids, rsp.AuthorID)
 		}
 	}
+	for _, rc := range d.Recognised {
+		ids = append(ids, rc.ImportedBy)
+	}
 	for _, e := range d.Timeline {
 		ids = append(ids, e.Actor)
 	}
@@ -339,6 +349,11 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 		if d.Orgs, err = h.svc.OrgNames(ctx, u.Actor, orgs); err != nil {
 			return nil, err
 		}
+		cc, err := h.svc.Positions(ctx, u.Actor, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		d.Concurrence = &cc
 	}
 	d.Matrix = h.matrix(r, c, d.Decisions)
 	d.Outcomes = outcomeChoices()
