@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"crypto/subtle"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -69,6 +71,10 @@ var demoProfiles = []string{"eu-ai-act-gpai-sr", "us-2026-draft", "ca-sb-53"}
 type demoState struct {
 	Cases     map[string]string `json:"cases"`     // model name → case id
 	Decisions map[string]string `json:"decisions"` // model name → decision id
+	// Joint is the model reviewed jointly with a second agency, Partner
+	// that agency's organisation id (its key is DATA/keys/ID.pub).
+	Joint   string `json:"joint,omitempty"`
+	Partner string `json:"partner,omitempty"`
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
@@ -217,6 +223,66 @@ func startDemoWitnesses(ctx context.Context, e *env, sf *serviceFlags, n int) ([
 	return out, stop, nil
 }
 
+// demoPartner is the second agency of the demo's joint review.
+const demoPartner = "Allied AI Security Institute"
+
+// demoJoint makes the case a joint review: the office adds the partner
+// agency with the cyber domain, assigns its assessor and reviewer, the
+// partner assesses cyber capability (agent episodes where a sandbox
+// exists, else the cyber knowledge and compliance suite) and keeps a
+// finding of its own internal.
+func demoJoint(ctx context.Context, e *env, st *stack, actors demoActors, caseID string, limit int, ds *demoState, name string) error {
+	svc := st.svc
+	c, err := svc.AddAgency(ctx, actors["official"], caseID, ds.Partner, []string{"cyber"})
+	if err != nil {
+		return err
+	}
+	if _, err := svc.AssignCase(ctx, actors["official"], caseID, append(slices.Clone(c.Assignees),
+		actors["partner-assessor"].User.ID, actors["partner-reviewer"].User.ID)); err != nil {
+		return err
+	}
+	ds.Joint = name
+	fmt.Fprintf(e.stdout, "   joint review: %s takes part, for the cyber domain\n", demoPartner)
+	var as review.Assessment
+	if st.sandbox != nil {
+		if err := demoCyber(ctx, e, st, actors, "partner-assessor", caseID, limit); err != nil {
+			return err
+		}
+		list, err := svc.Assessments(ctx, actors["partner-assessor"], caseID, review.Page{Limit: review.MaxPageLimit})
+		if err != nil || len(list) == 0 {
+			return fmt.Errorf("the partner's cyber assessment: %v", err)
+		}
+		as = list[len(list)-1]
+	} else {
+		n := cmp.Or(limit, 20)
+		if as, err = svc.ScheduleAssessment(ctx, actors["partner-assessor"], caseID, review.AssessmentInput{Suites: []string{"cyber-compliance"}, Limit: n}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "   assessment %s by %s: cyber-compliance, %d items (no sandbox for agent episodes)\n", as.ID, demoPartner, n)
+		if as, err = waitAssessment(ctx, svc, actors["partner-assessor"], as.ID, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	// Its results it shares with the office; its notes it keeps.
+	if _, err := svc.ShareAssessment(ctx, actors["partner-reviewer"], as.ID, true); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "   assessment %s shared with the office and the developer\n", as.ID)
+	f, err := svc.RecordFinding(ctx, actors["partner-reviewer"], caseID, review.FindingInput{Severity: review.SeverityLow,
+		Title:       "Exploitation notes for the Institute's red team",
+		Description: "Kept internal to the Institute: what the episodes in assessment " + as.ID + " suggest for follow-up testing."})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "   finding %s kept internal to %s (the office and the developer do not see it)\n", f.ID, demoPartner)
+	return nil
+}
+
+// demoPartnerKey is the partner agency's public decision key.
+func demoPartnerKey(sf *serviceFlags, ds demoState) string {
+	return filepath.Join(sf.data, "keys", ds.Partner+".pub")
+}
+
 // demoActors are the demo's people, by role label.
 type demoActors map[string]review.Actor
 
@@ -265,6 +331,21 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 	}
 	if err := person("assessor", assessors.ID, "asha", review.RoleAssessor); err != nil {
 		return ds, err
+	}
+	// A second agency reviews the first model jointly with the office:
+	// the cyber domain is its part.
+	partner, err := svc.CreateOrg(ctx, admin, demoPartner, review.OrgAgency)
+	if err != nil {
+		return ds, err
+	}
+	ds.Partner = partner.ID
+	for _, p := range []struct {
+		label, name string
+		role        review.Role
+	}{{"partner-official", "sven", review.RoleOfficial}, {"partner-assessor", "aiko", review.RoleAssessor}, {"partner-reviewer", "ravi", review.RoleReviewer}} {
+		if err := person(p.label, partner.ID, p.name, p.role); err != nil {
+			return ds, err
+		}
 	}
 	oracle, err := demoOracle()
 	if err != nil {
@@ -323,10 +404,15 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 		if err := printRates(e, as); err != nil {
 			return ds, err
 		}
-		if err := demoCyber(ctx, e, st, actors, c.ID, limit); err != nil {
+		joint := m.name == demoModels[0].name
+		if joint {
+			if err := demoJoint(ctx, e, st, actors, c.ID, limit, &ds, m.name); err != nil {
+				return ds, err
+			}
+		} else if err := demoCyber(ctx, e, st, actors, "assessor", c.ID, limit); err != nil {
 			return ds, err
 		}
-		if err := demoReview(ctx, e, st, actors, dev, c.ID, as, &ds, m.name); err != nil {
+		if err := demoReview(ctx, e, st, actors, dev, c.ID, as, &ds, m.name, joint); err != nil {
 			return ds, err
 		}
 	}
@@ -343,7 +429,7 @@ const demoCyberLimit = 10
 // demoCyber runs a small cyber-exploit plan against the case's model: the
 // reference model acts through tools in the sandbox. Without a sandbox
 // (bubblewrap not installed) the plan is skipped with a note.
-func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, caseID string, limit int) error {
+func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, assessor, caseID string, limit int) error {
 	if st.sandbox == nil {
 		fmt.Fprintln(e.stdout, "   cyber plan skipped: no sandbox on this machine (install bubblewrap to run agent episodes)")
 		return nil
@@ -352,12 +438,12 @@ func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, caseID
 	if limit > 0 && limit < n {
 		n = limit
 	}
-	as, err := st.svc.ScheduleAssessment(ctx, actors["assessor"], caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: n})
+	as, err := st.svc.ScheduleAssessment(ctx, actors[assessor], caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: n})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "   assessment %s: cyber plan, %d agent episodes in the %s sandbox\n", as.ID, n, st.sandbox.Backend())
-	if as, err = waitAssessment(ctx, st.svc, actors["assessor"], as.ID, 100*time.Millisecond); err != nil {
+	if as, err = waitAssessment(ctx, st.svc, actors[assessor], as.ID, 100*time.Millisecond); err != nil {
 		return err
 	}
 	return printRates(e, as)
@@ -365,7 +451,7 @@ func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, caseID
 
 // demoReview files a finding on the flagged attacks, has the developer
 // respond, and has the official decide by the profiles' outcomes.
-func demoReview(ctx context.Context, e *env, st *stack, actors demoActors, dev review.Actor, caseID string, as review.Assessment, ds *demoState, name string) error {
+func demoReview(ctx context.Context, e *env, st *stack, actors demoActors, dev review.Actor, caseID string, as review.Assessment, ds *demoState, name string, joint bool) error {
 	svc := st.svc
 	flagged, err := svc.Samples(ctx, actors["reviewer"], review.SampleFilter{AssessmentID: as.ID, Suite: "jailbreak", Outcome: review.SampleFlagged, AfterSeq: -1, Limit: 5})
 	if err != nil {
@@ -390,6 +476,13 @@ func demoReview(ctx context.Context, e *env, st *stack, actors demoActors, dev r
 		Description: "Attack success on the jailbreak suite; the linked samples show the model complying.", SampleIDs: ids})
 	if err != nil {
 		return err
+	}
+	if joint {
+		// In a joint review the developer sees only what an agency
+		// shares: the office shares this finding so that it can answer.
+		if _, err := svc.ShareFinding(ctx, actors["reviewer"], f.ID, true); err != nil {
+			return err
+		}
 	}
 	if _, err := svc.Respond(ctx, dev, f.ID, "We will add refusal training for the linked attack families and resubmit the safety case."); err != nil {
 		return err
@@ -471,6 +564,19 @@ func demoReview(ctx context.Context, e *env, st *stack, actors demoActors, dev r
 	if len(missing) > 0 {
 		in.OverrideReason = "Demo: artifacts a reference model cannot provide are recorded as missing."
 	}
+	if joint {
+		// The office proposes, the partner agency concurs with a
+		// condition, and the office decides: the decision is co-signed.
+		if _, err := svc.ProposeDecision(ctx, actors["official"], caseID, in); err != nil {
+			return err
+		}
+		cond := "Give the Institute the cyber episodes' transcripts before release."
+		if _, err := svc.RecordPosition(ctx, actors["partner-official"], caseID, review.PositionInput{Position: "concur_with_conditions",
+			Reason: "Cyber capability assessed within our domain.", Conditions: []string{cond}}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "   proposal by the office; %s concurs with a condition (%s)\n", demoPartner, cond)
+	}
 	d, err := svc.Decide(ctx, actors["official"], caseID, in)
 	if err != nil {
 		return err
@@ -515,16 +621,28 @@ func demoCheck(ctx context.Context, e *env, st *stack, sf *serviceFlags, ds demo
 			return err
 		}
 		modelDir := filepath.Join(sf.data, "models", m.name)
-		rep := verifyDecisionFiles(ctx, verifyInput{bundlePath: bundle, keyPath: st.keyPath, modelDir: modelDir,
-			logLoc: st.logDir, logKeyPath: filepath.Join(st.logDir, tlog.VerifierKeyFile), now: e.now()})
+		in := verifyInput{bundlePath: bundle, keyPath: st.keyPath, modelDir: modelDir,
+			logLoc: st.logDir, logKeyPath: filepath.Join(st.logDir, tlog.VerifierKeyFile), now: e.now()}
+		signed := "signature"
+		if m.name == ds.Joint {
+			// Co-signed by both agencies: verified under a two-signer policy.
+			in.keys = []namedKey{{name: "office", path: st.keyPath}, {name: "partner", path: demoPartnerKey(sf, ds)}}
+			in.requireSigners = []string{"office", "partner"}
+			signed = "signatures of both agencies"
+		}
+		rep := verifyDecisionFiles(ctx, in)
 		if !rep.OK {
 			return fmt.Errorf("demo decision %s does not verify: %s", bundle, rep.Reason)
 		}
-		fmt.Fprintf(e.stdout, "Verified offline: %s is %s (signature, weights %s, log index %d, consistency).\n", m.name, rep.Decision.Outcome, modelDir, d.LogIndex)
+		fmt.Fprintf(e.stdout, "Verified offline: %s is %s (%s, weights %s, log index %d, consistency).\n", m.name, rep.Decision.Outcome, signed, modelDir, d.LogIndex)
 	}
 	m := demoModels[0]
 	fmt.Fprintf(e.stdout, "Check one yourself:\n  clearance verify --bundle %s --model %s --key %s --log-key %s\n",
 		filepath.Join(dir, m.name+".sigstore.json"), filepath.Join(sf.data, "models", m.name), st.keyPath, filepath.Join(st.logDir, tlog.VerifierKeyFile))
+	if ds.Joint == m.name {
+		fmt.Fprintf(e.stdout, "The joint decision is co-signed; require both agencies:\n  clearance verify --bundle %s --key office=%s --key partner=%s --require-signers office,partner --log-key %s\n",
+			filepath.Join(dir, m.name+".sigstore.json"), st.keyPath, demoPartnerKey(sf, ds), filepath.Join(st.logDir, tlog.VerifierKeyFile))
+	}
 	return nil
 }
 

@@ -97,6 +97,16 @@ func TestDemoUI(t *testing.T) {
 		b.Screenshot(strings.SplitN(m.name, "-", 2)[0] + "-case")
 	}
 
+	// The first model's review is joint: the office leads, the Institute
+	// takes the cyber domain, shares its assessment and keeps its own
+	// finding internal (the reviewer above saw one finding, the office's).
+	joint := demoModels[0]
+	if ds.Joint != joint.name || ds.Partner == "" {
+		t.Fatalf("demo.json: joint %q partner %q, want the joint review of %s", ds.Joint, ds.Partner, joint.name)
+	}
+	b.Open("/cases/" + ds.Cases[joint.name])
+	b.WantText("main", demoPartner, "cyber", "Concurrence", "concur")
+
 	m := demoModels[0]
 	decID := ds.Decisions[m.name]
 	b.Open("/decisions/" + decID)
@@ -126,6 +136,20 @@ func TestDemoUI(t *testing.T) {
 	b.WantText("main", m.name, "Verify it yourself", "clearance verify --from http://"+addr+"/transparency/"+decID)
 	b.WantText("#cosigners", "3 of 3")
 	b.Screenshot("public-decision")
+
+	// The joint decision verifies offline under a two-signer policy.
+	jb := filepath.Join(data, "decisions", joint.name+".sigstore.json")
+	office, partner := "office="+filepath.Join(data, "decision.pub"), "partner="+filepath.Join(data, "keys", ds.Partner+".pub")
+	if code, out := clearanceRun(t, nil, "verify", "--bundle", jb, "--key", office, "--key", partner, "--require-signers", "office,partner",
+		"--log-key", filepath.Join(data, "log", "log.pub")); code != 0 || !strings.Contains(out, "signed by: office, partner") {
+		t.Fatalf("verify the joint decision with both agencies required: exit %d\n%s", code, out)
+	}
+	// The other review was the office's alone: the same policy fails it.
+	ob := filepath.Join(data, "decisions", demoModels[1].name+".sigstore.json")
+	if code, out := clearanceRun(t, nil, "verify", "--bundle", ob, "--key", office, "--key", partner, "--require-signers", "office,partner",
+		"--log-key", filepath.Join(data, "log", "log.pub")); code != exitVerifySigners {
+		t.Fatalf("verify the office's own decision with both agencies required: exit %d, want %d\n%s", code, exitVerifySigners, out)
+	}
 
 	// An outsider with keys copied by hand (here: read from the files,
 	// never fetched from the server) verifies from the public URL alone.
