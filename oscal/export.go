@@ -504,35 +504,8 @@ func parseOutcomes(raw json.RawMessage) map[string]outcome {
 	}
 	out := map[string]outcome{}
 	for p, v := range m {
-		var s string
-		var o struct {
-			Outcome    string            `json:"outcome"`
-			Conditions []json.RawMessage `json:"conditions"`
-			Deemed     bool              `json:"deemed"`
-		}
-		switch {
-		case json.Unmarshal(v, &s) == nil:
-			out[p] = outcome{Outcome: s}
-		case json.Unmarshal(v, &o) == nil:
-			oc := outcome{Outcome: o.Outcome, Deemed: o.Deemed}
-			for _, c := range o.Conditions {
-				var t string
-				var full struct{ Text, Due string }
-				switch {
-				case json.Unmarshal(c, &t) == nil:
-				case json.Unmarshal(c, &full) == nil && full.Text != "":
-					t = full.Text
-					if full.Due != "" {
-						t += " (due " + full.Due + ")"
-					}
-				default:
-					t = string(c)
-				}
-				if strings.TrimSpace(t) != "" {
-					oc.Conditions = append(oc.Conditions, strings.TrimSpace(t))
-				}
-			}
-			out[p] = oc
+		if e, ok := review.ParseOutcomeEntry(v); ok {
+			out[p] = outcome{Outcome: e.Outcome, Deemed: e.Deemed, Conditions: e.Conditions}
 		}
 	}
 	return out

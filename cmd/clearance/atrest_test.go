@@ -114,16 +114,9 @@ func wantPrivate(t *testing.T, data string, required []string, optional ...strin
 // run in memory, and the leftover is removed at start-up. The private
 // files are 0600.
 func TestDemoAtRest(t *testing.T) {
-	data := privateDir(t)
-	leftover := plantShardLeftover(t, data)
-	addr := freeAddr(t)
-	e, _ := quietEnv()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, e, []string{"--addr", addr, "--data", data, "--limit", "20"}) }()
-	waitDemoState(t, filepath.Join(data, "demo.json"), done, 2*time.Minute)
-	waitHealthy(t, "http://"+addr, 30*time.Second)
+	var leftover string
+	demo := serveDemo(t, func(data string) { leftover = plantShardLeftover(t, data) })
+	data := demo.data
 
 	if _, err := os.Stat(leftover); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the crashed shard's directory %s is still there (%v)", leftover, err)
@@ -135,10 +128,7 @@ func TestDemoAtRest(t *testing.T) {
 	wantPrivate(t, data, []string{"clearance.db", "jobs.db", "age.key", "session.key", "decision.key", "demo.json", "demo-tokens.txt"},
 		"clearance.db-wal", "clearance.db-shm", "jobs.db-wal", "jobs.db-shm", "jobs.db.lock")
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("demo: %v", err)
-	}
+	demo.stop()
 	scanData(t, data, secrets)
 }
 

@@ -223,22 +223,9 @@ func TestCoSignedServiceDecision(t *testing.T) {
 // logs it and publishes it.
 func (s *publicSite) coDecision(keys ...*ecdsa.PrivateKey) string {
 	s.t.Helper()
-	s.n++
-	id := fmt.Sprintf("dec_%02d", s.n)
-	var d attest.Decision
-	if err := json.Unmarshal([]byte(cliDecision), &d); err != nil {
-		s.t.Fatal(err)
-	}
-	d.DecisionID = id
-	b, err := attest.CoSignDecisionDigest(keys, &d, strings.Repeat("ab", 32))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.mu.Lock()
-	s.bundles[id] = b
-	s.mu.Unlock()
-	s.appendEntry(id, b)
-	return id
+	return s.signed(true, func(d *attest.Decision) ([]byte, error) {
+		return attest.CoSignDecisionDigest(keys, d, strings.Repeat("ab", 32))
+	})
 }
 
 // TestVerifyFromCoSigned: verify --from applies --require-signers and

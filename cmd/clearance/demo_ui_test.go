@@ -25,20 +25,8 @@ import (
 // chromium is missing, unless CLEARANCE_CI=1.
 func TestDemoUI(t *testing.T) {
 	uitest.RequireChromium(t) // before the demo's seeding, which takes seconds
-	data := privateDir(t)
-	addr := freeAddr(t)
-	e, _ := quietEnv()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- runDemo(ctx, e, []string{"--addr", addr, "--data", data, "--limit", "20"})
-	}()
-	// The demo seeds before it serves: wait for its state file (or its
-	// failure), then for the service.
-	ds := waitDemoState(t, filepath.Join(data, "demo.json"), done, 3*time.Minute)
-	base := "http://" + addr
-	waitHealthy(t, base, 30*time.Second)
+	demo := serveDemo(t, nil)
+	data, addr, base, ds := demo.data, demo.addr, demo.base, demo.ds
 	token := demoToken(t, filepath.Join(data, "demo-tokens.txt"), "reviewer")
 
 	b := uitest.New(t, base)
@@ -187,16 +175,53 @@ func TestDemoUI(t *testing.T) {
 	b.Submit(`a[href="/transparency/verify"]`)
 	b.WantText("main", "clearance verify --bundle", "clearance log proof --url http://"+addr+"/log/")
 	b.Screenshot("verify-guide")
+	demo.stop()
+}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("runDemo after cancel = %v, want nil", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("runDemo did not return within 30s of its context being cancelled")
+// servedDemo is a demo seeded and serving in the test process.
+type servedDemo struct {
+	data, addr, base string
+	ds               demoState
+	stop             func() // cancels the demo and checks it returned cleanly
+}
+
+// serveDemo runs clearance demo --limit 20 on a fresh private data
+// directory (prepare, if not nil, runs on it first) and returns once it
+// is seeded and serving; stop ends it.
+func serveDemo(t *testing.T, prepare func(data string)) servedDemo {
+	t.Helper()
+	d := servedDemo{data: privateDir(t), addr: freeAddr(t)}
+	d.base = "http://" + d.addr
+	if prepare != nil {
+		prepare(d.data)
 	}
+	e, _ := quietEnv()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runDemo(ctx, e, []string{"--addr", d.addr, "--data", d.data, "--limit", "20"}) }()
+	// The demo seeds before it serves: wait for its state file (or its
+	// failure), then for the service.
+	d.ds = waitDemoState(t, filepath.Join(d.data, "demo.json"), done, 3*time.Minute)
+	waitHealthy(t, d.base, 30*time.Second)
+	stopped := false
+	d.stop = func() {
+		t.Helper()
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("runDemo after cancel = %v, want nil", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("runDemo did not return within 30s of its context being cancelled")
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	return d
 }
 
 // waitDemoState waits for the demo's state file and returns its contents;

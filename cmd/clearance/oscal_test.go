@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clearance-dev/clearance/oscal"
 )
@@ -24,18 +23,9 @@ func TestOscalDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo")
 	}
-	data := privateDir(t)
-	addr := freeAddr(t)
-	e, _ := quietEnv()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- runDemo(ctx, e, []string{"--addr", addr, "--data", data, "--limit", "20"})
-	}()
-	ds := waitDemoState(t, filepath.Join(data, "demo.json"), done, 3*time.Minute)
-	base := "http://" + addr
-	waitHealthy(t, base, 30*time.Second)
+	demo := serveDemo(t, nil)
+	data, base, ds := demo.data, demo.base, demo.ds
+	ctx := context.Background()
 	out := t.TempDir()
 	for _, m := range demoModels {
 		for _, who := range []string{"reviewer", "dev-" + m.profile} {
@@ -76,15 +66,7 @@ func TestOscalDemo(t *testing.T) {
 			}
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("runDemo after cancel = %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("runDemo did not return within 30s of its context being cancelled")
-	}
+	demo.stop()
 }
 
 // TestOscalCaseUsage: a bad or missing --kind is a usage error naming

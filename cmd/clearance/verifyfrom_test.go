@@ -120,6 +120,15 @@ func (s *publicSite) serveLog(dir string) {
 // publishes the bundle (and its receipt) under its id.
 func (s *publicSite) decision(key *ecdsa.PrivateKey, logged bool) string {
 	s.t.Helper()
+	return s.signed(logged, func(d *attest.Decision) ([]byte, error) {
+		return attest.SignDecisionDigest(key, d, strings.Repeat("ab", 32))
+	})
+}
+
+// signed makes a new decision under the next id, has sign sign it, logs
+// it when logged and publishes it.
+func (s *publicSite) signed(logged bool, sign func(*attest.Decision) ([]byte, error)) string {
+	s.t.Helper()
 	s.n++
 	id := fmt.Sprintf("dec_%02d", s.n)
 	var d attest.Decision
@@ -127,7 +136,7 @@ func (s *publicSite) decision(key *ecdsa.PrivateKey, logged bool) string {
 		s.t.Fatal(err)
 	}
 	d.DecisionID = id
-	b, err := attest.SignDecisionDigest(key, &d, strings.Repeat("ab", 32))
+	b, err := sign(&d)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -246,8 +255,14 @@ func TestVerifyFrom(t *testing.T) {
 	tampered := s.decision(s.key, true)
 	s.mu.Lock()
 	b := bytes.Clone(s.bundles[tampered])
+	// One signature character changed to another base64 character, so
+	// that the bundle still parses and only the signature fails.
 	i := bytes.Index(b, []byte(`"sig":"`)) + len(`"sig":"`) + 10
-	b[i] ^= 1
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
 	s.bundles[tampered] = b
 	s.mu.Unlock()
 

@@ -38,33 +38,9 @@ func outcomeRows(raw json.RawMessage) []outcomeRow {
 	out := make([]outcomeRow, 0, len(m))
 	for p, v := range m {
 		row := outcomeRow{Profile: p}
-		var s string
-		var o struct {
-			Outcome    string            `json:"outcome"`
-			Conditions []json.RawMessage `json:"conditions"`
-			Deemed     bool              `json:"deemed"`
-		}
-		switch {
-		case json.Unmarshal(v, &s) == nil:
-			row.Outcome = s
-		case json.Unmarshal(v, &o) == nil && o.Outcome != "":
-			row.Outcome, row.Deemed = o.Outcome, o.Deemed
-			for _, c := range o.Conditions {
-				var text string
-				var full struct{ Text, Due string }
-				switch {
-				case json.Unmarshal(c, &text) == nil:
-				case json.Unmarshal(c, &full) == nil && full.Text != "":
-					text = full.Text
-					if full.Due != "" {
-						text += " (due " + full.Due + ")"
-					}
-				default:
-					text = string(c)
-				}
-				row.Conditions = append(row.Conditions, text)
-			}
-		default:
+		if e, ok := review.ParseOutcomeEntry(v); ok && e.Outcome != "" {
+			row.Outcome, row.Deemed, row.Conditions = e.Outcome, e.Deemed, e.Conditions
+		} else {
 			row.Raw = string(v)
 		}
 		out = append(out, row)
