@@ -115,7 +115,7 @@ func wantPrivate(t *testing.T, data string, required []string, optional ...strin
 // files are 0600.
 func TestDemoAtRest(t *testing.T) {
 	var leftover string
-	demo := serveDemo(t, func(data string) { leftover = plantShardLeftover(t, data) })
+	demo := serveDemo(t, func(data string) { leftover = plantShardLeftover(t, data) }, "--witnesses", "0")
 	data := demo.data
 
 	if _, err := os.Stat(leftover); !errors.Is(err, fs.ErrNotExist) {

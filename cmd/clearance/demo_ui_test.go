@@ -185,10 +185,12 @@ type servedDemo struct {
 	stop             func() // cancels the demo and checks it returned cleanly
 }
 
-// serveDemo runs clearance demo --limit 20 on a fresh private data
-// directory (prepare, if not nil, runs on it first) and returns once it
-// is seeded and serving; stop ends it.
-func serveDemo(t *testing.T, prepare func(data string)) servedDemo {
+// serveDemo runs clearance demo --limit 20 (and any extra flags) on a
+// fresh private data directory (prepare, if not nil, runs on it first)
+// and returns once it is seeded and serving; stop ends it. Seeding takes
+// seconds, minutes under the race detector on a loaded machine: the wait
+// is bounded at 5 minutes.
+func serveDemo(t *testing.T, prepare func(data string), extra ...string) servedDemo {
 	t.Helper()
 	d := servedDemo{data: privateDir(t), addr: freeAddr(t)}
 	d.base = "http://" + d.addr
@@ -198,10 +200,11 @@ func serveDemo(t *testing.T, prepare func(data string)) servedDemo {
 	e, _ := quietEnv()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, e, []string{"--addr", d.addr, "--data", d.data, "--limit", "20"}) }()
+	args := append([]string{"--addr", d.addr, "--data", d.data, "--limit", "20"}, extra...)
+	go func() { done <- runDemo(ctx, e, args) }()
 	// The demo seeds before it serves: wait for its state file (or its
 	// failure), then for the service.
-	d.ds = waitDemoState(t, filepath.Join(d.data, "demo.json"), done, 3*time.Minute)
+	d.ds = waitDemoState(t, filepath.Join(d.data, "demo.json"), done, 5*time.Minute)
 	waitHealthy(t, d.base, 30*time.Second)
 	stopped := false
 	d.stop = func() {
