@@ -14,13 +14,19 @@ import (
 // with outcomes (a JSON object of profile → {"outcome": …}).
 func decideAs(t *testing.T, e *env, c review.Case, outcomes string) review.Decision {
 	t.Helper()
+	return decideWith(t, e, c, outcomes, "r")
+}
+
+// decideWith is decideAs with the official's rationale.
+func decideWith(t *testing.T, e *env, c review.Case, outcomes, rationale string) review.Decision {
+	t.Helper()
 	ctx := context.Background()
 	for _, to := range []review.State{review.StateInAssessment, review.StateUnderReview} {
 		if _, err := e.svc.Transition(ctx, e.actors["assessor"], c.ID, to, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, err := e.svc.Decide(ctx, e.actors["official"], c.ID, review.DecisionInput{Outcomes: []byte(outcomes), Rationale: "r"})
+	d, err := e.svc.Decide(ctx, e.actors["official"], c.ID, review.DecisionInput{Outcomes: []byte(outcomes), Rationale: rationale})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,16 +125,7 @@ func TestTransparencyDecisionPublicVerifies(t *testing.T) {
 	e := newEnv(t, opt)
 	ctx := context.Background()
 	c := e.submit(t, "devA", "frontier-x")
-	for _, to := range []review.State{review.StateInAssessment, review.StateUnderReview} {
-		if _, err := e.svc.Transition(ctx, e.actors["assessor"], c.ID, to, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d, err := e.svc.Decide(ctx, e.actors["official"], c.ID, review.DecisionInput{
-		Outcomes: []byte(`{"us-caisi":{"outcome":"cleared"},"eu-gpai":{"outcome":"refused"}}`), Rationale: "confidential rationale"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := decideWith(t, e, c, `{"us-caisi":{"outcome":"cleared"},"eu-gpai":{"outcome":"refused"}}`, "confidential rationale")
 	anon := e.client(t)
 
 	list := anon.get(t, "/transparency")

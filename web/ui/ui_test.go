@@ -449,18 +449,8 @@ func TestCaseListClocksAndSearch(t *testing.T) {
 
 func TestTransparencyPublic(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
 	c := e.submit(t, "devA", "frontier-x")
-	for _, to := range []review.State{review.StateInAssessment, review.StateUnderReview} {
-		if _, err := e.svc.Transition(ctx, e.actors["assessor"], c.ID, to, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d, err := e.svc.Decide(ctx, e.actors["official"], c.ID, review.DecisionInput{
-		Outcomes: []byte(`{"us-caisi":{"outcome":"cleared"},"eu-gpai":{"outcome":"refused"}}`), Rationale: "confidential rationale"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := decideWith(t, e, c, `{"us-caisi":{"outcome":"cleared"},"eu-gpai":{"outcome":"refused"}}`, "confidential rationale")
 	// Decide logs the decision once it is committed, and then anchors
 	// the audit trail's head: two log entries.
 	anon := e.client(t)
