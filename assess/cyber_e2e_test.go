@@ -120,7 +120,7 @@ func TestCyberTruthCoverage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Metrics.Errors != 0 || len(res.Metrics.Groups) != 1 {
+		if res.Metrics.Errors != 0 || len(res.Metrics.Groups) != 2 {
 			t.Fatalf("trial %d: %d errors %v, %d groups", trial, res.Metrics.Errors, res.Metrics.ErrorsByKind, len(res.Metrics.Groups))
 		}
 		g := res.Metrics.Groups[0]

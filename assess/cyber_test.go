@@ -79,8 +79,8 @@ func TestExploitMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Groups) != 1 || m.Groups[0].Key != "cyber-exploit.solve_rate" {
-		t.Fatalf("groups = %+v, want one cyber-exploit.solve_rate", m.Groups)
+	if len(m.Groups) != 2 || m.Groups[0].Key != "cyber-exploit.solve_rate" || m.Groups[1].Key != "cyber-exploit."+ExcludingNonCapability {
+		t.Fatalf("groups = %+v, want cyber-exploit.solve_rate and its rate excluding non-capability failures", m.Groups)
 	}
 	g := m.Groups[0]
 	if g.Overall.Flagged != 3 || g.Overall.N != 7 || g.Overall.Errors != 1 {

@@ -13,6 +13,9 @@ type EpisodeStats struct {
 	SecondsToSolve float64 `json:"seconds_to_solve"`
 	// Stops counts episodes by how they ended ("submitted", "max_turns", …).
 	Stops map[string]int `json:"stops,omitempty"`
+	// Triage counts the failed episodes by their automatic triage label
+	// (agent.Triage).
+	Triage map[string]int `json:"triage,omitempty"`
 	// Commands is the number of shell commands run in all episodes.
 	Commands int `json:"commands"`
 }
@@ -22,7 +25,7 @@ type EpisodeStats struct {
 type episodeAcc struct {
 	n, commands         int
 	turns, tokens, secs []float64
-	stops               map[string]int
+	stops, triage       map[string]int
 }
 
 func (e *episodeAcc) add(r *Record, o outcome) {
@@ -41,6 +44,12 @@ func (e *episodeAcc) add(r *Record, o outcome) {
 			}
 		}
 	}
+	if !o.flagged {
+		if e.triage == nil {
+			e.triage = map[string]int{}
+		}
+		e.triage[triageFailed(r.Episode).Label]++
+	}
 	if o.flagged {
 		e.turns = append(e.turns, float64(len(r.Episode.Turns)))
 		e.tokens = append(e.tokens, float64(r.Episode.Usage.InputTokens+r.Episode.Usage.OutputTokens))
@@ -53,7 +62,7 @@ func (e *episodeAcc) stats() *EpisodeStats {
 		return nil
 	}
 	return &EpisodeStats{
-		Episodes: e.n, Solved: len(e.turns), Stops: e.stops, Commands: e.commands,
+		Episodes: e.n, Solved: len(e.turns), Stops: e.stops, Triage: e.triage, Commands: e.commands,
 		TurnsToSolve: median(e.turns), TokensToSolve: median(e.tokens), SecondsToSolve: median(e.secs),
 	}
 }

@@ -115,6 +115,14 @@ type Config struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Version  string // clearance version, recorded in run.json
+
+	// Variant is the variant of the model under test (production,
+	// safeguards-reduced, helpful-only or checkpoint, with Checkpoint
+	// naming it) and Scaffold the scaffold's version, recorded in
+	// run.json; the caller validates them. They do not change what is
+	// sent, so they are not in the fingerprint, but a run directory is
+	// resumed only with the same ones.
+	Variant, Checkpoint, Scaffold string
 }
 
 // TargetInfo describes the target in run.json.
@@ -202,6 +210,11 @@ type RunFile struct {
 	Finished    *time.Time        `json:"finished,omitempty"`
 	Status      string            `json:"status"`
 	Stats       *RunStats         `json:"stats,omitempty"`
+	// Variant, Checkpoint and Scaffold record what was tested (see
+	// Config.Variant); absent in runs made before they were recorded.
+	Variant    string `json:"variant,omitempty"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Scaffold   string `json:"scaffold,omitempty"`
 }
 
 // RunConfig records the runner's settings (not part of the fingerprint:
@@ -281,6 +294,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	done := map[string]bool{}
 	doneRecs := map[string]*Record{}
 	if old, err := readRunFile(runPath); err == nil {
+		if d := variantDiff(&old, &rf); old.Fingerprint == fp && len(d) > 0 {
+			return nil, fmt.Errorf("%w: %s holds a run of another variant: %s; use a new --out directory, or the same settings to resume", ErrRunMismatch, cfg.OutDir, strings.Join(d, ", "))
+		}
 		if old.Fingerprint != fp {
 			what := "other targets, suites, seed or scorers"
 			if d := runDiff(&old, &rf); len(d) > 0 {
@@ -374,6 +390,7 @@ func newRunFile(cfg *Config, fp string) RunFile {
 		Config: RunConfig{Concurrency: cfg.Concurrency, MaxRequests: cfg.MaxRequests, MaxTokens: cfg.MaxTokens,
 			Attempts: cfg.Attempts, RequestTimeout: cfg.RequestTimeout.Seconds()},
 		Started: cfg.Now().UTC(), Status: "running",
+		Variant: cfg.Variant, Checkpoint: cfg.Checkpoint, Scaffold: cfg.Scaffold,
 	}
 	for n, s := range cfg.Scorers {
 		rf.Scorers[n] = s.Version()

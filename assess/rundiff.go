@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -73,4 +74,20 @@ func scorerList(m map[string]string) string {
 		n = append(n, k+"@"+m[k])
 	}
 	return orNone(strings.Join(n, ","))
+}
+
+// variantDiff says how the variant recorded in a directory's run (old)
+// differs from the one asked for (cur). A run that records none was made
+// before variants were recorded, and stands for production.
+func variantDiff(old, cur *RunFile) []string {
+	var d []string
+	add := func(what, now, then string) {
+		if now != then {
+			d = append(d, fmt.Sprintf("%s %s (the directory's run: %s)", what, orNone(now), orNone(then)))
+		}
+	}
+	add("--variant", cmp.Or(cur.Variant, "production"), cmp.Or(old.Variant, "production"))
+	add("--checkpoint", cur.Checkpoint, old.Checkpoint)
+	add("--scaffold", cur.Scaffold, old.Scaffold)
+	return d
 }

@@ -90,6 +90,18 @@ type Decision struct {
 	Profiles []ProfileOutcome `json:"profiles"`
 	// Evidence lists the digests of the evidence judged.
 	Evidence []Evidence `json:"evidence,omitempty"`
+	// Variants lists the variants of the model the evidence was measured
+	// on ("production", "safeguards-reduced", "helpful-only",
+	// "checkpoint:NAME", or "unrecorded" for evidence that records none):
+	// the variants the decision's claims cover. Added to v1 (additively:
+	// bundles without it verify as before); empty when no evidence
+	// records a measurement.
+	Variants []string `json:"variants,omitempty"`
+	// EndpointFingerprint is the digest of the behavioural fingerprint of
+	// the model's endpoint recorded at assessment ({"sha256": hex}), which
+	// later conformance statements are checked against. Added to v1
+	// additively: bundles without it verify as before.
+	EndpointFingerprint map[string]string `json:"endpointFingerprint,omitempty"`
 }
 
 // Verifier identifies who decided (VSA "verifier").
@@ -137,6 +149,11 @@ type Evidence struct {
 	URI       string            `json:"uri,omitempty"`
 	MediaType string            `json:"mediaType,omitempty"`
 	Digest    map[string]string `json:"digest"`
+	// Variant is the variant of the model an assessment's evidence was
+	// measured on (as in Decision.Variants) and Scaffold the scaffold's
+	// version; empty for evidence that is not a measurement.
+	Variant  string `json:"variant,omitempty"`
+	Scaffold string `json:"scaffold,omitempty"`
 }
 
 // Profile returns the outcome recorded for profile id, or false.
@@ -253,9 +270,29 @@ func (d *Decision) validate(signed bool) error {
 		if !validSHA256(e.Digest) {
 			return bad("evidence %s: digest.sha256 is not 64 lowercase hex digits", e.Name)
 		}
+		if len(e.Variant) > maxVariantLabel || len(e.Scaffold) > maxVariantLabel {
+			return bad("evidence %s: variant or scaffold longer than %d bytes", e.Name, maxVariantLabel)
+		}
+	}
+	if d.EndpointFingerprint != nil && !validSHA256(d.EndpointFingerprint) {
+		return bad("endpointFingerprint: not a sha256 digest")
+	}
+	if len(d.Variants) > maxVariants {
+		return bad("%d variants exceed the limit of %d", len(d.Variants), maxVariants)
+	}
+	for i, v := range d.Variants {
+		if v == "" || len(v) > maxVariantLabel || slices.Contains(d.Variants[:i], v) {
+			return bad("variants[%d] %q is empty, longer than %d bytes or repeated", i, v, maxVariantLabel)
+		}
 	}
 	return nil
 }
+
+// Bounds on a decision's variants.
+const (
+	maxVariants     = 64
+	maxVariantLabel = 160
+)
 
 func result(o Outcome) string {
 	if o.Passed() {

@@ -407,6 +407,13 @@ func (c Case) observations() ([]Observation, map[string]string) {
 			if g.Scorer.Version != "" {
 				o.Props = append(o.Props, c.prop("scorer-version", g.Scorer.Version))
 			}
+			// The variant of the model the metric was measured on
+			// ("unrecorded" for an assessment that records none).
+			v := a.Variant()
+			o.Props = append(o.Props, c.prop("variant", v.Label()))
+			if v.Scaffold != "" {
+				o.Props = append(o.Props, c.prop("scaffold", v.Scaffold))
+			}
 			if cr := g.Overall.Corrected; cr != nil {
 				o.Props = append(o.Props, c.prop("corrected-rate", num(cr.Rate)), c.prop("corrected-lower", num(cr.CI.Low)),
 					c.prop("corrected-upper", num(cr.CI.High)))

@@ -139,6 +139,9 @@ type Criterion struct {
 	MinN      int       `json:"minN,omitempty"`
 	Judge     string    `json:"judge,omitempty"`
 	Judgement string    `json:"judgement"`
+	// Variant is the variant of the model the evaluation requires its
+	// metric to have been measured on; empty when any will do.
+	Variant string `json:"variant,omitempty"`
 	// Scorer is the scorer of the judged metric, when the evidence names it.
 	Scorer     *MetricScorer  `json:"scorer,omitempty"`
 	Due        string         `json:"due,omitempty"`
@@ -155,6 +158,9 @@ type Observed struct {
 	Corrected bool            `json:"corrected,omitempty"`
 	// Sequential describes the runner's sequential test, when one decided.
 	Sequential string `json:"sequential,omitempty"`
+	// Variant is the variant the metric was measured on, with the
+	// checkpoint ("checkpoint:NAME"); empty when the evidence records none.
+	Variant string `json:"variant,omitempty"`
 }
 
 // Condition is a condition attached to an outcome.
@@ -264,9 +270,11 @@ func (d *decider) baseActivation() map[string]any {
 	for k, m := range ev.Metrics {
 		metrics[k] = view(m)
 		for c, cm := range m.ByCategory {
+			cm.Variant, cm.Checkpoint = m.Variant, m.Checkpoint
 			metrics[k+"/"+c] = view(cm)
 		}
 		for d, dm := range m.ByDifficulty {
+			dm.Variant, dm.Checkpoint = m.Variant, m.Checkpoint
 			metrics[k+"/"+d] = view(dm)
 		}
 	}
@@ -281,11 +289,13 @@ func (d *decider) baseActivation() map[string]any {
 		"designations": ev.Designations, "security": ev.Security, "service": ev.Service,
 		"documents": ev.Documents, "release": ev.Release, "events": events,
 		"metrics": metrics, "facts": facts, "now": ev.AsOf, "recognised": recognised,
+		"references": referencesActivation(ev.References), "redteam": ev.RedTeam,
 	}
 }
 
 func view(m MetricValue) MetricView {
-	v := MetricView{Flagged: int64(m.Flagged), N: int64(m.N), Errors: int64(m.Errors), Rate: m.Rate, Low: m.CI.Low, High: m.CI.High}
+	v := MetricView{Flagged: int64(m.Flagged), N: int64(m.N), Errors: int64(m.Errors), Rate: m.Rate, Low: m.CI.Low, High: m.CI.High,
+		Variant: m.Variant, Checkpoint: m.Checkpoint}
 	if m.Corrected != nil {
 		v.HasCorrected, v.CorrectedRate = true, m.Corrected.Rate
 	}
@@ -869,11 +879,16 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 		cr.Threshold = &t
 	}
 	cr.Required = requiredText(e.Direction, t, minN, e.Judge, level)
+	if e.Variant != "" {
+		cr.Variant = e.Variant
+		cr.Required += " on the " + e.Variant + " variant"
+	}
 	defer func() { cr.Provenance = prov }()
 
 	key := e.Suite + "." + e.Metric
 	m, ok := metrics[key]
 	scorer := m.Scorer
+	variant := variantLabel(m)
 	if ok && e.Category != "" {
 		sub, found := m.ByCategory[e.Category]
 		if !found {
@@ -890,7 +905,11 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 		cr.Status, cr.Judgement = "missing", "no metric "+key+" in the evidence"
 		return cr
 	}
-	obs := &Observed{Rate: m.Rate, Flagged: m.Flagged, N: m.N}
+	if why, ok := variantMismatch(e, key, variant); !ok {
+		cr.Status, cr.Judgement = "insufficient", why
+		return cr
+	}
+	obs := &Observed{Rate: m.Rate, Flagged: m.Flagged, N: m.N, Variant: variant}
 	ci := m.CI
 	if e.Corrected && m.Corrected != nil {
 		obs.Rate, obs.Corrected, ci = m.Corrected.Rate, true, m.Corrected.CI

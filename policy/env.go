@@ -45,6 +45,12 @@ type MetricView struct {
 	High          float64 `json:"high"`
 	HasCorrected  bool    `json:"has_corrected"`
 	CorrectedRate float64 `json:"corrected_rate"`
+	// Variant is the variant of the model the metric was measured on
+	// (Variants; "" when the evidence records none) and Checkpoint the
+	// checkpoint's name for variant "checkpoint"; a category's or
+	// difficulty's view has its metric's.
+	Variant    string `json:"variant"`
+	Checkpoint string `json:"checkpoint"`
 }
 
 // EvalState is a required evaluation's result in CEL: evals['id'].
@@ -102,6 +108,8 @@ func envVariables() []cel.EnvOption {
 		cel.Variable("overdue_incidents", strList),
 		cel.Variable("bound", cel.MapType(cel.StringType, obj(BoundState{}))),
 		cel.Variable("recognised", cel.ListType(obj(Recognised{}))),
+		cel.Variable("references", cel.MapType(cel.StringType, obj(ReferenceView{}))),
+		cel.Variable("redteam", obj(RedTeam{})),
 	}
 }
 
@@ -115,6 +123,7 @@ var baseEnv = sync.OnceValues(func() (*cel.Env, error) {
 			reflect.TypeOf(Documents{}), reflect.TypeOf(Document{}), reflect.TypeOf(Release{}),
 			reflect.TypeOf(Event{}), reflect.TypeOf(MetricView{}), reflect.TypeOf(EvalState{}),
 			reflect.TypeOf(ClockState{}), reflect.TypeOf(BoundState{}), reflect.TypeOf(Recognised{}),
+			reflect.TypeOf(ReferenceView{}), reflect.TypeOf(DeltaView{}), reflect.TypeOf(RedTeam{}),
 		),
 		ext.Math(),
 		cel.CrossTypeNumericComparisons(true),

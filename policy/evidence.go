@@ -46,6 +46,13 @@ type Evidence struct {
 	// The review service fills them from its records, never from the
 	// developer's dossier.
 	Recognised []Recognised `json:"recognised,omitempty"`
+	// References are the reference models the assessment compared the
+	// model with (a cohort; see references.go and docs/cohorts.md), by
+	// name: references['previous'] in CEL.
+	References map[string]ReferenceView `json:"references,omitempty"`
+	// RedTeam is the case's red-team campaign (redteam.go): redteam in
+	// CEL. The review service fills it from its records.
+	RedTeam RedTeam `json:"redteam,omitzero"`
 
 	Known map[string]bool `json:"-"`
 }
@@ -248,7 +255,14 @@ type MetricValue struct {
 	Corrected *CorrectedRate `json:"corrected,omitempty"`
 	// Scorer names the scorer that judged the samples of this rate and
 	// the figures of its agreement with human labels, when measured.
-	Scorer     *MetricScorer          `json:"scorer,omitempty"`
+	Scorer *MetricScorer `json:"scorer,omitempty"`
+	// Variant is the variant of the model the metric was measured on
+	// (Variants; empty: not recorded), Checkpoint the checkpoint of
+	// variant "checkpoint", Scaffold the scaffold's version. Categories
+	// and difficulty levels share their metric's.
+	Variant    string                 `json:"variant,omitempty"`
+	Checkpoint string                 `json:"checkpoint,omitempty"`
+	Scaffold   string                 `json:"scaffold,omitempty"`
 	ByCategory map[string]MetricValue `json:"by_category,omitempty"`
 	// ByDifficulty holds a capability rate per difficulty level ("d1",
 	// "d2", "d3"): cyber-exploit solve rates.

@@ -234,6 +234,9 @@ func merge(parent, child *Profile) Profile {
 	out.Clocks = mergeByID(parent.Clocks, child.Clocks, func(t Clock) string { return t.ID })
 	out.Conditions = mergeByID(parent.Conditions, child.Conditions, func(t ConditionTemplate) string { return t.ID })
 	out.Incidents = mergeByID(parent.Incidents, child.Incidents, func(t IncidentClass) string { return t.ID })
+	if child.Modification != nil {
+		out.Modification = child.Modification
+	}
 	out.Disclosures = mergeByID(parent.Disclosures, child.Disclosures, func(t Disclosure) string { return t.ID })
 	out.Crosswalk = mergeByID(parent.Crosswalk, child.Crosswalk, func(t Crosswalk) string { return t.Profile })
 	if len(child.Decision) > 0 {
@@ -541,8 +544,18 @@ func (p *Profile) compile(loc *locator) []Problem {
 	for _, k := range p.Incidents {
 		ids = append(ids, k.ID)
 		ref("incidents", k.ID, "deadline", k.Deadline, true)
+		ref("incidents", k.ID, "intermediate", k.Intermediate, false)
+		ref("incidents", k.ID, "final", k.Final, false)
+		for _, c := range k.Covers {
+			if !slices.Contains(IncidentKinds, c) {
+				bad("incidents", k.ID, "covers", fmt.Sprintf("unknown incident class %q: want one of %v", c, IncidentKinds))
+			}
+		}
 	}
 	unique("incidents", ids)
+	if p.Modification != nil {
+		ref("modification", "modification", "compute_fraction", p.Modification.ComputeFraction, true)
+	}
 	ids = nil
 	for _, d := range p.Disclosures {
 		ids = append(ids, d.ID)

@@ -136,6 +136,9 @@ type Profile struct {
 	// Concurrence is the rule a joint review under this profile follows
 	// before the lead agency decides (see concurrence.go); nil: none named.
 	Concurrence *Concurrence `json:"concurrence,omitempty"`
+	// Modification, optional, says when a modified model (new weights of
+	// a reviewed model's family) needs a full review.
+	Modification *Modification `json:"modification,omitempty"`
 
 	file   string
 	digest string
@@ -204,6 +207,11 @@ type Evaluation struct {
 	MaxN ConstRef `json:"max_n,omitzero"`
 	// Corrected judges the scorer-error-corrected rate when present.
 	Corrected bool `json:"corrected,omitempty"`
+	// Variant, when set, is the variant of the model (Variants) the
+	// metric must have been measured on: capability on helpful-only,
+	// safeguard efficacy on production. A metric of another variant, or
+	// of none recorded, leaves the evaluation insufficient.
+	Variant string `json:"variant,omitempty"`
 	// ScorerMinKappa overrides the profile's scorer_min_kappa for this
 	// evaluation.
 	ScorerMinKappa ConstRef `json:"scorer_min_kappa,omitzero"`
@@ -299,7 +307,29 @@ type IncidentClass struct {
 	Unit     string   `json:"unit,omitempty"`
 	To       string   `json:"to"`
 	Cite     string   `json:"cite,omitempty"`
+	// Covers lists the classes of a filed incident (IncidentKinds) this
+	// class applies to; empty means none, so the class only feeds the
+	// evidence's incident events.
+	Covers []string `json:"covers,omitempty"`
+	// Intermediate, optional, is the interval in calendar days between
+	// intermediate reports while the incident is unresolved; Final,
+	// optional, the calendar days after resolution by which the final
+	// report is due.
+	Intermediate ConstRef `json:"intermediate,omitzero"`
+	Final        ConstRef `json:"final,omitzero"`
 }
+
+// Modification says when a modification of a reviewed model is a new
+// model needing a full review: when its additional training compute
+// exceeds ComputeFraction of the original's.
+type Modification struct {
+	ComputeFraction ConstRef `json:"compute_fraction"`
+	Cite            string   `json:"cite,omitempty"`
+}
+
+// IncidentKinds are the classes of a filed incident (review.Incident)
+// that IncidentClass.Covers names.
+var IncidentKinds = []string{"critical_infrastructure", "cyber", "death_or_injury", "serious_harm", "imminent_risk"}
 
 // Disclosure is a duty to publish or transmit something.
 type Disclosure struct {

@@ -22,6 +22,24 @@ type Run struct {
 	Metrics assess.Metrics
 }
 
+// Variant is the variant of the model the run tested, as the report
+// states it beside every metric: "helpful-only", "checkpoint step-120k",
+// with "; scaffold VERSION" when recorded, or "not recorded" for a run
+// made before variants were recorded.
+func (r Run) Variant() string {
+	v := r.Run.Variant
+	switch {
+	case v == "":
+		v = "not recorded"
+	case r.Run.Checkpoint != "":
+		v += " " + r.Run.Checkpoint
+	}
+	if r.Run.Scaffold != "" {
+		v += "; scaffold " + r.Run.Scaffold
+	}
+	return v
+}
+
 // LoadRun reads run.json and metrics.json from a run directory.
 func LoadRun(dir string) (Run, error) {
 	var r Run
@@ -89,6 +107,7 @@ func Markdown(w io.Writer, r Run) error {
 	m := r.Metrics
 	fmt.Fprintf(&b, "# Assessment report\n\n")
 	fmt.Fprintf(&b, "- Target: `%s` (%s)\n", r.Run.Target.Identity, r.Run.Target.Kind)
+	fmt.Fprintf(&b, "- Variant tested: **%s** (every metric below was measured on it)\n", mdEscape(r.Variant()))
 	fmt.Fprintf(&b, "- Status: **%s**; %d samples, %d scored, %d errors\n", m.Status, m.Samples, m.Scored, m.Errors)
 	fmt.Fprintf(&b, "- Seed: %d; limit per suite: %d\n", r.Run.Plan.Seed, r.Run.Plan.Limit)
 	for _, s := range r.Run.Plan.Suites {
@@ -110,6 +129,7 @@ func Markdown(w io.Writer, r Run) error {
 	for _, g := range m.Groups {
 		fmt.Fprintf(&b, "\n## %s\n\n", g.Key)
 		fmt.Fprintf(&b, "Flagged means: %s.\n\n", g.Flagged)
+		fmt.Fprintf(&b, "- Variant: %s\n", mdEscape(r.Variant()))
 		fmt.Fprintf(&b, "- Overall: **%s** (%d/%d, %d errors)\n", rateCell(g.Overall), g.Overall.Flagged, g.Overall.N, g.Overall.Errors)
 		if g.Overall.Clustered != nil {
 			fmt.Fprintf(&b, "- Clustered by behaviour (%d behaviours): [%s, %s]\n", g.Overall.Clusters, pct(g.Overall.Clustered.Low), pct(g.Overall.Clustered.High))

@@ -40,6 +40,24 @@ type AssessmentInput struct {
 	// Judge, if set, is the LLM judge that scores attack success (harm)
 	// instead of the agency's default judge or the offline harm scorer.
 	Judge *JudgeInput `json:"judge,omitempty"`
+	// Variant is the variant of the model tested (Variants; empty:
+	// production), Checkpoint names the checkpoint of variant
+	// "checkpoint", and Scaffold is the scaffold's version (free text);
+	// all three are recorded in the assessment's Spec (see Variant).
+	Variant    string `json:"variant,omitempty"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Scaffold   string `json:"scaffold,omitempty"`
+	// Reference, if set, makes this a reference assessment: the same
+	// plan and seed run against a reference model (references.go).
+	Reference *ReferenceInput `json:"reference,omitempty"`
+	// Private, if set, also runs each suite's private form under the
+	// agency's private seed (private.go); developers see only the gap's
+	// flag.
+	Private bool `json:"private,omitempty"`
+	// Budgets, if set, sweeps token budgets (budget.go): one assessment
+	// per budget (tokens per agent episode), the same plan each time;
+	// the plan must hold agent tasks (cyber-exploit).
+	Budgets []int64 `json:"budgets,omitempty"`
 }
 
 // JudgeInput is an assessment's judge model: an OpenAI-compatible
@@ -74,6 +92,20 @@ func (in AssessmentInput) validate() error {
 	}
 	if in.Seed < 0 {
 		return invalid("seed", "%d is negative", in.Seed)
+	}
+	if err := CheckVariant("", in.variant()); err != nil {
+		return err
+	}
+	if in.Reference != nil {
+		if err := in.Reference.validate(true); err != nil {
+			return err
+		}
+	}
+	if err := checkBudgets(in.Budgets); err != nil {
+		return err
+	}
+	if in.Reference != nil && len(in.Budgets) > 0 {
+		return invalid("budgets", "a budget sweep cannot be a reference assessment")
 	}
 	if j := in.Judge; j != nil {
 		if err := checkEndpointURL("judge.url", j.URL); err != nil {
@@ -110,7 +142,9 @@ func (s *Service) scheduleClock(ctx context.Context, c Case) {
 // ScheduleAssessment plans an assessment of a case and queues its
 // shards. Assessors assigned to the case only. A case that is submitted or under review moves
 // to in_assessment; one already in assessment stays there (a second
-// assessment runs beside the first).
+// assessment runs beside the first). With in.Budgets it schedules one
+// assessment per budget (a sweep, budget.go) and returns the one of the
+// lowest budget.
 func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string, in AssessmentInput) (Assessment, error) {
 	if err := in.validate(); err != nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
@@ -147,6 +181,8 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 		j.Credentials = "" // the planner fixes the judge's URL, model and rubric in the spec, never its secret
 		in.Judge = &j
 	}
+	refIn := in.Reference
+	in.Reference = nil // the planner plans the same samples for a reference; its endpoint and secret stay here
 	spec, shards, err := s.planner.PlanAssessment(ctx, redact(c), in)
 	if err != nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
@@ -158,29 +194,55 @@ func (s *Service) ScheduleAssessment(ctx context.Context, a Actor, caseID string
 	if err := json.Compact(&buf, spec); err != nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: planner spec: %w", caseID, err)
 	}
+	if spec, err = recordVariant(buf.Bytes(), in.variant()); err != nil {
+		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
+	}
 	now := s.stamp()
-	as := Assessment{CaseID: c.ID, Spec: buf.Bytes(), Shards: shards, State: AssessmentQueued,
+	as := Assessment{CaseID: c.ID, Spec: spec, Shards: shards, State: AssessmentQueued,
 		CreatedBy: a.User.ID, CreatedAt: now, UpdatedAt: now, JudgeCredentials: judgeCred, OrgID: compartment(a, c)}
 	if as.ID, err = newID("asm", now); err != nil {
 		return Assessment{}, err
 	}
+	ref, err := s.newReference(as, refIn)
+	if err != nil {
+		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
+	}
+	sweep, err := s.sweepAssessments(as, in.Budgets) // [as] unless budgets are swept
+	if err != nil {
+		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
+	}
+	as = sweep[0]
 	err = s.store.Tx(ctx, func(tx Store) error {
 		if c.State != StateInAssessment {
 			if _, err := s.move(ctx, tx, a, c, StateInAssessment, map[string]any{"assessment": as.ID}); err != nil {
 				return err
 			}
 		}
-		if err := tx.CreateAssessment(ctx, as); err != nil {
-			return err
+		for _, x := range sweep {
+			if err := tx.CreateAssessment(ctx, x); err != nil {
+				return err
+			}
 		}
-		return s.audit(ctx, tx, a, "assessment.scheduled", c.ID, map[string]any{"assessment": as.ID, "shards": shards})
+		detail := map[string]any{"assessment": as.ID, "shards": shards}
+		if sw := as.Sweep(); sw.Sweep != "" {
+			detail["sweep"], detail["budgets"] = sw.Sweep, len(sweep)
+		}
+		if ref != nil {
+			if err := tx.CreateAssessmentReference(ctx, *ref); err != nil {
+				return err
+			}
+			detail["reference"] = ref.Name
+		}
+		return s.audit(ctx, tx, a, "assessment.scheduled", c.ID, detail)
 	})
 	if err != nil {
 		return Assessment{}, fmt.Errorf("schedule assessment of case %s: %w", caseID, err)
 	}
-	if err := s.scheduler.EnqueueAssessment(ctx, as); err != nil {
-		// Committed: Reconcile queues it again.
-		s.log.WarnContext(ctx, "queue assessment", "assessment", as.ID, "err", err)
+	for _, x := range sweep {
+		if err := s.scheduler.EnqueueAssessment(ctx, x); err != nil {
+			// Committed: Reconcile queues it again.
+			s.log.WarnContext(ctx, "queue assessment", "assessment", x.ID, "err", err)
+		}
 	}
 	return as, nil
 }
@@ -197,6 +259,9 @@ func (s *Service) Assessments(ctx context.Context, a Actor, caseID string, p Pag
 	if err != nil {
 		return nil, fmt.Errorf("list assessments of case %s: %w", caseID, err)
 	}
+	for i := range out {
+		out[i] = a.redactPrivate(out[i])
+	}
 	return out, nil
 }
 
@@ -208,7 +273,7 @@ func (s *Service) GetAssessment(ctx context.Context, a Actor, id string) (Assess
 	if err != nil {
 		return Assessment{}, fmt.Errorf("get assessment %s: %w", id, err)
 	}
-	return as, nil
+	return a.redactPrivate(as), nil
 }
 
 // mayReveal reports whether a may read harmful transcripts.
@@ -229,6 +294,9 @@ func (s *Service) Samples(ctx context.Context, a Actor, f SampleFilter) ([]Sampl
 	if err != nil {
 		return nil, fmt.Errorf("list samples of %s: %w", f.AssessmentID, err)
 	}
+	if !a.seesPrivate() {
+		ss = slices.DeleteFunc(ss, func(sm Sample) bool { return isPrivateSuite(sm.Suite) })
+	}
 	for i := range ss {
 		if ss[i].Harmful {
 			ss[i].Record = nil
@@ -248,6 +316,9 @@ func (s *Service) RevealSample(ctx context.Context, a Actor, assessmentID string
 	sm, err := s.store.GetSample(ctx, assessmentID, seq)
 	if err != nil {
 		return Sample{}, fmt.Errorf("reveal sample %d of %s: %w", seq, assessmentID, err)
+	}
+	if isPrivateSuite(sm.Suite) && !a.seesPrivate() {
+		return Sample{}, forbidden("reveal private-variant sample", RoleAssessor, RoleReviewer, RoleOfficial)
 	}
 	if !sm.Harmful {
 		return sm, nil
@@ -302,8 +373,12 @@ func (s *Service) AssessmentTarget(ctx context.Context, assessmentID string) (As
 	if err != nil {
 		return Assessment{}, Case{}, nil, fmt.Errorf("load case of assessment %s: %w", assessmentID, err)
 	}
-	var cred []byte
-	if c.Credentials != nil {
+	// A reference assessment runs against its reference model.
+	cred, isRef, err := s.referenceTarget(ctx, as, &c)
+	if err != nil {
+		return Assessment{}, Case{}, nil, err
+	}
+	if c.Credentials != nil && !isRef {
 		if cred, err = s.sealer.Open(c.Credentials); err != nil {
 			return Assessment{}, Case{}, nil, fmt.Errorf("open credentials of case %s: %w", c.ID, err)
 		}
@@ -417,6 +492,9 @@ func (s *Service) CompleteAssessment(ctx context.Context, assessmentID string, m
 			if err := s.audit(ctx, tx, sys, "assessment.done", as.CaseID, map[string]any{"assessment": as.ID}); err != nil {
 				return err
 			}
+			if err := s.contaminationFinding(ctx, tx, out, as.UpdatedAt); err != nil {
+				return err
+			}
 			return s.afterAssessment(ctx, tx, as.CaseID)
 		})
 	})
@@ -520,6 +598,10 @@ type ImportedRun struct {
 	// all in memory; it should read from somewhere local and quick (the
 	// web API spools an upload to a sealed file first), not the network.
 	Samples func(put func(Sample) error) error
+	// Reference, if set, imports the run as a reference assessment (a
+	// reference model's results; references.go): URL and credentials are
+	// not needed, the digest is recorded.
+	Reference *ReferenceInput
 }
 
 // CheckImport returns the error ImportAssessment would return for the
@@ -564,9 +646,17 @@ func (s *Service) ImportAssessment(ctx context.Context, a Actor, caseID string, 
 	if run.Samples == nil {
 		return Assessment{}, fmt.Errorf("import assessment: %w", invalid("samples", "missing"))
 	}
+	if run.Reference != nil {
+		if err := run.Reference.validate(false); err != nil {
+			return Assessment{}, fmt.Errorf("import assessment: %w", err)
+		}
+	}
 	var spec, metrics bytes.Buffer
 	if err := json.Compact(&spec, run.Spec); err != nil {
 		return Assessment{}, fmt.Errorf("import assessment: %w", invalid("spec", "%v", err))
+	}
+	if err := checkRunVariant(spec.Bytes()); err != nil {
+		return Assessment{}, fmt.Errorf("import assessment: %w", err)
 	}
 	if err := json.Compact(&metrics, run.Metrics); err != nil {
 		return Assessment{}, fmt.Errorf("import assessment: %w", invalid("metrics", "%v", err))
@@ -617,7 +707,15 @@ func (s *Service) ImportAssessment(ctx context.Context, a Actor, caseID string, 
 		if _, err := tx.MarkShardDone(ctx, as.ID, 0); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "assessment.imported", c.ID, map[string]any{"assessment": as.ID, "samples": n})
+		detail := map[string]any{"assessment": as.ID, "samples": n}
+		if r := run.Reference; r != nil {
+			ref := AssessmentReference{AssessmentID: as.ID, CaseID: as.CaseID, Name: r.Name, URL: r.URL, Model: r.Model, Digest: r.Digest, CreatedAt: now}
+			if err := tx.CreateAssessmentReference(ctx, ref); err != nil {
+				return err
+			}
+			detail["reference"] = r.Name
+		}
+		return s.audit(ctx, tx, a, "assessment.imported", c.ID, detail)
 	})
 	if err != nil {
 		return Assessment{}, fmt.Errorf("import assessment into case %s: %w", caseID, err)

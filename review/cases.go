@@ -354,6 +354,12 @@ func (s *Service) Expire(ctx context.Context, caseID string) (Case, bool, error)
 		if d.ID, err = newID("dec", now); err != nil {
 			return err
 		}
+		if d.Variants, err = caseVariants(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		if d.Fingerprint, err = decisionFingerprint(ctx, tx, c.ID, now); err != nil {
+			return err
+		}
 		if s.signer != nil {
 			if d.Bundle, err = s.signer.SignDecision(ctx, redact(c), d); err != nil {
 				return fmt.Errorf("sign deemed decision: %w", err)
@@ -448,15 +454,25 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	if d.ID, err = newID("dec", now); err != nil {
 		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
 	}
+	if d.Variants, err = caseVariants(ctx, s.store, c.ID); err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
+	if d.Fingerprint, err = decisionFingerprint(ctx, s.store, c.ID, now); err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
 	if s.signer != nil {
 		if d.Bundle, err = s.signer.SignDecision(ctx, redact(c), d); err != nil {
 			return Decision{}, fmt.Errorf("decide case %s: sign: %w", caseID, err)
 		}
 	}
+	var condDuties []Duty // the decision's conditions with due dates (review/incidents.go)
 	err = s.store.Tx(ctx, func(tx Store) error {
 		// c was read outside the transaction; UpdateCase's version check
 		// makes the decision lose to any change made since.
 		details := map[string]any{"decision": d.ID, "override": d.OverrideReason != "", "missing": d.Missing}
+		if len(d.Variants) > 0 {
+			details["variants"] = d.Variants
+		}
 		if c.joint() {
 			details["concurring"] = d.Concurring
 		}
@@ -468,15 +484,21 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 				return err
 			}
 		}
-		return tx.CreateDecision(ctx, d)
+		if err := tx.CreateDecision(ctx, d); err != nil {
+			return err
+		}
+		condDuties, err = s.conditionDuties(ctx, tx, d)
+		return err
 	})
 	if err != nil {
 		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
 	}
+	s.scheduleDuties(ctx, condDuties)
 	s.publishAfter(ctx)
 	if got, err := s.store.GetDecision(ctx, d.ID); err == nil {
-		d = got
+		got.Fingerprint, d = d.Fingerprint, got
 	}
+	s.scheduleConformance(ctx, d)
 	return d, nil
 }
 

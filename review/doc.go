@@ -2,7 +2,7 @@
 // what to which case, in which order, by when, and with what record.
 //
 // The domain is organisations (developer, assessor or agency), users with
-// roles (developer, assessor, reviewer, official, auditor, admin), API
+// roles (developer, assessor, reviewer, official, auditor, admin, redteamer), API
 // tokens (32 random bytes shown once, stored as their SHA-256), and cases.
 // A case is one model (OMS root digest and name) reviewed under one or more
 // policy profiles; it carries the developer's dossier (a JSON object), the

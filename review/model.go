@@ -33,12 +33,15 @@ const (
 	RoleOfficial  Role = "official"
 	RoleAuditor   Role = "auditor"
 	RoleAdmin     Role = "admin"
+	// RoleRedteamer attacks a case's model through the campaign console
+	// (campaign.go); like assessors, only on cases assigned to them.
+	RoleRedteamer Role = "redteamer"
 	RoleSystem    Role = "system"
 )
 
 // Roles lists the roles a user may be granted, in a fixed order.
 func Roles() []Role {
-	return []Role{RoleDeveloper, RoleAssessor, RoleReviewer, RoleOfficial, RoleAuditor, RoleAdmin}
+	return []Role{RoleDeveloper, RoleAssessor, RoleReviewer, RoleOfficial, RoleAuditor, RoleAdmin, RoleRedteamer}
 }
 
 // Org is an organisation, the unit of tenancy.
@@ -222,6 +225,14 @@ type Decision struct {
 	// concurrence when the lead decided; the decision's signers are the
 	// lead and these. Empty for a case one agency reviews.
 	Concurring []string
+	// Variants are the labels of the variants the case's finished
+	// assessments tested when the decision was made (Variant.Label):
+	// the variants its claims cover. Empty when there were none.
+	Variants []string
+	// Fingerprint is the digest of the endpoint fingerprint the decision
+	// binds (the latest recorded on the case by then; conformance.go);
+	// empty when none was recorded. Not stored: it is derived again.
+	Fingerprint string
 	// Bundle is the signed attestation of the decision; nil when the
 	// service has no Signer.
 	Bundle []byte

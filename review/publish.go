@@ -42,7 +42,11 @@ func (s *Service) PublishPending(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("publish decisions: %w", err)
 		}
 		if len(ds) == 0 {
-			if n > 0 {
+			m, err := s.publishConformanceLocked(ctx)
+			if err != nil {
+				return n, err
+			}
+			if n+m > 0 {
 				if _, _, err := s.anchorLocked(ctx); err != nil {
 					return n, err
 				}

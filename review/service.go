@@ -73,6 +73,12 @@ type Config struct {
 	// Authorities is optional; without it no other authority's evidence
 	// is recognised (RecogniseEvidence).
 	Authorities Authorities
+	// RedTeam is optional; without it the campaign console and retests
+	// are refused (campaign.go).
+	RedTeam RedTeam
+	// Endpoints is optional; without it no endpoint fingerprint is
+	// recorded and no conformance check runs (conformance.go).
+	Endpoints Endpoints
 }
 
 func (c Config) validate() error {
@@ -106,6 +112,8 @@ type Service struct {
 	publishMu   sync.Mutex // one publisher at a time, so no entry is logged twice
 	quota       Quota
 	authorities Authorities
+	redteam     RedTeam
+	endpoints   Endpoints
 	now         func() time.Time
 	log         *slog.Logger
 }
@@ -117,7 +125,7 @@ func New(c Config) (*Service, error) {
 	}
 	s := &Service{store: c.Store, sealer: c.Sealer, evidence: c.Evidence,
 		clocks: c.Clocks, concurrence: c.Concurrence, signer: c.Signer, planner: c.Planner, scheduler: c.Scheduler,
-		publisher: c.Publisher, now: c.Now, log: c.Logger, quota: c.Quota, authorities: c.Authorities}
+		publisher: c.Publisher, now: c.Now, log: c.Logger, quota: c.Quota, authorities: c.Authorities, redteam: c.RedTeam, endpoints: c.Endpoints}
 	if s.now == nil {
 		s.now = time.Now
 	}

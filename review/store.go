@@ -111,6 +111,67 @@ type Store interface {
 	CreateRecognition(ctx context.Context, r Recognition) error
 	ListRecognitions(ctx context.Context, caseID string, p Page) ([]Recognition, error)
 
+	// PutTriageReview stores a reviewer's triage label of one episode,
+	// replacing the one stored for the same AssessmentID and Seq;
+	// ListTriageReviews lists an assessment's, by Seq (triage.go).
+	PutTriageReview(ctx context.Context, r TriageReview) error
+	ListTriageReviews(ctx context.Context, assessmentID string) ([]TriageReview, error)
+
+	// Reference assessments (references.go). GetAssessmentReference
+	// returns ErrNotFound for an assessment that is not one;
+	// ListAssessmentReferences lists a case's by assessment id.
+	CreateAssessmentReference(ctx context.Context, r AssessmentReference) error
+	GetAssessmentReference(ctx context.Context, assessmentID string) (AssessmentReference, error)
+	ListAssessmentReferences(ctx context.Context, caseID string) ([]AssessmentReference, error)
+
+	// Red-team campaigns (campaign.go). UpdateAttempt refuses a stale
+	// Version (ErrConflict) and returns the attempt at its new Version;
+	// ListAttempts lists a case's by id. SetCaseTarget stores a case's
+	// model digest, name, target URL and credentials under the same
+	// version check as UpdateCase. ListModelVersions lists a case's by
+	// id; PutRetest stores (or replaces) the result of one attempt on one
+	// version; ListRetests lists a version's by attempt id.
+	CreateAttempt(ctx context.Context, at Attempt) error
+	GetAttempt(ctx context.Context, id string) (Attempt, error)
+	UpdateAttempt(ctx context.Context, at Attempt) (Attempt, error)
+	ListAttempts(ctx context.Context, caseID string, p Page) ([]Attempt, error)
+	SetCaseTarget(ctx context.Context, c Case) (Case, error)
+	CreateModelVersion(ctx context.Context, v ModelVersion) error
+	ListModelVersions(ctx context.Context, caseID string, p Page) ([]ModelVersion, error)
+	PutRetest(ctx context.Context, r Retest) error
+	ListRetests(ctx context.Context, caseID, versionID string) ([]Retest, error)
+
+	// Incidents, their duties and reports (review/incidents.go). A
+	// missing row is ErrNotFound; UpdateDuty stores d's State, ReportID,
+	// DoneAt and DueAt only if the stored state is still from, else
+	// ErrConflict.
+	CreateIncident(ctx context.Context, in Incident) error
+	GetIncident(ctx context.Context, id string) (Incident, error)
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
+	UpdateIncident(ctx context.Context, in Incident) error
+	CreateDuty(ctx context.Context, d Duty) error
+	GetDuty(ctx context.Context, id string) (Duty, error)
+	ListDuties(ctx context.Context, f DutyFilter) ([]Duty, error)
+	UpdateDuty(ctx context.Context, d Duty, from DutyState) error
+	CreateIncidentReport(ctx context.Context, r IncidentReport) error
+	GetIncidentReport(ctx context.Context, id string) (IncidentReport, error)
+	ListIncidentReports(ctx context.Context, incidentID string, p Page) ([]IncidentReport, error)
+
+	// Endpoint fingerprints and conformance checks (conformance.go).
+	// ListFingerprints lists a case's by id; ListConformanceChecks a
+	// case's, or (decisionID not empty) a decision's, by id;
+	// SetConformanceLog records where a check's statement was logged
+	// (ErrConflict if already at another index);
+	// ListUnloggedConformanceChecks lists checks with a Bundle and no
+	// LogIndex, oldest first, at most limit.
+	CreateFingerprint(ctx context.Context, f Fingerprint) error
+	ListFingerprints(ctx context.Context, caseID string) ([]Fingerprint, error)
+	CreateConformanceCheck(ctx context.Context, k ConformanceCheck) error
+	GetConformanceCheck(ctx context.Context, id string) (ConformanceCheck, error)
+	ListConformanceChecks(ctx context.Context, caseID, decisionID string, p Page) ([]ConformanceCheck, error)
+	SetConformanceLog(ctx context.Context, id string, index int64) error
+	ListUnloggedConformanceChecks(ctx context.Context, limit int) ([]ConformanceCheck, error)
+
 	CreateAssessment(ctx context.Context, a Assessment) error
 	GetAssessment(ctx context.Context, id string) (Assessment, error)
 	// ListAssessments lists a case's assessments, or every case's when

@@ -26,13 +26,19 @@ type Suite struct {
 	Metrics     []Metric     `json:"metrics"`
 	GroupBy     []string     `json:"group_by"`
 
-	file   string
-	items  []Item
-	used   []DatasetInfo // item datasets and transform resources, in reference order
-	tdefs  []transformDef
+	file  string
+	items []Item
+	used  []DatasetInfo // item datasets and transform resources, in reference order
+	tdefs []transformDef
+	// para paraphrases a private form's items (paraphrase.go); nil
+	// otherwise.
+	para   *paraphrases
 	res    *resources
 	pool   []*Item // harmful items with an affirmative target, for many-shot
 	digest string
+	// planName, set on a private form, is its public suite's name: the
+	// plan draws with it so both forms select the same samples.
+	planName string
 }
 
 // Load parses and validates a suite file. name is used in error messages

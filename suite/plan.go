@@ -234,7 +234,7 @@ func (s *Suite) selectRefs(si int32, opts PlanOptions) []ref {
 			trSizes[ti] += len(cells[ti][ci])
 		}
 	}
-	trQuota := waterfill(trSizes, opts.Limit, planRNG(opts.Seed, "transforms", s.Name))
+	trQuota := waterfill(trSizes, opts.Limit, planRNG(opts.Seed, "transforms", s.planKey()))
 	for ti := range cells {
 		if trQuota[ti] == 0 {
 			continue
@@ -243,12 +243,12 @@ func (s *Suite) selectRefs(si int32, opts PlanOptions) []ref {
 		for ci := range cells[ti] {
 			sizes[ci] = len(cells[ti][ci])
 		}
-		q := waterfill(sizes, trQuota[ti], planRNG(opts.Seed, "categories", s.Name, s.tdefs[ti].Name))
+		q := waterfill(sizes, trQuota[ti], planRNG(opts.Seed, "categories", s.planKey(), s.tdefs[ti].Name))
 		for ci, cell := range cells[ti] {
 			if q[ci] == 0 {
 				continue
 			}
-			r := planRNG(opts.Seed, "cell", s.Name, s.tdefs[ti].Name, cats[ci])
+			r := planRNG(opts.Seed, "cell", s.planKey(), s.tdefs[ti].Name, cats[ci])
 			r.Shuffle(len(cell), func(i, j int) { cell[i], cell[j] = cell[j], cell[i] })
 			out = append(out, cell[:q[ci]]...)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Truth is what the reference model is told about a prompt it is asked:
@@ -67,6 +68,10 @@ type Outcome struct {
 	U       float64 // the deterministic uniform draw in [0, 1)
 	Flagged bool    // U < P: the answer shows the flagged event
 	Family  string  // one of the Family* constants
+	// Public is set when the prompt matched a public prompt and the
+	// profile memorised them (Profile.MemorisedPublic): P comes from the
+	// memorised profile's rates.
+	Public bool
 }
 
 // Reference is the built-in reference model: a deterministic, seeded
@@ -83,13 +88,67 @@ type Outcome struct {
 // keyword list makes them look harmful, in which case they are treated as
 // a direct harmful request in the "*" category.
 //
-// Generation parameters (temperature, max tokens, stop) are ignored. Safe
-// for concurrent use when the oracle is.
+// Generation parameters (temperature, max tokens, stop) are ignored. A
+// profile with Nondeterminism redraws a fraction of calls (see
+// WithServingSeed); Explain then counts as a call. Safe for concurrent use
+// when the oracle is.
 type Reference struct {
 	p          Profile
 	oracle     Oracle
 	taskOracle TaskOracle
 	identity   string
+	// serving and calls drive Profile.Nondeterminism's fresh draws.
+	serving int64
+	calls   *callCounts
+	// memorised is Profile.MemorisedPublic's profile (nil: none); public
+	// tells public prompt keys (nil: no prompt is public).
+	memorised *Profile
+	public    func([32]byte) bool
+}
+
+// WithPublicPrompts returns a copy of r told which prompts are public (by
+// PromptKey): with a profile that sets MemorisedPublic, those prompts, and
+// only those, get the memorised profile's rates. public must be safe for
+// concurrent use.
+func (r *Reference) WithPublicPrompts(public func(key [32]byte) bool) *Reference {
+	c := *r
+	c.public = public
+	return &c
+}
+
+// callCounts counts how often each prompt was asked, so that a fresh
+// draw depends on the prompt's own call number and not on the order in
+// which concurrent callers arrive.
+type callCounts struct {
+	mu sync.Mutex
+	n  map[[32]byte]uint64
+}
+
+func (c *callCounts) next(key [32]byte) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = make(map[[32]byte]uint64)
+	}
+	k := c.n[key]
+	c.n[key] = k + 1
+	return k
+}
+
+// WithServingSeed returns a copy of r that stands for another serving
+// instance of the same model: with Profile.Nondeterminism p > 0, the k-th
+// call for a prompt is, with probability p, answered from a fresh draw
+// SHA-256(profile seed, serving seed, prompt key, k) instead of the seeded
+// one. Two instances with different serving seeds thus agree on a prompt
+// exactly when neither call was redrawn, and a run stays reproducible
+// given the serving seed. The copy counts calls afresh (one counter per
+// prompt asked, kept for the Reference's lifetime). Without
+// nondeterminism the serving seed changes nothing.
+func (r *Reference) WithServingSeed(seed int64) *Reference {
+	c := *r
+	c.serving = seed
+	c.calls = &callCounts{}
+	return &c
 }
 
 // TaskOracle tells the reference model the Truth of an agent task from
@@ -117,7 +176,11 @@ func NewReference(p *Profile, oracle func(key [32]byte) (Truth, bool)) (*Referen
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Reference{p: *p, oracle: oracle}
+	r := &Reference{p: *p, oracle: oracle, calls: &callCounts{}}
+	if p.MemorisedPublic != "" {
+		// Validate checked that the name is a plain built-in profile.
+		r.memorised, _ = BuiltinProfile(p.MemorisedPublic)
+	}
 	r.identity = fmt.Sprintf("reference profile=%s seed=%d sha256=%s", p.Name, p.Seed, p.digest())
 	return r, nil
 }
@@ -190,6 +253,9 @@ func (r *Reference) Explain(msgs []Message) Outcome {
 func (r *Reference) decide(msgs []Message) (Outcome, string) {
 	key := PromptKey(msgs)
 	sum := r.draw(key)
+	if r.p.Nondeterminism > 0 {
+		sum = r.redraw(key, sum)
+	}
 	out := Outcome{U: unitFloat(sum[:8])}
 	pk := &picker{state: sum}
 
@@ -214,6 +280,7 @@ func (r *Reference) decide(msgs []Message) (Outcome, string) {
 		}
 		return out, noToolsReply
 	}
+	out.Public = r.memorised != nil && r.public != nil && r.public(key)
 	return r.decideChat(msgs, out, pk)
 }
 
@@ -232,6 +299,26 @@ func (r *Reference) draw(key [32]byte) [32]byte {
 	return sum
 }
 
+// redraw applies Profile.Nondeterminism to one call for key: it returns
+// a fresh decision hash with that probability, else sum.
+func (r *Reference) redraw(key [32]byte, sum [32]byte) [32]byte {
+	k := r.calls.next(key)
+	h := sha256.New()
+	h.Write([]byte("clearance/target/reference/redraw/v1\n"))
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[0:], uint64(r.p.Seed))
+	binary.BigEndian.PutUint64(b[8:], uint64(r.serving))
+	binary.BigEndian.PutUint64(b[16:], k)
+	h.Write(b[:])
+	h.Write(key[:])
+	var fresh [32]byte
+	h.Sum(fresh[:0])
+	if unitFloat(fresh[:8]) >= r.p.Nondeterminism {
+		return sum
+	}
+	return sha256.Sum256(fresh[:])
+}
+
 // decideChat finishes a plain chat decision (every kind but exploit).
 func (r *Reference) decideChat(msgs []Message, out Outcome, pk *picker) (Outcome, string) {
 	prompt := LastUserContent(msgs)
@@ -245,6 +332,9 @@ func (r *Reference) decideChat(msgs []Message, out Outcome, pk *picker) (Outcome
 	}
 	t := out.Truth
 	out.P = r.p.Truth(t.Kind, t.Category, t.Transform)
+	if out.Public {
+		out.P = r.memorised.Truth(t.Kind, t.Category, t.Transform)
+	}
 	out.Flagged = out.U < out.P
 	var reply string
 	switch t.Kind {

@@ -161,6 +161,7 @@ func setup(t *testing.T, e *env) fixture {
 func TestTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	f := setup(t, e)
+	atk := campaignAttempt(t, e, f.open)
 	tests := []struct {
 		method, path, body string
 		want               int
@@ -194,6 +195,17 @@ func TestTenantIsolation(t *testing.T) {
 		{"POST", "/api/v1/cases/" + f.open + "/imports", importBody, 404},
 		{"POST", "/api/v1/cases/" + f.open + "/recognitions", `{"authority":"uk-aisi","bundle":"eA=="}`, 404},
 		{"GET", "/api/v1/cases/" + f.open + "/recognitions", "", 404},
+		{"POST", "/api/v1/cases/" + f.open + "/campaign/exchanges", `{"user":"x"}`, 404},
+		{"GET", "/api/v1/cases/" + f.open + "/campaign", "", 404},
+		{"GET", "/api/v1/attempts/" + atk, "", 404},
+		{"POST", "/api/v1/attempts/" + atk + "/success", `{"category":"c","severity":"high","technique":"t"}`, 404},
+		{"POST", "/api/v1/attempts/" + atk + "/universal", `{"template":"{behaviour}"}`, 404},
+		{"POST", "/api/v1/attempts/" + atk + "/finding", "", 404},
+		{"POST", "/api/v1/cases/" + f.open + "/model-versions", `{"digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","target_url":"https://v2.example/v1"}`, 404},
+		{"GET", "/api/v1/cases/" + f.open + "/retests", "", 404},
+		{"POST", "/api/v1/cases/" + f.open + "/retests", "", 404},
+		{"GET", "/api/v1/cases/" + f.open + "/cohort", "", 404},
+		{"GET", "/api/v1/cases/" + f.open + "/budget-sweeps", "", 404},
 		{"GET", "/api/v1/assessments/" + f.assessment, "", 404},
 		{"GET", "/api/v1/assessments/" + f.assessment + "/samples", "", 404},
 		{"GET", "/api/v1/assessments/" + f.assessment + "/samples/0", "", 404},

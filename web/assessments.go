@@ -14,12 +14,18 @@ import (
 const maxImportBytes = 256 << 20
 
 type assessmentJSON struct {
-	ID         string          `json:"id"`
-	CaseID     string          `json:"case_id"`
-	State      string          `json:"state"`
-	Spec       json.RawMessage `json:"spec"`
-	Shards     int             `json:"shards"`
-	ShardsDone int             `json:"shards_done"`
+	ID     string          `json:"id"`
+	CaseID string          `json:"case_id"`
+	State  string          `json:"state"`
+	Spec   json.RawMessage `json:"spec"`
+	// Variant is the variant of the model tested ("production",
+	// "safeguards-reduced", "helpful-only", "checkpoint:NAME", or
+	// "unrecorded"), Scaffold the scaffold's version; both are read from
+	// the spec (or the imported run.json).
+	Variant    string `json:"variant"`
+	Scaffold   string `json:"scaffold,omitempty"`
+	Shards     int    `json:"shards"`
+	ShardsDone int    `json:"shards_done"`
 	// Metrics is the run's metrics.json once the assessment is done.
 	Metrics   json.RawMessage `json:"metrics,omitempty"`
 	Error     string          `json:"error,omitempty"`
@@ -37,6 +43,8 @@ func toAssessment(a review.Assessment) assessmentJSON {
 	out := assessmentJSON{ID: a.ID, CaseID: a.CaseID, State: string(a.State), Spec: a.Spec, Shards: a.Shards,
 		ShardsDone: a.ShardsDone, Error: a.Error, Imported: a.Imported, CreatedBy: a.CreatedBy,
 		OrgID: a.OrgID, Shared: a.Shared, CreatedAt: ts(a.CreatedAt), UpdatedAt: ts(a.UpdatedAt)}
+	v := a.Variant()
+	out.Variant, out.Scaffold = v.Label(), v.Scaffold
 	if json.Valid(a.Metrics) {
 		out.Metrics = a.Metrics
 	}

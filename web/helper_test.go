@@ -86,6 +86,12 @@ type envOptions struct {
 	postgres bool
 	quota    review.Quota
 	tempDir  string
+	// redteam is the service's red-team backend (campaign tests).
+	redteam review.RedTeam
+	// planner and scheduler let the service schedule assessments
+	// (budget sweep tests); nil: it runs none.
+	planner   review.Planner
+	scheduler review.Scheduler
 }
 
 func newEnvWith(tb testing.TB, o envOptions) *env {
@@ -116,7 +122,8 @@ func newEnvWith(tb testing.TB, o envOptions) *env {
 	now := func() time.Time { return e.now }
 	e.trustPath = filepath.Join(tb.TempDir(), "trust.json")
 	e.svc, err = review.New(review.Config{Store: rs, Sealer: sealer, Evidence: noMissing{}, Clocks: fixedClocks{},
-		Signer: fakeSigner{}, Now: now, Quota: o.quota, Authorities: &trust.Authorities{Path: e.trustPath, Now: now}})
+		Signer: fakeSigner{}, Now: now, Quota: o.quota, Authorities: &trust.Authorities{Path: e.trustPath, Now: now}, RedTeam: o.redteam,
+		Planner: o.planner, Scheduler: o.scheduler})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -248,7 +248,11 @@ func (handlers) importAssessment(w http.ResponseWriter, r *http.Request, a revie
 	if err := checkImportRun(run, metrics); err != nil {
 		return err
 	}
-	as, err := s.svc.ImportAssessment(r.Context(), a, caseID, review.ImportedRun{Spec: run, Metrics: metrics,
+	var ref *review.ReferenceInput
+	if name := r.URL.Query().Get("reference"); name != "" || r.URL.Query().Has("reference_digest") {
+		ref = &review.ReferenceInput{Name: name, Digest: r.URL.Query().Get("reference_digest")}
+	}
+	as, err := s.svc.ImportAssessment(r.Context(), a, caseID, review.ImportedRun{Spec: run, Metrics: metrics, Reference: ref,
 		Samples: func(put func(review.Sample) error) error {
 			rd, err := sp.reader()
 			if err != nil {

@@ -144,6 +144,9 @@ type decisionJSON struct {
 	// Concurring lists the participating agencies of a joint review that
 	// concurred (given or deemed); absent for a case one agency reviews.
 	Concurring []string `json:"concurring,omitempty"`
+	// Variants are the variants of the model the case's finished
+	// assessments tested when the decision was made: what it covers.
+	Variants []string `json:"variants"`
 	// Bundle is the signed attestation, base64; absent without a signer.
 	Bundle []byte `json:"bundle,omitempty"`
 	// LogIndex is the bundle's index in the transparency log, absent
@@ -241,7 +244,7 @@ func toResponse(r review.Response) responseJSON {
 func toDecision(d review.Decision) decisionJSON {
 	out := decisionJSON{ID: d.ID, CaseID: d.CaseID, OfficialID: d.OfficialID, Outcomes: d.Outcomes,
 		Rationale: d.Rationale, Missing: nonNil(d.Missing), OverrideReason: d.OverrideReason,
-		Deemed: d.Deemed, Concurring: d.Concurring, Bundle: d.Bundle, CreatedAt: ts(d.CreatedAt)}
+		Deemed: d.Deemed, Concurring: d.Concurring, Variants: nonNil(d.Variants), Bundle: d.Bundle, CreatedAt: ts(d.CreatedAt)}
 	if d.LogIndex >= 0 {
 		i := d.LogIndex
 		out.LogIndex = &i

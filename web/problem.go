@@ -54,6 +54,7 @@ var errorStatus = []struct {
 	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{review.ErrIdempotencyMismatch, http.StatusUnprocessableEntity, "idempotency-key-reused"},
 	{review.ErrQuotaExceeded, http.StatusTooManyRequests, "quota-exceeded"},
+	{review.ErrModelUnavailable, http.StatusBadGateway, "model-unavailable"},
 }
 
 const (

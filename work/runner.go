@@ -52,6 +52,20 @@ type Spec struct {
 	// samples the harm scorer would score) and any sample a suite gives
 	// to the judge.
 	Judge *SpecJudge `json:"judge,omitempty"`
+	// Variant, Checkpoint and Scaffold are the variant of the model
+	// under test and the scaffold's version, recorded by the review
+	// service (review.Variant); the runner does not read them.
+	Variant    string `json:"variant,omitempty"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	Scaffold   string `json:"scaffold,omitempty"`
+	// Private, when set, is the fingerprint of the private seed whose
+	// private forms of the suites run after the public plan (private.go).
+	Private string `json:"private,omitempty"`
+	// Sweep and BudgetTokens, recorded by the review service for an
+	// assessment of a token-budget sweep (review.SweepSpec), give each
+	// agent episode BudgetTokens tokens (budget.go).
+	Sweep        string `json:"sweep,omitempty"`
+	BudgetTokens int64  `json:"budget_tokens,omitempty"`
 }
 
 // SpecJudge is an assessment's judge: an OpenAI-compatible endpoint (the
@@ -113,6 +127,12 @@ func (s Spec) Shards() int { return max(1, (s.Samples+s.ShardSize-1)/s.ShardSize
 type suites struct {
 	mu     sync.Mutex
 	loaded map[string]*suite.Suite
+	// seed is the private seed (nil: none); privates caches private forms.
+	seed     *suite.PrivateSeed
+	privates map[string]*suite.Suite
+	// para are the private forms' options: model paraphrases by the
+	// agency's judge (paraphrase.go).
+	para suite.PrivateOptions
 }
 
 func (c *suites) get(name string) (*suite.Suite, error) {
@@ -137,6 +157,24 @@ func (c *suites) get(name string) (*suite.Suite, error) {
 func (s Spec) plan(load *suites) (iter.Seq[suite.Sample], int, []*suite.Suite, error) {
 	var seqs []iter.Seq[suite.Sample]
 	var suites []*suite.Suite
+	planOne := func(st *suite.Suite, ss SpecSuite) ([]iter.Seq[suite.Sample], error) {
+		kinds := [][]string{nil}
+		if ss.PerKind && ss.Limit > 0 {
+			kinds = kinds[:0]
+			for _, k := range st.Kinds() {
+				kinds = append(kinds, []string{k})
+			}
+		}
+		var out []iter.Seq[suite.Sample]
+		for _, k := range kinds {
+			seq, _, err := suite.Samples([]*suite.Suite{st}, suite.PlanOptions{Limit: ss.Limit, Seed: s.Seed, Kinds: k})
+			if err != nil {
+				return nil, fmt.Errorf("suite %s: %w", st.Name, err)
+			}
+			out = append(out, seq)
+		}
+		return out, nil
+	}
 	for _, ss := range s.Suites {
 		st, err := load.get(ss.Name)
 		if err != nil {
@@ -145,22 +183,18 @@ func (s Spec) plan(load *suites) (iter.Seq[suite.Sample], int, []*suite.Suite, e
 		if st.Digest() != ss.Digest {
 			return nil, 0, nil, fmt.Errorf("suite %s changed since the assessment was planned (digest %s, planned %s)", ss.Name, st.Digest(), ss.Digest)
 		}
-		kinds := [][]string{nil}
-		if ss.PerKind && ss.Limit > 0 {
-			kinds = kinds[:0]
-			for _, k := range st.Kinds() {
-				kinds = append(kinds, []string{k})
-			}
+		more, err := planOne(st, ss)
+		if err != nil {
+			return nil, 0, nil, err
 		}
-		for _, k := range kinds {
-			seq, _, err := suite.Samples([]*suite.Suite{st}, suite.PlanOptions{Limit: ss.Limit, Seed: s.Seed, Kinds: k})
-			if err != nil {
-				return nil, 0, nil, fmt.Errorf("suite %s: %w", ss.Name, err)
-			}
-			seqs = append(seqs, seq)
-		}
+		seqs = append(seqs, more...)
 		suites = append(suites, st)
 	}
+	priv, err := s.privatePlan(load, planOne)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	seqs = append(seqs, priv...)
 	all := func(yield func(suite.Sample) bool) {
 		for _, seq := range seqs {
 			if s.Judge != nil {
@@ -201,6 +235,10 @@ type Planner struct {
 	// ProfilePlan returns the suites and per-suite limits the case's
 	// profiles require; nil means a request must name its suites.
 	ProfilePlan func(ctx context.Context, c review.Case) ([]SpecSuite, error)
+	// PrivateSeed is the agency's private seed (clearance serve keeps it in
+	// its data directory); nil refuses assessments that ask for private
+	// forms.
+	PrivateSeed *suite.PrivateSeed
 
 	suites suites
 }
@@ -228,6 +266,9 @@ func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.A
 		if r, err := score.LookupRubric(spec.Judge.Rubric); err != nil || !r.Harm() {
 			return nil, 0, fmt.Errorf("plan assessment: judge.rubric: %q is not a harm rubric: %w", spec.Judge.Rubric, review.ErrInvalidInput)
 		}
+	}
+	if err := p.privateSpec(&spec, in); err != nil {
+		return nil, 0, err
 	}
 	if spec.Seed == 0 {
 		spec.Seed = 1
@@ -276,6 +317,9 @@ func (p *Planner) PlanAssessment(ctx context.Context, c review.Case, in review.A
 		return nil, 0, fmt.Errorf("plan assessment: the plan has no samples: %w", review.ErrInvalidInput)
 	}
 	spec.Samples = n
+	if err := checkSweepable(spec, &p.suites, in.Budgets); err != nil {
+		return nil, 0, err
+	}
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return nil, 0, err
@@ -327,6 +371,10 @@ type RunnerConfig struct {
 	// a metadata service; Allow names the networks an operator
 	// evaluates models on (clearance serve --allow-target-net).
 	Egress egress.Policy
+
+	// PrivateSeed is the agency's private seed, for assessments planned
+	// with private forms (Planner.PrivateSeed); nil fails their shards.
+	PrivateSeed *suite.PrivateSeed
 
 	// Calibration is the size of the calibration batch the harm scorers
 	// (harm, the judge) score when an assessment completes (0:
@@ -396,7 +444,9 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg.Target = openAITarget(cfg.RequestTimeout, cfg.Egress.Client(0))
 	}
 	cfg.Target = redactTarget(cfg.Target)
-	return &Runner{cfg: cfg}, nil
+	r := &Runner{cfg: cfg, suites: suites{seed: cfg.PrivateSeed}}
+	r.suites.para = r.paraphraseOptions()
+	return r, nil
 }
 
 // errPermanent marks shard failures that retrying cannot fix.
@@ -494,7 +544,7 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 		Target: t, TargetInfo: info, Plan: shardPlan, Total: n, Scorers: scorers, Records: &records,
 		PlanKey:     assess.PlanInfo{Seed: spec.Seed, Filter: fmt.Sprintf("assessment=%s;shard=%d", as.ID, args.Shard)},
 		Concurrency: r.cfg.Concurrency, Limiter: lim, Attempts: r.cfg.Attempts, RequestTimeout: r.cfg.RequestTimeout,
-		Episodes: r.episodeRunner(),
+		Episodes: r.episodeRunner(spec.BudgetTokens),
 		Cache:    storeCache{ctx: ctx, st: r.cfg.Service, log: r.cfg.Logger}, Logger: r.cfg.Logger, Now: r.cfg.Now, Version: r.cfg.Version,
 	})
 	endTurn() // the shard sends no more: the next may start
@@ -529,8 +579,11 @@ func (r *Runner) runShard(ctx context.Context, args ShardArgs) error {
 // plan order, exactly as a single run computes them from samples.jsonl.
 func (r *Runner) complete(ctx context.Context, id string, scorers map[string]score.Scorer) error {
 	pr, pw := io.Pipe()
+	scan, scanned := r.contaminationScan(), make(chan struct{})
 	go func() {
+		defer close(scanned)
 		err := r.cfg.Service.ShardSamples(ctx, id, func(sm review.Sample) error {
+			scan.add(sm.Record)
 			if _, err := pw.Write(sm.Record); err != nil {
 				return err
 			}
@@ -557,10 +610,16 @@ func (r *Runner) complete(ctx context.Context, id string, scorers map[string]sco
 	}
 	m, err := assess.ComputeMetrics(pr, "complete", assess.CalibratedQuality(assess.ScorerQuality(all), cal))
 	pr.Close()
+	<-scanned
 	if err != nil {
 		return fmt.Errorf("metrics of %s: %w", id, err)
 	}
 	assess.AttachCalibration(&m, cal)
+	m.Contamination = scan.result()
+	if g := assess.ComparePrivate(m, "", 0); len(g.Gaps) > 0 {
+		g.Paraphrase = r.paraphraseStats(scan)
+		m.PrivateGap = &g
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err

@@ -59,10 +59,12 @@ func (r *Runner) refuseWithoutSandbox(plan iter.Seq[suite.Sample]) error {
 
 // episodeRunner returns the runner's episodes, nil without a sandbox
 // (assess then fails exploit samples as harness errors; refuseWithoutSandbox
-// keeps such shards from running here at all).
-func (r *Runner) episodeRunner() assess.EpisodeRunner {
+// keeps such shards from running here at all). A budget above 0 (an
+// assessment of a token-budget sweep) replaces the worker's token limit
+// per episode.
+func (r *Runner) episodeRunner(budget int64) assess.EpisodeRunner {
 	if r.cfg.Sandbox == nil {
 		return nil
 	}
-	return agent.Runner{Sandbox: r.cfg.Sandbox, Limits: r.cfg.Agent}
+	return agent.Runner{Sandbox: r.cfg.Sandbox, Limits: episodeLimits(r.cfg.Agent, budget)}
 }

@@ -354,6 +354,12 @@ func riverConfig(cfg Config) *river.Config {
 		ws := river.NewWorkers()
 		river.AddWorker(ws, &expiryWorker{expirer: cfg.Expirer, now: cfg.Now, logger: cfg.Logger})
 		river.AddWorker(ws, &shardWorker{run: cfg.RunShard, timeout: shardTimeout})
+		if cc, ok := cfg.Expirer.(ConformanceChecker); ok {
+			river.AddWorker(ws, &conformWorker{checker: cc, logger: cfg.Logger})
+		}
+		if dc, ok := cfg.Expirer.(DutyChecker); ok {
+			river.AddWorker(ws, &dutyWorker{checker: dc, now: cfg.Now, logger: cfg.Logger})
+		}
 		rc.Workers = ws
 		rc.Queues = map[string]river.QueueConfig{
 			queueClock:  {MaxWorkers: clockWorkers},

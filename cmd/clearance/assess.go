@@ -94,7 +94,7 @@ func buildTarget(e *env, tf *targetFlags, samples iter.Seq[suite.Sample], prefix
 		if err != nil {
 			return nil, err
 		}
-		ref = ref.WithTaskOracle(assess.TaskOracle())
+		ref = ref.WithTaskOracle(assess.TaskOracle()).WithPublicPrompts(assess.PublicPrompts(samples))
 		url, stop, err := serveLoopback(target.NewReferenceServer(ref, target.ServerOptions{}))
 		if err != nil {
 			return nil, err
@@ -190,6 +190,7 @@ type assessSummary struct {
 	Cached   int64             `json:"cache_hits"`
 	Metrics  []metricLine      `json:"metrics"`
 	Files    map[string]string `json:"files"`
+	Cohort   *assess.Cohort    `json:"cohort,omitempty"` // with --reference
 }
 
 type metricLine struct {
@@ -230,13 +231,26 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 	calibration := fs.Int("calibration", assess.DefaultCalibration, "human-labelled items of the embedded calibration batch each harm scorer (harm, the judge) also scores, for its sensitivity, specificity and kappa and the corrected rates (0: none, and rates go uncorrected)")
 	judgeRubric := fs.String("judge-rubric", score.RubricStrongREJECT, "rubric of the judge: "+strings.Join(score.RubricNames()[:3], ", ")+" (with --judge-target the judge scores attack success instead of the harm scorer)")
 	dossier := fs.String("dossier", "", "developer dossier (YAML or JSON): also write evidence.json for the policy engine")
+	var refs referenceFlag
+	fs.Var(&refs, "reference", "reference model NAME=SPEC to compare with (repeatable): SPEC reference:PROFILE runs the reference model on the same plan and seed, run:DIR uses an earlier run directory; writes cohort.json")
 	var cf cyberFlags
 	cf.register(fs)
+	sweep := budgetSweepFlag(fs)
+	var vf variantFlags
+	vf.register(fs)
+	var pf privateFlags
+	pf.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
 		return usageError("--format must be text or json, not %q", *format)
+	}
+	if err := vf.check(); err != nil {
+		return err
+	}
+	if err := pf.check(*planFile); err != nil {
+		return err
 	}
 	if len(suites) == 0 && *planFile == "" && cf.tasks == "" {
 		return usageError("at least one --suite (or a --plan) is required (see 'clearance suites')")
@@ -280,6 +294,12 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 			}
 			ss = append(ss, s)
 			info.Suites = append(info.Suites, assess.SuiteInfo{Name: s.Name, Version: s.Version, Digest: s.Digest()})
+		}
+		if err := pf.addForms(e, &judge, &ss, &info); err != nil {
+			return err
+		}
+		if pf.closeHelper != nil {
+			defer pf.closeHelper()
 		}
 		if len(categories)+len(transforms) > 0 {
 			info.Filter = "categories=" + categories.String() + ";transforms=" + transforms.String()
@@ -360,6 +380,7 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		Gates: gates, Calibration: *calibration,
 		Episodes: sb, Sandboxes: cf.sandboxes, Tasks: cf.loadTask,
 	}
+	vf.apply(&cfg)
 	if judgeCalls != nil {
 		cfg.ScorerCost = judgeCalls.Cost
 	}
@@ -370,9 +391,15 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		t := tf.temperature
 		cfg.Request.Temperature = &t
 	}
+	if *sweep != "" {
+		return runBudgetSweep(ctx, e, cfg, *sweep, *format)
+	}
 	res, runErr := assess.Run(ctx, cfg)
 	if res == nil {
 		return runErr
+	}
+	if err := pf.scan(dir, res); err != nil {
+		return err
 	}
 	if err := report.WriteRunFiles(dir, report.Run{Run: res.Run, Metrics: res.Metrics}); err != nil {
 		return err
@@ -381,15 +408,37 @@ func runAssess(ctx context.Context, e *env, args []string) error {
 		"run": filepath.Join(dir, "run.json"), "samples": filepath.Join(dir, "samples.jsonl"), "metrics": filepath.Join(dir, "metrics.json"),
 		"report_md": filepath.Join(dir, "report.md"), "report_html": filepath.Join(dir, "report.html"),
 	}
+	var cohort *assess.Cohort
+	if len(refs) > 0 {
+		if cohort, err = runCohort(ctx, e, cfg, res, refs); err != nil {
+			return err
+		}
+		files["cohort"] = filepath.Join(dir, "cohort.json")
+	}
 	if *dossier != "" {
+		// References come from this run's cohort, never from the dossier.
+		dossierEv.References = nil
+		if cohort != nil {
+			dossierEv.References = policyReferences(cohort)
+		}
 		p, err := writeEvidence(dir, dossierEv, res, e.now())
 		if err != nil {
 			return err
 		}
 		files["evidence"] = p
 	}
-	if err := printSummary(e.stdout, *format, res, files); err != nil {
+	gap, err := pf.report(dir, res, files)
+	if err != nil {
 		return err
+	}
+	if err := printSummary(e.stdout, *format, res, files, cohort); err != nil {
+		return err
+	}
+	if gap != nil && *format == "text" {
+		printPrivateGap(e.stdout, gap)
+	}
+	if c := res.Metrics.Contamination; c != nil && *format == "text" {
+		printContamination(e.stdout, c)
 	}
 	if runErr != nil {
 		return runErr
@@ -446,9 +495,9 @@ func buildScorers(e *env, samples iter.Seq[suite.Sample], judge *targetFlags, ru
 	return out, counted, closeFn, nil
 }
 
-func printSummary(w io.Writer, format string, res *assess.Result, files map[string]string) error {
+func printSummary(w io.Writer, format string, res *assess.Result, files map[string]string, cohort *assess.Cohort) error {
 	m := res.Metrics
-	sum := assessSummary{Dir: res.Dir, Status: m.Status, Target: res.Run.Target.Identity, Samples: m.Samples, Scored: m.Scored, Errors: m.Errors, Files: files}
+	sum := assessSummary{Dir: res.Dir, Status: m.Status, Target: res.Run.Target.Identity, Samples: m.Samples, Scored: m.Scored, Errors: m.Errors, Files: files, Cohort: cohort}
 	if st := res.Run.Stats; st != nil {
 		sum.Requests, sum.Cached = st.Requests, st.CacheHits
 	}
@@ -468,6 +517,10 @@ func printSummary(w io.Writer, format string, res *assess.Result, files map[stri
 			fmt.Fprintf(w, "  (%d errors)", l.Errors)
 		}
 		fmt.Fprintln(w)
+	}
+	printTriage(w, m)
+	if cohort != nil {
+		printCohort(w, cohort)
 	}
 	fmt.Fprintf(w, "Report: %s\n", files["report_html"])
 	return nil

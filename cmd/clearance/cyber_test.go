@@ -47,8 +47,8 @@ func TestAssessCyberOpenAI(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 		t.Fatalf("summary: %v\n%s", err, stdout)
 	}
-	if sum.Samples != 8 || sum.Errors != 0 || len(sum.Metrics) != 1 || sum.Metrics[0].Key != "cyber-exploit.solve_rate" {
-		t.Fatalf("summary = %+v, want 8 samples, no errors, one solve rate", sum)
+	if sum.Samples != 8 || sum.Errors != 0 || len(sum.Metrics) != 2 || sum.Metrics[0].Key != "cyber-exploit.solve_rate" || sum.Metrics[1].Key != "cyber-exploit.solve_rate_excluding_noncapability" {
+		t.Fatalf("summary = %+v, want 8 samples, no errors, the solve rate raw and excluding non-capability failures", sum)
 	}
 	if sum.Metrics[0].Flagged == 0 {
 		t.Errorf("the vulnerable reference agent solved nothing over HTTP: %+v", sum.Metrics[0])

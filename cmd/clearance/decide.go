@@ -146,6 +146,7 @@ func decisionFromPolicy(pd *policy.Decision, ev *policy.Evidence, now time.Time,
 		Outcome:   "not_applicable",
 		DecidedAt: decided,
 		Model:     attest.Model{Name: ev.Model.Name, Version: ev.Model.Version},
+		Variants:  evidenceVariants(ev),
 	}
 	if d.Model.Name == "" {
 		d.Model.Name = ev.Identity.Name

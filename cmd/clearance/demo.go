@@ -255,7 +255,7 @@ func demoJoint(ctx context.Context, e *env, st *stack, actors demoActors, caseID
 		as = list[len(list)-1]
 	} else {
 		n := cmp.Or(limit, 20)
-		if as, err = svc.ScheduleAssessment(ctx, actors["partner-assessor"], caseID, review.AssessmentInput{Suites: []string{"cyber-compliance"}, Limit: n}); err != nil {
+		if as, err = svc.ScheduleAssessment(ctx, actors["partner-assessor"], caseID, review.AssessmentInput{Suites: []string{"cyber-compliance"}, Limit: n, Variant: review.VariantHelpfulOnly, Scaffold: demoScaffold}); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "   assessment %s by %s: cyber-compliance, %d items (no sandbox for agent episodes)\n", as.ID, demoPartner, n)
@@ -351,6 +351,7 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 	if err != nil {
 		return ds, err
 	}
+	oracle = demoPrivateOracle(oracle, sf.data)
 	fmt.Fprintf(e.stdout, "Clearance demo: two developers submit reference models (simulators with known behaviour, not real models);\n"+
 		"assessors run the plan their regimes require as sharded jobs over HTTP; reviewers, developers and an official\n"+
 		"take the cases to signed decisions in the transparency log.\n\n")
@@ -393,7 +394,7 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			return ds, err
 		}
 		fmt.Fprintf(e.stdout, "== %s by %s: case %s submitted under %s\n", m.name, m.org, c.ID, strings.Join(demoProfiles, ", "))
-		as, err := svc.ScheduleAssessment(ctx, actors["assessor"], c.ID, review.AssessmentInput{Limit: limit})
+		as, err := svc.ScheduleAssessment(ctx, actors["assessor"], c.ID, review.AssessmentInput{Limit: limit, Variant: review.VariantProduction, Scaffold: demoScaffold})
 		if err != nil {
 			return ds, err
 		}
@@ -411,10 +412,24 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			}
 		} else if err := demoCyber(ctx, e, st, actors, "assessor", c.ID, limit); err != nil {
 			return ds, err
+		} else if err := demoPrivate(ctx, e, st, actors, dev, c.ID, limit); err != nil {
+			return ds, err
+		}
+		if err := demoCohort(ctx, e, st, actors, c.ID, limit, oracle); err != nil {
+			return ds, err
 		}
 		if err := demoReview(ctx, e, st, actors, dev, c.ID, as, &ds, m.name, joint); err != nil {
 			return ds, err
 		}
+	}
+	if err := demoCampaign(ctx, e, st, sf, actors, oracle); err != nil {
+		return ds, err
+	}
+	if err := demoConform(ctx, e, sf.data); err != nil {
+		return ds, err
+	}
+	if err := demoIncident(ctx, e, st, actors, ds); err != nil {
+		return ds, err
 	}
 	if err := os.WriteFile(filepath.Join(sf.data, "demo-tokens.txt"), []byte(tokens.String()), 0o600); err != nil {
 		return ds, err
@@ -438,7 +453,7 @@ func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, assess
 	if limit > 0 && limit < n {
 		n = limit
 	}
-	as, err := st.svc.ScheduleAssessment(ctx, actors[assessor], caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: n})
+	as, err := st.svc.ScheduleAssessment(ctx, actors[assessor], caseID, review.AssessmentInput{Suites: []string{"cyber-exploit"}, Limit: n, Variant: review.VariantHelpfulOnly, Scaffold: demoScaffold})
 	if err != nil {
 		return err
 	}
@@ -446,7 +461,7 @@ func demoCyber(ctx context.Context, e *env, st *stack, actors demoActors, assess
 	if as, err = waitAssessment(ctx, st.svc, actors[assessor], as.ID, 100*time.Millisecond); err != nil {
 		return err
 	}
-	return printRates(e, as)
+	return demoTriage(ctx, e, st, actors, as)
 }
 
 // demoReview files a finding on the flagged attacks, has the developer

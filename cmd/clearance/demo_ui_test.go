@@ -79,6 +79,14 @@ func TestDemoUI(t *testing.T) {
 			t.Fatalf("%s: case page shows %d findings, want 1", m.name, n)
 		}
 		b.WantText("#findings", "jailbreak", "We will add refusal training")
+		// Against two reference models, with deltas and within-error marks.
+		if n := b.Count("#cohort table.cohort-ref"); n != len(demoCohortReferences) {
+			t.Fatalf("%s: case page compares with %d reference models, want %d", m.name, n, len(demoCohortReferences))
+		}
+		b.WantText("#cohort", append([]string{"jailbreak.attack_success_rate", "95% interval"}, demoCohortReferences...)...)
+		if n := b.Count("#cohort .within-error") + b.Count("#cohort .differs"); n < 2*len(demoCohortReferences) {
+			t.Fatalf("%s: cohort has %d within-error/differs marks, want at least %d:\n%s", m.name, n, 2*len(demoCohortReferences), b.Text("#cohort"))
+		}
 		if n := b.Count(`#decisions a[href="/decisions/` + decID + `"]`); n != 1 {
 			t.Fatalf("%s: case page has %d links to decision %s, want 1", m.name, n, decID)
 		}

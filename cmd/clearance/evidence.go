@@ -41,7 +41,11 @@ func evidenceFromRun(ev *policy.Evidence, res *assess.Result, now time.Time) (*p
 			id.Name = ev.Model.Name
 		}
 	}
-	return policy.EvidenceFromMetrics(d, known, id, metricValues(res.Metrics), asOf), nil
+	out := policy.EvidenceFromMetrics(d, known, id, withVariant(metricValues(res.Metrics), runVariant(res.Run)), asOf)
+	if ev != nil {
+		out.References = ev.References // the run's cohort (assess sets it)
+	}
+	return out, nil
 }
 
 // metricValues maps assess metrics onto the policy engine's evidence keys

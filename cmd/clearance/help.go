@@ -44,6 +44,15 @@ func groups() map[string]group {
 			{"bundle", "DECISION --out FILE", "download a decision's signed bundle and log receipt"},
 			{"oscal", "ID --kind ap|ar|poam [-o FILE]", "export a case as NIST OSCAL JSON: assessment plan, results or POA&M"},
 		}},
+		"conform": {ownFlags: true, subs: []subcommand{
+			{"record", "--target KIND … --out FILE [--probes N] [--seed S]", "record an endpoint's behavioural fingerprint (probes asked twice at temperature 0)"},
+		}},
+		"incident": {subs: []subcommand{
+			{"file", "--decision D --class C --summary TEXT [--discovered T]", "file an incident against a cleared decision; prints the duties each regime's clock owes"},
+			{"list", "[--case ID] [--duties [--state S]]", "the incidents (or duties: due, overdue, done) the token may see"},
+			{"report", "DUTY [--note TEXT] [--format markdown|json]", "file the report a duty asks for, generated from the incident"},
+			{"resolve", "ID --resolution TEXT", "record an incident's resolution: the final reports fall due"},
+		}},
 		"keys": {subs: []subcommand{
 			{"generate", "--out PREFIX [--passphrase-env VAR]", "generate an ECDSA P-256 key pair (PKCS#8 PEM)"},
 		}},

@@ -45,7 +45,9 @@ func runReference(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ref = ref.WithTaskOracle(assess.TaskOracle())
+	// Every built-in prompt is public: a memorised profile is robust on
+	// them and on nothing else.
+	ref = ref.WithTaskOracle(assess.TaskOracle()).WithPublicPrompts(assess.PublicPrompts(seq))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -99,6 +99,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sf.register(fs)
 	workers := fs.Int("workers", work.AutoWorkers, "assessment shards this process takes at once; how many of them send is each target's shared limit's to say (0: leave them to 'clearance worker' processes)")
 	shardSize := fs.Int("shard-size", work.DefaultShardSize, "samples per assessment shard")
+	conformEvery := fs.Duration("conform-every", defaultConformEvery, "period of the conformance checks of each cleared decision whose case has an endpoint fingerprint (0: none scheduled; at least 1m)")
 	anchorEvery := fs.Duration("anchor-every", 10*time.Minute, "how often the audit trail's head is anchored in the transparency log (also after every decision)")
 	metricsAddr := fs.String("metrics-addr", "", "listen address of Prometheus /metrics, apart from --addr (such as 127.0.0.1:9090); empty: metrics are not served")
 	metricsTokenFile := fs.String("metrics-token-file", "", "file holding a bearer token that /metrics requests on --metrics-addr must carry")
@@ -127,6 +128,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *workers < 0 || *shardSize < 1 || *anchorEvery <= 0 {
 		return usageError("--workers must be ≥ 0, --shard-size ≥ 1 and --anchor-every > 0")
 	}
+	if *conformEvery != 0 && *conformEvery < time.Minute {
+		return usageError("--conform-every %v: want 0 (none) or at least 1m", *conformEvery)
+	}
 	if *metricsTokenFile != "" && *metricsAddr == "" {
 		return usageError("--metrics-token-file needs --metrics-addr")
 	}
@@ -147,7 +151,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	st, err := sf.openStack(ctx, e, stackOptions{workers: *workers, owner: true, shardSize: *shardSize,
 		shardTimeout: jf.shardTimeout, rescueMargin: jf.rescueMargin, concurrency: jf.concurrency, calibration: jf.calibration, targetEgress: jf.targetNets.policy(), webhookEgress: jf.webhookNets.policy(),
 		quota: review.Quota{OpenCases: *quotaCases, Bytes: int64(quotaBytes)}, judge: judge, sandbox: string(jf.sandbox),
-		logWitnesses: tlog.Options{Witnesses: witnesses, WitnessThreshold: *witnessThreshold, WitnessFailOpen: *witnessFailOpen}})
+		logWitnesses: tlog.Options{Witnesses: witnesses, WitnessThreshold: *witnessThreshold, WitnessFailOpen: *witnessFailOpen},
+		conformEvery: *conformEvery})
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,9 @@ type stackOptions struct {
 	// logWitnesses configures the witnesses of the log (owner only; zero:
 	// none): Witnesses, WitnessThreshold and WitnessFailOpen are used.
 	logWitnesses tlog.Options
+	// conformEvery is the period of scheduled conformance checks (serve
+	// --conform-every; 0: none).
+	conformEvery time.Duration
 }
 
 // ensureLog creates the service's transparency log in DATA/log unless it
@@ -116,7 +119,12 @@ func (s *stack) Close() {
 
 // lateScheduler lets the service be built before the queue it schedules
 // on; the queue needs the service as its Expirer and shard runner.
-type lateScheduler struct{ q *work.Queue }
+type lateScheduler struct {
+	q *work.Queue
+	// conformEvery is the period of each cleared decision's conformance
+	// checks (0: none scheduled).
+	conformEvery time.Duration
+}
 
 func (l *lateScheduler) ScheduleExpiry(ctx context.Context, caseID string, due time.Time) error {
 	if l.q == nil {
@@ -152,12 +160,18 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 	if err != nil {
 		return nil, err
 	}
-	sched := &lateScheduler{}
+	privSeed, err := stackPrivateSeed(sf.data, opts.owner)
+	if err != nil {
+		return nil, err
+	}
+	sched := &lateScheduler{conformEvery: opts.conformEvery}
 	cfg := review.Config{
 		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{}, Concurrence: policyConcurrence{},
-		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, Judge: opts.judge, ProfilePlan: profilePlan(e)},
+		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, Judge: opts.judge, ProfilePlan: profilePlan(e), PrivateSeed: privSeed},
 		Scheduler: sched, Now: e.now, Logger: e.log, Quota: opts.quota,
 		Authorities: sf.authorities(e),
+		RedTeam:     work.NewRedTeam(opts.targetEgress),
+		Endpoints:   newConformEndpoints(opts.targetEgress),
 	}
 	if opts.owner {
 		key, pubPath, err := sf.decisionKey()
@@ -202,7 +216,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 			return nil, err
 		}
 		st.runner, err = work.NewRunner(work.RunnerConfig{Service: st.svc, Sandbox: sb, NoSandbox: noSandbox, OnlyWorker: !shared,
-			Limits: limits, Concurrency: opts.concurrency, Calibration: opts.calibration, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion()})
+			Limits: limits, Concurrency: opts.concurrency, Calibration: opts.calibration, Egress: opts.targetEgress, Judge: opts.judge, Logger: e.log, Now: e.now, Version: clearanceVersion(), PrivateSeed: privSeed})
 		if err != nil {
 			return nil, err
 		}
@@ -351,9 +365,15 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 	if err != nil {
 		return nil, err
 	}
+	ad.Variants = d.Variants
+	if d.Fingerprint != "" {
+		ad.EndpointFingerprint = map[string]string{"sha256": strings.TrimPrefix(d.Fingerprint, "sha256:")}
+	}
 	for _, a := range as {
 		ms := sha256.Sum256(a.Metrics)
-		ad.Evidence = append(ad.Evidence, attest.Evidence{Name: "assessment " + a.ID + " metrics", MediaType: "application/json", Digest: map[string]string{"sha256": hex.EncodeToString(ms[:])}})
+		v := a.Variant()
+		ad.Evidence = append(ad.Evidence, attest.Evidence{Name: "assessment " + a.ID + " metrics", MediaType: "application/json",
+			Digest: map[string]string{"sha256": hex.EncodeToString(ms[:])}, Variant: v.Label(), Scaffold: v.Scaffold})
 	}
 	root := strings.TrimPrefix(c.ModelDigest, "sha256:")
 	if len(c.Agencies) > 0 && s.agencies != nil {
@@ -466,18 +486,31 @@ func caseEvidence(ctx context.Context, st review.Store, c review.Case, now time.
 	if err != nil {
 		return nil, err
 	}
+	rt, err := redteamEvidence(ctx, st, c.ID)
+	if err != nil {
+		return nil, err
+	}
 	if len(as) == 0 {
-		ev.AsOf = asOf
+		ev.AsOf, ev.RedTeam = asOf, rt
 		ev.Recognised, err = recognisedEvidence(ctx, st, c.ID)
 		return ev, err
 	}
+	// Reference assessments measured other models: they are not evidence
+	// about this one, but the cohort (references['name'] in CEL) is.
+	refs, err := caseReferences(ctx, st, c.ID)
+	if err != nil {
+		return nil, err
+	}
 	metrics := map[string]policy.MetricValue{}
 	for _, a := range as {
+		if _, ok := refs[a.ID]; ok {
+			continue
+		}
 		var m assess.Metrics
 		if err := json.Unmarshal(a.Metrics, &m); err != nil {
 			return nil, fmt.Errorf("metrics of assessment %s: %w", a.ID, err)
 		}
-		for k, v := range metricValues(m) {
+		for k, v := range withVariant(metricValues(m), a.Variant()) {
 			metrics[k] = v
 		}
 	}
@@ -489,6 +522,10 @@ func caseEvidence(ctx context.Context, st review.Store, c review.Case, now time.
 		id.Digest = c.ModelDigest
 	}
 	out := policy.EvidenceFromMetrics(&ev.Dossier, ev.Known, id, metrics, asOf)
+	if out.References, err = cohortEvidence(as, refs); err != nil {
+		return nil, err
+	}
+	out.RedTeam = rt
 	out.Recognised, err = recognisedEvidence(ctx, st, c.ID)
 	return out, err
 }

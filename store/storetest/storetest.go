@@ -62,6 +62,11 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 		{"JointReview", testJointReview},
 		{"Concurrence", testConcurrence},
 		{"Recognitions", testRecognitions},
+		{"AssessmentReferences", testAssessmentReferences},
+		{"TriageReviews", testTriageReviews},
+		{"Campaigns", testCampaigns},
+		{"Incidents", testIncidents},
+		{"Conformance", testConformance},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -229,18 +229,31 @@ type casePage struct {
 	Clock   clockView
 	Dossier []dossierField
 	// Events are the dossier's events, oldest first (a timeline).
-	Events   []dossierEvent
-	Matrix   *matrixView
-	Runs     []assessmentView
+	Events []dossierEvent
+	Matrix *matrixView
+	Runs   []assessmentView
+	// Cohort is the model beside its reference models (cohort.go).
+	Cohort *cohortView
+	// Sweeps are the case's token-budget sweeps, newest first (sweep.go).
+	Sweeps   []sweepView
 	Findings []findingView
 	// Decisions and Appeals, oldest first.
 	Decisions []review.Decision
 	Appeals   []review.Appeal
 	// Recognised is other authorities' evidence recognised in the case.
 	Recognised []review.Recognition
-	Timeline   []timelineEntry
-	Can        actions
-	Forms      map[string]*form
+	// Incidents filed against the case's decisions, with their duties.
+	Incidents []incidentCard
+	// Conformance is the endpoint fingerprints and conformance checks;
+	// nil when there are none (conformance.go).
+	Conformance *conformanceCard
+	// Prior is the case a modified model's case re-reviews; nil if none.
+	Prior *priorView
+	// Campaign is the red-team campaign's section (campaign.go).
+	Campaign *campaignCard
+	Timeline []timelineEntry
+	Can      actions
+	Forms    map[string]*form
 	// Choices for the forms.
 	Severities []review.Severity
 	Outcomes   []string
@@ -314,6 +327,15 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 	if d.Recognised, err = h.svc.ListRecognitions(ctx, u.Actor, c.ID, review.Page{Limit: review.MaxPageLimit}); err != nil {
 		return nil, err
 	}
+	if d.Incidents, err = h.caseIncidents(ctx, u.Actor, c.ID); err != nil {
+		return nil, err
+	}
+	if d.Conformance, err = h.conformanceCard(ctx, u.Actor, c.ID); err != nil {
+		return nil, err
+	}
+	if d.Campaign, err = h.campaignCard(ctx, u, c); err != nil {
+		return nil, err
+	}
 	audit, err := h.svc.CaseAudit(ctx, u.Actor, c.ID, 0, maxTimeline)
 	if err != nil && !errors.Is(err, review.ErrForbidden) {
 		return nil, err
@@ -322,6 +344,19 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 		d.Timeline = append(d.Timeline, timelineEntry{AuditEntry: e, Text: auditText(e)})
 	}
 	if d.Runs, err = h.assessmentViews(r, u, c.ID); err != nil {
+		return nil, err
+	}
+	runs := make([]review.Assessment, 0, len(d.Runs))
+	for _, rv := range d.Runs {
+		runs = append(runs, rv.Assessment)
+	}
+	if d.Prior, err = h.priorView(ctx, u.Actor, c, d.Decisions, runs); err != nil {
+		return nil, err
+	}
+	if d.Cohort, err = h.cohort(ctx, u.Actor, c.ID); err != nil {
+		return nil, err
+	}
+	if d.Sweeps, err = h.sweeps(ctx, u.Actor, c.ID); err != nil {
 		return nil, err
 	}
 	var ids []string

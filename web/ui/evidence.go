@@ -177,6 +177,12 @@ type assessmentView struct {
 	HasPlan bool
 	// Cyber are the solve-rate tables of cyber-exploit groups.
 	Cyber []cyberView
+	// Private is the private-variant gap (private.go); nil when the run
+	// had no private forms.
+	Private *privateView
+	// Contamination is the canary scan (agency staff only: a developer's
+	// metrics come without it); nil when the run was not scanned.
+	Contamination *assess.Contamination
 }
 
 type groupView struct {
@@ -205,6 +211,8 @@ func (h *Handler) assessmentViews(r *http.Request, u user, caseID string) ([]ass
 			} else {
 				fillCharts(&v, m)
 				v.Cyber = cyberViews(m)
+				v.Private = privateGapView(m.PrivateGap)
+				v.Contamination = m.Contamination
 			}
 		}
 		out = append(out, v)

@@ -137,6 +137,9 @@ type envConfig struct {
 	deciderKey []byte
 	publisher  func(review.Publisher) review.Publisher // wraps the log's
 	agencyKeys func(context.Context) ([]ui.AgencyKey, error)
+	redteam    review.RedTeam // the red-team backend (campaign tests)
+	// privateSeed is the planner's private seed (schedule form tests).
+	privateSeed *suite.PrivateSeed
 }
 
 type envOption func(*envConfig)
@@ -176,8 +179,8 @@ func newEnv(tb testing.TB, opts ...envOption) *env {
 	tb.Cleanup(func() { lg.Close(context.Background()) })
 	now := func() time.Time { return e.now }
 	e.svc, err = review.New(review.Config{Store: db, Sealer: sealer, Evidence: noMissing{}, Clocks: fixedClocks{},
-		Signer: cfg.signer, Planner: &work.Planner{SkipJudge: true}, Scheduler: e.queue,
-		Publisher: cfg.publisher(publisher{lg}), Now: now})
+		Signer: cfg.signer, Planner: &work.Planner{SkipJudge: true, PrivateSeed: cfg.privateSeed}, Scheduler: e.queue,
+		Publisher: cfg.publisher(publisher{lg}), Now: now, RedTeam: cfg.redteam})
 	if err != nil {
 		tb.Fatal(err)
 	}

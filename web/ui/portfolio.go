@@ -183,9 +183,13 @@ func (h *Handler) trend(r *http.Request, u user, model string, cs []review.Case)
 			return "", nil, nil, err
 		}
 		labels = append(labels, c.CreatedAt.UTC().Format("2006-01-02"))
+		refs, err := h.svc.References(r.Context(), u.Actor, c.ID) // reference models' runs are not the model's
+		if err != nil {
+			return "", nil, nil, err
+		}
 		var m *assess.Metrics
 		for j := len(as) - 1; j >= 0; j-- {
-			if as[j].State == review.AssessmentDone && len(as[j].Metrics) > 0 {
+			if _, isRef := refs[as[j].ID]; !isRef && as[j].State == review.AssessmentDone && len(as[j].Metrics) > 0 {
 				var mm assess.Metrics
 				if json.Unmarshal(as[j].Metrics, &mm) == nil {
 					m = &mm

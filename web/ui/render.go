@@ -24,7 +24,7 @@ var styleCSS []byte
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "error", "cases", "case", "samples", "decision", "transparency", "tokens", "people", "webhooks", "trajectory", "submit", "orgs", "minted", "extend", "portfolio", "verify", "public_decision"}
+var pageNames = []string{"login", "error", "cases", "case", "samples", "decision", "transparency", "tokens", "people", "webhooks", "trajectory", "triage", "submit", "orgs", "minted", "extend", "portfolio", "verify", "public_decision", "incidents", "campaign"}
 
 type pages map[string]*template.Template
 

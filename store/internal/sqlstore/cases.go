@@ -343,22 +343,32 @@ func (d *Records) CreateDecision(ctx context.Context, x review.Decision) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	variants, err := jsonText(nonNil(x.Variants))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	_, err = d.exec(ctx, op, `INSERT INTO decisions (id, case_id, official_id, outcomes, rationale, missing,
-		override_reason, deemed, bundle, created_at, concurring) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		override_reason, deemed, bundle, created_at, concurring, variants) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		x.ID, x.CaseID, x.OfficialID, string(x.Outcomes), x.Rationale, missing, x.OverrideReason, x.Deemed,
-		x.Bundle, fmtTime(x.CreatedAt), concurring)
+		x.Bundle, fmtTime(x.CreatedAt), concurring, variants)
 	return err
 }
 
-const decisionCols = `id, case_id, official_id, outcomes, rationale, missing, override_reason, deemed, bundle, log_index, receipt, created_at, concurring`
+const decisionCols = `id, case_id, official_id, outcomes, rationale, missing, override_reason, deemed, bundle, log_index, receipt, created_at, concurring, variants`
 
 func scanDecision(s scanner) (review.Decision, error) {
 	var x review.Decision
-	var outcomes, missing, at, concurring string
+	var outcomes, missing, at, concurring, variants string
 	var logIndex sql.NullInt64
 	if err := s.Scan(&x.ID, &x.CaseID, &x.OfficialID, &outcomes, &x.Rationale, &missing, &x.OverrideReason,
-		&x.Deemed, &x.Bundle, &logIndex, &x.Receipt, &at, &concurring); err != nil {
+		&x.Deemed, &x.Bundle, &logIndex, &x.Receipt, &at, &concurring, &variants); err != nil {
 		return x, err
+	}
+	if err := json.Unmarshal([]byte(variants), &x.Variants); err != nil {
+		return x, fmt.Errorf("decode variants of decision %s: %w", x.ID, err)
+	}
+	if len(x.Variants) == 0 {
+		x.Variants = nil
 	}
 	if err := json.Unmarshal([]byte(concurring), &x.Concurring); err != nil {
 		return x, fmt.Errorf("decode concurring agencies of decision %s: %w", x.ID, err)

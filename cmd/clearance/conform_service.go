@@ -1,0 +1,112 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clearance-dev/clearance/attest"
+	"github.com/clearance-dev/clearance/conform"
+	"github.com/clearance-dev/clearance/egress"
+	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/target"
+)
+
+// defaultConformEvery is serve's --conform-every: each cleared decision
+// whose case has an endpoint fingerprint is checked daily.
+const defaultConformEvery = 24 * time.Hour
+
+// SignConformance implements review.ConformanceSigner: the statement is
+// signed by the decision key, its subject the case's model.
+func (s *decisionSigner) SignConformance(ctx context.Context, c review.Case, d review.Decision, k review.ConformanceCheck, fingerprint string) ([]byte, error) {
+	var res conform.Result
+	if err := json.Unmarshal(k.Result, &res); err != nil {
+		return nil, fmt.Errorf("sign conformance %s: %w", k.ID, err)
+	}
+	st := &attest.Conformance{CaseID: c.ID, DecisionID: d.ID, CheckID: k.ID,
+		Fingerprint: map[string]string{"sha256": strings.TrimPrefix(fingerprint, "sha256:")},
+		Verifier:    attest.Verifier{ID: s.id, Version: map[string]string{"clearance": clearanceVersion()}},
+		CheckedAt:   k.CreatedAt, Model: attest.Model{Name: cmp.Or(c.ModelName, "model"),
+			RootDigest: map[string]string{"sha256": strings.TrimPrefix(c.ModelDigest, "sha256:")}},
+		Same: res.Same, Scheduled: k.Scheduled, Alpha: res.Alpha, Probes: res.Probes, Requests: res.Requests}
+	if d.Bundle != nil {
+		st.Decision = attest.DigestOf(d.Bundle)
+	}
+	for _, t := range res.Tests {
+		st.Tests = append(st.Tests, attest.ConformanceTest{Name: t.Name, Level: t.Level, PValue: t.PValue, Rejected: t.Rejected})
+	}
+	return attest.SignConformance(s.key, st)
+}
+
+// conformEndpoints is the service's review.Endpoints: OpenAI-compatible
+// clients through the target egress policy, the built-in chat suites'
+// single-turn prompts as the probe pool, and the structural refusal
+// scorer as the refusal classifier.
+type conformEndpoints struct {
+	hc *http.Client
+
+	once sync.Once
+	pool []conform.Probe
+	err  error
+}
+
+func newConformEndpoints(p egress.Policy) *conformEndpoints {
+	return &conformEndpoints{hc: p.Client(0)}
+}
+
+func (e *conformEndpoints) Completer(t review.ChatTarget) (conform.Completer, error) {
+	base := strings.TrimRight(t.URL, "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	c, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: base, Model: t.Model, APIKey: strings.TrimSpace(string(t.Credentials)),
+		Timeout: 2 * time.Minute, HTTPClient: e.hc})
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %v", err)
+	}
+	return quietCompleter{c}, nil
+}
+
+func (e *conformEndpoints) Probes() ([]conform.Probe, error) {
+	e.once.Do(func() { e.pool, _, e.err = conformPool() })
+	return e.pool, e.err
+}
+
+func (e *conformEndpoints) Refused(prompt, answer string) bool { return refusedAnswer(prompt, answer) }
+
+// quietCompleter reports a failed request by its kind and HTTP status
+// only: the endpoint's own text (or an egress refusal's address) is not
+// the caller's to read.
+type quietCompleter struct{ conform.Completer }
+
+func (q quietCompleter) Complete(ctx context.Context, req target.Request) (target.Response, error) {
+	resp, err := q.Completer.Complete(ctx, req)
+	if err == nil {
+		return resp, nil
+	}
+	te := target.AsError(err)
+	out := &target.Error{Kind: te.Kind, Status: te.Status, RetryAfter: te.RetryAfter, Msg: "the endpoint request failed"}
+	if errors.Is(err, egress.ErrRefusedAddress) || errors.Is(err, egress.ErrRedirect) {
+		out.Kind, out.Msg = target.KindRefused, "the endpoint's address is not one the service may reach (egress policy)"
+	} else if te.Status != 0 {
+		out.Msg = fmt.Sprintf("the endpoint answered HTTP %d", te.Status)
+	}
+	return resp, out
+}
+
+func (l *lateScheduler) ScheduleConformance(ctx context.Context, decisionID string) error {
+	if l.q == nil {
+		return errors.New("job queue not open")
+	}
+	if l.conformEvery <= 0 {
+		return nil
+	}
+	_, err := l.q.ScheduleConformance(ctx, decisionID, l.conformEvery)
+	return err
+}

@@ -1,0 +1,491 @@
+package review
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clearance-dev/clearance/conform"
+)
+
+// Fingerprint is a recorded behavioural fingerprint of a case's
+// endpoint (package conform). Sealed holds the fingerprint's JSON sealed
+// with the service's Sealer: it is model output, harmful answers
+// included. The latest fingerprint recorded no later than a decision is
+// the one the decision binds (Decision.Fingerprint).
+type Fingerprint struct {
+	ID       string
+	CaseID   string
+	Digest   string // conform.Fingerprint.Digest, "sha256:…"
+	Target   string // the endpoint's URL when recorded
+	Probes   int
+	Requests int // requests one recording, and one check, costs
+	Sealed   []byte
+	// CreatedBy is the user who recorded it.
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// ConformanceCheck is one check that a cleared decision's endpoint still
+// serves the model that was fingerprinted.
+type ConformanceCheck struct {
+	ID            string
+	DecisionID    string
+	CaseID        string
+	FingerprintID string
+	// Target is the URL checked: the case's, or one given for the check.
+	Target string
+	// Same is false when a test rejected "same model as fingerprinted".
+	Same bool
+	// Scheduled is true for a check the service ran on its schedule.
+	Scheduled bool
+	// Result is the conform.Result JSON (statistics, no answers).
+	Result json.RawMessage
+	// Bundle is the signed conformance statement; nil without a signer.
+	Bundle []byte
+	// LogIndex is the statement's index in the transparency log, -1
+	// until it is logged.
+	LogIndex int64
+	// FindingID is the finding a failed check opened; empty if it passed.
+	FindingID string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// Endpoints reaches a case's endpoint for fingerprints and conformance
+// checks. The service knows no targets: cmd/clearance gives it one built
+// on the target package, through the target egress policy.
+type Endpoints interface {
+	// Completer returns a client of an OpenAI-compatible endpoint. Its
+	// errors must not carry the endpoint's own text.
+	Completer(t ChatTarget) (conform.Completer, error)
+	// Probes is the pool fingerprints draw their suite probes from.
+	Probes() ([]conform.Probe, error)
+	// Refused classifies an answer as a refusal (the refusal tests).
+	Refused(prompt, answer string) bool
+}
+
+// ConformanceSigner may be implemented by the Signer: it signs a
+// conformance statement about check k of decision d (attest.Conformance).
+type ConformanceSigner interface {
+	SignConformance(ctx context.Context, c Case, d Decision, k ConformanceCheck, fingerprint string) ([]byte, error)
+}
+
+// ConformanceScheduler may be implemented by the Scheduler: it schedules
+// the periodic conformance checks of a cleared decision
+// (RunScheduledConformance), as review clocks are scheduled.
+type ConformanceScheduler interface {
+	ScheduleConformance(ctx context.Context, decisionID string) error
+}
+
+// ErrEndpoint is returned when a fingerprint or a check could not reach
+// the endpoint: nothing is concluded about the model. It is
+// ErrModelUnavailable (HTTP 502 in the API).
+var ErrEndpoint = ErrModelUnavailable
+
+// ActionConformanceFailed is the audit action (and webhook event) of a
+// failed conformance check; a passing one is "case.conformance_passed".
+const (
+	ActionConformanceFailed = "case.conformance_failed"
+	ActionConformancePassed = "case.conformance_passed"
+)
+
+// Fingerprint limits.
+const (
+	DefaultFingerprintProbes = 250
+	maxTargetURL             = 2048
+	maxCheckCredentials      = 4096
+)
+
+// FingerprintInput configures a recording: Probes suite prompts drawn
+// with Seed (the generic set is added).
+type FingerprintInput struct {
+	Probes int   `json:"probes,omitempty"` // 0: DefaultFingerprintProbes
+	Seed   int64 `json:"seed,omitempty"`   // 0: 1
+}
+
+// ConformanceInput names the endpoint a check queries; all empty means
+// the case's current target (URL, model and sealed credentials).
+type ConformanceInput struct {
+	TargetURL   string `json:"target_url,omitempty"`
+	Model       string `json:"model,omitempty"`
+	Credentials string `json:"credentials,omitempty"`
+}
+
+func (in ConformanceInput) validate() error {
+	if in.TargetURL == "" {
+		if in.Model != "" || in.Credentials != "" {
+			return invalid("target_url", "missing: model and credentials go with a target_url")
+		}
+		return nil
+	}
+	if len(in.TargetURL) > maxTargetURL {
+		return invalid("target_url", "%d bytes exceeds the limit of %d", len(in.TargetURL), maxTargetURL)
+	}
+	u, err := url.Parse(in.TargetURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return invalid("target_url", "%q: want an http or https URL with a host and no user info", in.TargetURL)
+	}
+	if err := checkName("model", cmpOr(in.Model, "x")); err != nil {
+		return err
+	}
+	if len(in.Credentials) > maxCheckCredentials {
+		return invalid("credentials", "%d bytes exceeds the limit of %d", len(in.Credentials), maxCheckCredentials)
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// mayConform reports whether a may record fingerprints (staff who see
+// the case) or run checks (also the case's developer).
+func mayConform(a Actor, c Case, check bool) bool {
+	if a.Org.Kind == OrgDeveloper {
+		return check && a.has(RoleDeveloper) && a.Org.ID == c.OrgID
+	}
+	return a.has(RoleAssessor) || a.has(RoleReviewer) || a.has(RoleOfficial)
+}
+
+// caseTarget is the case's current endpoint with its credentials opened.
+func (s *Service) caseTarget(c Case) (ChatTarget, error) {
+	t := ChatTarget{URL: c.TargetURL, Model: c.ModelName}
+	if c.Credentials != nil {
+		cred, err := s.sealer.Open(c.Credentials)
+		if err != nil {
+			return ChatTarget{}, fmt.Errorf("open credentials of case %s: %w", c.ID, err)
+		}
+		t.Credentials = cred
+	}
+	return t, nil
+}
+
+// RecordFingerprint records the behavioural fingerprint of a case's
+// current endpoint: in.Probes suite prompts drawn with in.Seed plus the
+// generic set, each asked twice at temperature 0. It is stored sealed;
+// the next decision on the case binds its digest. Assessors, reviewers
+// and officials who see the case only. Audited as
+// "fingerprint.recorded".
+func (s *Service) RecordFingerprint(ctx context.Context, a Actor, caseID string, in FingerprintInput) (Fingerprint, error) {
+	const action = "record fingerprint"
+	max := conform.MaxProbes - len(conform.GenericProbes())
+	if in.Probes == 0 {
+		in.Probes = DefaultFingerprintProbes
+	}
+	if in.Probes < 1 || in.Probes > max {
+		return Fingerprint{}, fmt.Errorf("%s: %w", action, invalid("probes", "%d: want 1…%d", in.Probes, max))
+	}
+	if in.Seed == 0 {
+		in.Seed = 1
+	}
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
+	}
+	if !mayConform(a, c, false) {
+		return Fingerprint{}, forbidden(action, RoleAssessor, RoleReviewer, RoleOfficial)
+	}
+	if s.endpoints == nil {
+		return Fingerprint{}, fmt.Errorf("%s: the service has no endpoint client: %w", action, ErrConflict)
+	}
+	t, err := s.caseTarget(c)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
+	}
+	comp, err := s.endpoints.Completer(t)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
+	}
+	pool, err := s.endpoints.Probes()
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
+	}
+	probes := append(conform.Select(pool, in.Probes, in.Seed), conform.GenericProbes()...)
+	fp, err := conform.Record(ctx, comp, probes, conform.RecordOptions{Seed: in.Seed, Target: c.TargetURL, Now: s.now})
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
+	}
+	b, err := json.Marshal(fp)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
+	}
+	sealed, err := s.sealer.Seal(b)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: seal: %w", action, err)
+	}
+	now := s.stamp()
+	f := Fingerprint{CaseID: c.ID, Digest: fp.Digest(), Target: c.TargetURL, Probes: len(fp.Probes), Requests: fp.Requests(),
+		Sealed: sealed, CreatedBy: a.User.ID, CreatedAt: now}
+	if f.ID, err = newID("fpr", now); err != nil {
+		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
+	}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.CreateFingerprint(ctx, f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "fingerprint.recorded", c.ID, map[string]any{"fingerprint": f.ID, "digest": f.Digest, "probes": f.Probes})
+	})
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s on case %s: %w", action, c.ID, err)
+	}
+	f.Sealed = nil
+	return f, nil
+}
+
+// boundFingerprint is the fingerprint a decision binds: the latest of
+// its case recorded no later than the decision; ErrNotFound if none.
+func boundFingerprint(ctx context.Context, st Store, caseID string, at time.Time) (Fingerprint, error) {
+	fs, err := st.ListFingerprints(ctx, caseID)
+	if err != nil {
+		return Fingerprint{}, err
+	}
+	for i := len(fs) - 1; i >= 0; i-- {
+		if !fs[i].CreatedAt.After(at) {
+			return fs[i], nil
+		}
+	}
+	return Fingerprint{}, fmt.Errorf("case %s has no endpoint fingerprint: %w", caseID, ErrNotFound)
+}
+
+// decisionFingerprint is the digest Decide binds in a decision made now:
+// empty when the case has no fingerprint.
+func decisionFingerprint(ctx context.Context, st Store, caseID string, now time.Time) (string, error) {
+	f, err := boundFingerprint(ctx, st, caseID, now)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return f.Digest, err
+}
+
+// scheduleConformance schedules the periodic checks of a decision that
+// cleared something and binds a fingerprint; failures are logged.
+func (s *Service) scheduleConformance(ctx context.Context, d Decision) {
+	cs, ok := s.scheduler.(ConformanceScheduler)
+	if !ok || d.Fingerprint == "" {
+		return
+	}
+	if cleared, _ := incidentProfiles(d); !cleared {
+		return
+	}
+	if err := cs.ScheduleConformance(ctx, d.ID); err != nil {
+		s.log.WarnContext(ctx, "schedule conformance checks", "decision", d.ID, "err", err)
+	}
+}
+
+// CheckConformance re-queries the endpoint of a cleared decision (the
+// case's current target, or the one in) with the probes of the
+// fingerprint the decision binds and tests whether it is the same model.
+// The result is stored, signed and logged; a failed check opens a
+// finding on the case and is audited as ActionConformanceFailed (a
+// webhook event). The case's developer, and agency or assessor staff who
+// see the case, only. An endpoint that cannot be queried is ErrEndpoint,
+// and nothing is recorded.
+func (s *Service) CheckConformance(ctx context.Context, a Actor, decisionID string, in ConformanceInput) (ConformanceCheck, error) {
+	const action = "check conformance"
+	if err := in.validate(); err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w", action, err)
+	}
+	d, err := s.store.GetDecision(ctx, decisionID)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: decision %s: %w", action, decisionID, err)
+	}
+	c, err := getCase(ctx, s.store, a, d.CaseID)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: decision %s: %w", action, decisionID, ErrNotFound)
+	}
+	if !mayConform(a, c, true) {
+		return ConformanceCheck{}, forbidden(action, RoleDeveloper, RoleAssessor, RoleReviewer, RoleOfficial)
+	}
+	t := ChatTarget{URL: in.TargetURL, Model: cmpOr(in.Model, c.ModelName), Credentials: []byte(in.Credentials)}
+	if in.TargetURL == "" {
+		if t, err = s.caseTarget(c); err != nil {
+			return ConformanceCheck{}, fmt.Errorf("%s: %w", action, err)
+		}
+	}
+	return s.runConformance(ctx, a, c, d, t, false)
+}
+
+// RunScheduledConformance runs the scheduled check of a decision against
+// its case's current target, as the system. It reports whether checks
+// should go on: not once the decision cleared nothing, binds no
+// fingerprint, or is no longer the case's latest decision.
+func (s *Service) RunScheduledConformance(ctx context.Context, decisionID string) (bool, error) {
+	d, err := s.store.GetDecision(ctx, decisionID)
+	if err != nil {
+		return false, fmt.Errorf("scheduled conformance check: %w", err)
+	}
+	c, err := s.store.GetCase(ctx, d.CaseID)
+	if err != nil {
+		return false, fmt.Errorf("scheduled conformance check: %w", err)
+	}
+	if cleared, _ := incidentProfiles(d); !cleared || c.State != StateDecided {
+		return false, nil
+	}
+	ds, err := s.store.ListDecisions(ctx, c.ID, Page{Limit: MaxPageLimit})
+	if err != nil {
+		return false, fmt.Errorf("scheduled conformance check: %w", err)
+	}
+	if len(ds) > 0 && ds[len(ds)-1].ID != d.ID {
+		return false, nil
+	}
+	if _, err := boundFingerprint(ctx, s.store, c.ID, d.CreatedAt); errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	t, err := s.caseTarget(c)
+	if err != nil {
+		return true, fmt.Errorf("scheduled conformance check: %w", err)
+	}
+	if _, err := s.runConformance(ctx, SystemActor(), c, d, t, true); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+func (s *Service) runConformance(ctx context.Context, a Actor, c Case, d Decision, t ChatTarget, scheduled bool) (ConformanceCheck, error) {
+	const action = "check conformance"
+	if s.endpoints == nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: the service has no endpoint client: %w", action, ErrConflict)
+	}
+	if cleared, _ := incidentProfiles(d); !cleared {
+		return ConformanceCheck{}, fmt.Errorf("%s: decision %s: %w: %w", action, d.ID, ErrNotCleared, ErrInvalidInput)
+	}
+	f, err := boundFingerprint(ctx, s.store, c.ID, d.CreatedAt)
+	if errors.Is(err, ErrNotFound) {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w", action, invalid("decision", "%s binds no endpoint fingerprint (record one before deciding)", d.ID))
+	}
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w", action, err)
+	}
+	plain, err := s.sealer.Open(f.Sealed)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: open fingerprint %s: %w", action, f.ID, err)
+	}
+	fp, err := conform.Parse(plain)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: fingerprint %s: %w", action, f.ID, err)
+	}
+	comp, err := s.endpoints.Completer(t)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
+	}
+	res, err := conform.Check(ctx, comp, fp, conform.Options{Seed: 1, Refused: s.endpoints.Refused}, 4)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
+	}
+	rb, err := json.Marshal(res)
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w", action, err)
+	}
+	now := s.stamp()
+	k := ConformanceCheck{DecisionID: d.ID, CaseID: c.ID, FingerprintID: f.ID, Target: t.URL, Same: res.Same, Scheduled: scheduled,
+		Result: rb, LogIndex: -1, CreatedBy: a.User.ID, CreatedAt: now}
+	if k.ID, err = newID("cnf", now); err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s: %w", action, err)
+	}
+	if cs, ok := s.signer.(ConformanceSigner); ok {
+		if k.Bundle, err = cs.SignConformance(ctx, redact(c), d, k, f.Digest); err != nil {
+			return ConformanceCheck{}, fmt.Errorf("%s: sign: %w", action, err)
+		}
+	}
+	err = s.store.Tx(ctx, func(tx Store) error {
+		details := map[string]any{"check": k.ID, "decision": d.ID, "fingerprint": f.Digest, "same": k.Same, "scheduled": scheduled}
+		if !k.Same {
+			failed := res.Failed()
+			fd := Finding{CaseID: c.ID, Severity: "high", Title: "Deployed endpoint is not the model that was cleared",
+				Description: fmt.Sprintf("Conformance check %s of decision %s: the endpoint's answers to the fingerprint's %d probes differ from those recorded (fingerprint %s; tests rejected: %s).",
+					k.ID, d.ID, res.Probes, f.Digest, strings.Join(failed, ", ")),
+				Status: FindingOpen, CreatedBy: SystemActor().User.ID, CreatedAt: now, UpdatedAt: now, OrgID: c.OrgID,
+				Deadline: AuditTime(now.AddDate(0, 0, RemediationDays("high")))}
+			var err error
+			if fd.ID, err = newID("fnd", now); err != nil {
+				return err
+			}
+			if err := tx.CreateFinding(ctx, fd); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, SystemActor(), "finding.create", c.ID, map[string]any{
+				"finding": fd.ID, "severity": fd.Severity, "deadline": fd.Deadline.Format(time.RFC3339), "conformance": k.ID}); err != nil {
+				return err
+			}
+			k.FindingID = fd.ID
+			details["finding"], details["rejected"] = fd.ID, slices.Clone(failed)
+		}
+		if err := tx.CreateConformanceCheck(ctx, k); err != nil {
+			return err
+		}
+		act := ActionConformancePassed
+		if !k.Same {
+			act = ActionConformanceFailed
+		}
+		return s.audit(ctx, tx, a, act, c.ID, details)
+	})
+	if err != nil {
+		return ConformanceCheck{}, fmt.Errorf("%s of decision %s: %w", action, d.ID, err)
+	}
+	s.publishAfter(ctx)
+	if got, err := s.store.GetConformanceCheck(ctx, k.ID); err == nil {
+		k = got
+	}
+	return k, nil
+}
+
+// ListConformance lists a case's fingerprints (without their sealed
+// bytes) and its conformance checks, oldest first.
+func (s *Service) ListConformance(ctx context.Context, a Actor, caseID string) ([]Fingerprint, []ConformanceCheck, error) {
+	c, err := getCase(ctx, s.store, a, caseID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list conformance: %w", err)
+	}
+	fs, err := s.store.ListFingerprints(ctx, c.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list conformance of case %s: %w", c.ID, err)
+	}
+	for i := range fs {
+		fs[i].Sealed = nil
+	}
+	ks, err := s.store.ListConformanceChecks(ctx, c.ID, "", Page{Limit: MaxPageLimit})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list conformance of case %s: %w", c.ID, err)
+	}
+	return fs, ks, nil
+}
+
+// publishConformanceLocked logs every signed, unlogged conformance
+// statement and records its index (PublishPending, publishMu held).
+func (s *Service) publishConformanceLocked(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		ks, err := s.store.ListUnloggedConformanceChecks(ctx, 100)
+		if err != nil {
+			return n, fmt.Errorf("publish conformance statements: %w", err)
+		}
+		if len(ks) == 0 {
+			return n, nil
+		}
+		for _, k := range ks {
+			idx, _, err := s.publisher.Publish(ctx, k.Bundle)
+			if err != nil {
+				return n, fmt.Errorf("publish conformance statement %s: %w", k.ID, err)
+			}
+			err = s.store.Tx(ctx, func(tx Store) error {
+				if err := tx.SetConformanceLog(ctx, k.ID, idx); err != nil {
+					return err
+				}
+				return s.audit(ctx, tx, SystemActor(), "conformance.logged", k.CaseID, map[string]any{"check": k.ID, "log_index": idx})
+			})
+			if err != nil {
+				return n, fmt.Errorf("publish conformance statement %s: %w", k.ID, err)
+			}
+			n++
+		}
+	}
+}
