@@ -67,6 +67,10 @@ type Delta struct {
 	CI          stats.Interval `json:"ci"`
 	PValue      float64        `json:"p_value"`
 	WithinError bool           `json:"within_error"`
+	// ByCategory compares the metric per category, for the categories
+	// both runs have (Key is the category's name), sorted by name; empty
+	// when the only category shared is the whole metric.
+	ByCategory []Delta `json:"by_category,omitempty"`
 }
 
 // AbilityDelta is the difference of two abilities on the aggregate scale
@@ -110,12 +114,26 @@ func CompareCohort(model CohortRun, refs []CohortRun) Cohort {
 	c := Cohort{Schema: CohortSchema, Model: model.Member, References: []Comparison{}}
 	for _, r := range refs {
 		cmp := Comparison{Reference: r.Member, Deltas: []Delta{}}
+		cats := map[string][]Delta{}
 		for _, d := range Compare(r.Metrics, model.Metrics) { // B − A: model − reference
-			if strings.Contains(d.Key, " ") {
-				continue // per category and transform: the cohort shows overall metrics
+			delta := Delta{Key: d.Key, Model: d.B, Reference: d.A, Delta: d.Diff, CI: d.CI,
+				PValue: d.PValue, WithinError: d.CI.Contains(0)}
+			if key, cat, ok := strings.Cut(d.Key, " category="); ok {
+				delta.Key = cat
+				cats[key] = append(cats[key], delta) // Compare sorts by key: by category name here
+				continue
 			}
-			cmp.Deltas = append(cmp.Deltas, Delta{Key: d.Key, Model: d.B, Reference: d.A, Delta: d.Diff, CI: d.CI,
-				PValue: d.PValue, WithinError: d.CI.Contains(0)})
+			if strings.Contains(d.Key, " ") {
+				continue // per transform: left to the runs' own reports
+			}
+			cmp.Deltas = append(cmp.Deltas, delta)
+		}
+		for i, d := range cmp.Deltas {
+			cs := cats[d.Key]
+			if len(cs) == 1 && cs[0].Model.N == d.Model.N && cs[0].Reference.N == d.Reference.N {
+				continue // one category holding every sample: the overall row says it
+			}
+			cmp.Deltas[i].ByCategory = cs
 		}
 		c.References = append(c.References, cmp)
 	}

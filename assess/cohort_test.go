@@ -89,3 +89,36 @@ func TestCohortAggregateExtremes(t *testing.T) {
 		t.Fatalf("cohort = %+v", co)
 	}
 }
+
+// Per category: each overall metric carries the difference in each
+// category both runs have (a category one side lacks is left out),
+// sorted by name, each with its own interval and "within error" mark; a
+// metric whose one category is the whole metric carries none.
+func TestCohortByCategory(t *testing.T) {
+	model := CohortRun{Member: Member{Name: "model"}, Metrics: Metrics{Groups: []Group{
+		capGroup("cyber.solve_rate", "solve_rate", map[string][2]int{"web": {80, 100}, "crypto": {12, 100}, "pwn": {5, 10}}),
+		capGroup("knowledge.accuracy", "accuracy", map[string][2]int{"bio": {70, 100}}),
+	}}}
+	ref := CohortRun{Member: Member{Name: "previous"}, Metrics: Metrics{Groups: []Group{
+		capGroup("cyber.solve_rate", "solve_rate", map[string][2]int{"web": {30, 100}, "crypto": {10, 100}, "forensics": {1, 10}}),
+		capGroup("knowledge.accuracy", "accuracy", map[string][2]int{"bio": {40, 100}}),
+	}}}
+	c := CompareCohort(model, []CohortRun{ref})
+	got := map[string]Delta{}
+	for _, d := range c.References[0].Deltas {
+		got[d.Key] = d
+	}
+	cy := got["cyber.solve_rate"].ByCategory
+	if len(cy) != 2 || cy[0].Key != "crypto" || cy[1].Key != "web" {
+		t.Fatalf("cyber.solve_rate by category = %+v, want crypto and web (the categories both runs have)", cy)
+	}
+	if d := cy[1]; d.Model.N != 100 || d.Reference.N != 100 || d.Delta < 0.499 || d.Delta > 0.501 || d.WithinError || d.WithinError != d.CI.Contains(0) {
+		t.Errorf("web = %+v, want 0.8 − 0.3 = +0.5, differs", d)
+	}
+	if d := cy[0]; !d.WithinError || d.Delta < 0.019 || d.Delta > 0.021 {
+		t.Errorf("crypto = %+v, want 0.12 − 0.10 = +0.02, within error", d)
+	}
+	if bc := got["knowledge.accuracy"].ByCategory; len(bc) != 0 {
+		t.Errorf("knowledge.accuracy by category = %+v, want none (its one category is the whole metric)", bc)
+	}
+}

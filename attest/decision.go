@@ -154,6 +154,11 @@ type Evidence struct {
 	// version; empty for evidence that is not a measurement.
 	Variant  string `json:"variant,omitempty"`
 	Scaffold string `json:"scaffold,omitempty"`
+	// Reference names the reference model (docs/cohorts.md) whose
+	// results an entry holds: evidence for relative criteria, not a
+	// measurement of the model under decision. Empty for the model's own
+	// evidence, and in every bundle made before it existed.
+	Reference string `json:"reference,omitempty"`
 }
 
 // Profile returns the outcome recorded for profile id, or false.
@@ -270,8 +275,8 @@ func (d *Decision) validate(signed bool) error {
 		if !validSHA256(e.Digest) {
 			return bad("evidence %s: digest.sha256 is not 64 lowercase hex digits", e.Name)
 		}
-		if len(e.Variant) > maxVariantLabel || len(e.Scaffold) > maxVariantLabel {
-			return bad("evidence %s: variant or scaffold longer than %d bytes", e.Name, maxVariantLabel)
+		if len(e.Variant) > maxVariantLabel || len(e.Scaffold) > maxVariantLabel || len(e.Reference) > maxVariantLabel {
+			return bad("evidence %s: variant, scaffold or reference longer than %d bytes", e.Name, maxVariantLabel)
 		}
 	}
 	if d.EndpointFingerprint != nil && !validSHA256(d.EndpointFingerprint) {

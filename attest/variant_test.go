@@ -1,6 +1,8 @@
 package attest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -41,7 +43,13 @@ func TestDecisionVariantsRoundTrip(t *testing.T) {
 		t.Errorf("evidence = %+v, want variant helpful-only, scaffold inspect-agent 0.3", got)
 	}
 	pb, _ := ParseBundle(bundle)
-	if p := string(pb.GetDsseEnvelope().GetPayload()); !strings.Contains(p, `"variants":["production","helpful-only","checkpoint:step-120k"]`) {
+	// protojson varies its whitespace from build to build: compare the
+	// payload compacted.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, pb.GetDsseEnvelope().GetPayload()); err != nil {
+		t.Fatal(err)
+	}
+	if p := compact.String(); !strings.Contains(p, `"variants":["production","helpful-only","checkpoint:step-120k"]`) {
 		t.Errorf("predicate lacks the variants:\n%s", p)
 	}
 }

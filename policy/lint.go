@@ -123,6 +123,13 @@ func lintProfile(p *Profile) []Finding {
 	for _, k := range p.Incidents {
 		literal("incidents", k.ID, "deadline", k.Deadline)
 	}
+	for _, k := range p.Duties {
+		literal("duties", k.ID, "first", k.First)
+		literal("duties", k.ID, "every", k.Every)
+		if k.Cite == "" {
+			warn("duties", k.ID, "cite", "no cite: name the provision that owes the duty")
+		}
+	}
 	known := BuiltinIDs()
 	for _, x := range p.Crosswalk {
 		if !slices.Contains(known, x.Profile) {

@@ -237,6 +237,7 @@ func merge(parent, child *Profile) Profile {
 	if child.Modification != nil {
 		out.Modification = child.Modification
 	}
+	out.Duties = mergeByID(parent.Duties, child.Duties, func(t ScheduledDuty) string { return t.ID })
 	out.Disclosures = mergeByID(parent.Disclosures, child.Disclosures, func(t Disclosure) string { return t.ID })
 	out.Crosswalk = mergeByID(parent.Crosswalk, child.Crosswalk, func(t Crosswalk) string { return t.Profile })
 	if len(child.Decision) > 0 {
@@ -257,6 +258,7 @@ func merge(parent, child *Profile) Profile {
 		out.Clocks = slices.DeleteFunc(out.Clocks, func(t Clock) bool { return drop(t.ID) })
 		out.Conditions = slices.DeleteFunc(out.Conditions, func(t ConditionTemplate) bool { return drop(t.ID) })
 		out.Incidents = slices.DeleteFunc(out.Incidents, func(t IncidentClass) bool { return drop(t.ID) })
+		out.Duties = slices.DeleteFunc(out.Duties, func(t ScheduledDuty) bool { return drop(t.ID) })
 		out.Disclosures = slices.DeleteFunc(out.Disclosures, func(t Disclosure) bool { return drop(t.ID) })
 		out.Crosswalk = slices.DeleteFunc(out.Crosswalk, func(t Crosswalk) bool { return drop(t.Profile) })
 		for _, r := range child.Remove {
@@ -556,6 +558,22 @@ func (p *Profile) compile(loc *locator) []Problem {
 	if p.Modification != nil {
 		ref("modification", "modification", "compute_fraction", p.Modification.ComputeFraction, true)
 	}
+	ids = nil
+	for _, k := range p.Duties {
+		ids = append(ids, k.ID)
+		ref("duties", k.ID, "first", k.First, false)
+		ref("duties", k.ID, "every", k.Every, false)
+		checkDoc("duties", k.ID, k.Document)
+		if k.Unit != "" && k.Unit != Months && k.Unit != CalendarDays {
+			bad("duties", k.ID, "unit", fmt.Sprintf("unknown unit %q: want %s or %s", k.Unit, Months, CalendarDays))
+		}
+		for field, r := range map[string]ConstRef{"first": k.First, "every": k.Every} {
+			if v, ok := p.ConstNumber(r); ok && (v < 0 || v != float64(int(v)) || v > 1200) {
+				bad("duties", k.ID, field, fmt.Sprintf("%v: want a whole number of units from 0 to 1200", v))
+			}
+		}
+	}
+	unique("duties", ids)
 	ids = nil
 	for _, d := range p.Disclosures {
 		ids = append(ids, d.ID)

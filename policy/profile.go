@@ -139,6 +139,10 @@ type Profile struct {
 	// Modification, optional, says when a modified model (new weights of
 	// a reviewed model's family) needs a full review.
 	Modification *Modification `json:"modification,omitempty"`
+	// Duties, optional, are reports owed on a schedule once a decision
+	// clears a model under the profile (review creates them as duties of
+	// kind scheduled).
+	Duties []ScheduledDuty `json:"duties,omitempty"`
 
 	file   string
 	digest string
@@ -151,6 +155,23 @@ func (p *Profile) File() string { return p.file }
 
 // Digest returns "sha256:<hex>" of the resolved profile's canonical JSON.
 func (p *Profile) Digest() string { return p.digest }
+
+// ConstNumber returns the number r stands for in p: its literal, or its
+// constant's value; ok is false when r is unset or names no number.
+func (p *Profile) ConstNumber(r ConstRef) (float64, bool) {
+	if !r.Set {
+		return 0, false
+	}
+	if r.Name == "" {
+		return r.Literal, true
+	}
+	k, ok := p.Constants[r.Name]
+	if !ok {
+		return 0, false
+	}
+	f, ok := k.Value.(float64)
+	return f, ok
+}
 
 // Applicability says when a regime covers a model: at least one of Any
 // (when Any is non-empty), all of All, and none of Exemptions. Notes are
@@ -326,6 +347,26 @@ type Modification struct {
 	ComputeFraction ConstRef `json:"compute_fraction"`
 	Cite            string   `json:"cite,omitempty"`
 }
+
+// ScheduledDuty is a report owed on a schedule from the decision that
+// clears a model: the first First units after the decision (0: on the
+// decision's date, by the end of that UTC day), then every Every units
+// (0: once). Unit is months (the default) or calendar_days.
+type ScheduledDuty struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	To       string   `json:"to"`
+	Cite     string   `json:"cite,omitempty"`
+	Document string   `json:"document,omitempty"`
+	First    ConstRef `json:"first,omitzero"`
+	Every    ConstRef `json:"every,omitzero"`
+	Unit     string   `json:"unit,omitempty"`
+}
+
+// Schedule units of a ScheduledDuty.
+const (
+	Months = "months"
+)
 
 // IncidentKinds are the classes of a filed incident (review.Incident)
 // that IncidentClass.Covers names.

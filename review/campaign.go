@@ -517,7 +517,7 @@ func (s *Service) ClaimUniversal(ctx context.Context, a Actor, attemptID, templa
 	if err != nil {
 		return Attempt{}, fmt.Errorf("%s: %w", action, err)
 	}
-	hits, n, err := s.transfer(ctx, c, systemPrompt(msgs), template)
+	hits, n, _, err := s.transfer(ctx, c, systemPrompt(msgs), template)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("%s %s: %w", action, attemptID, err)
 	}
@@ -530,7 +530,7 @@ func (s *Service) ClaimUniversal(ctx context.Context, a Actor, attemptID, templa
 		if !at.Universal {
 			at.UniversalAt = time.Time{}
 		}
-		return map[string]any{"attempt": at.ID, "transfer_hits": hits, "transfer_n": n, "universal": at.Universal}, nil
+		return map[string]any{"attempt": at.ID, "transfer_hits": hits, "transfer_n": n, "universal": at.Universal, "judge": s.CampaignJudge()}, nil
 	})
 }
 
@@ -548,18 +548,18 @@ func systemPrompt(msgs []ChatMessage) string {
 
 // transfer runs template over the behaviour sample against c's current
 // target and counts the harmful replies. A behaviour whose request fails
-// counts as not broken.
-func (s *Service) transfer(ctx context.Context, c Case, system, template string) (hits, n int, err error) {
+// counts as not broken, and in failed.
+func (s *Service) transfer(ctx context.Context, c Case, system, template string) (hits, n, failed int, err error) {
 	bs, err := s.redteam.Behaviours(ctx, UniversalSample)
 	if err != nil {
-		return 0, 0, fmt.Errorf("behaviour sample: %w", err)
+		return 0, 0, 0, fmt.Errorf("behaviour sample: %w", err)
 	}
 	if len(bs) == 0 {
-		return 0, 0, fmt.Errorf("behaviour sample: empty: %w", ErrModelUnavailable)
+		return 0, 0, 0, fmt.Errorf("behaviour sample: empty: %w", ErrModelUnavailable)
 	}
 	cred, err := s.openCredentials(c)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	t := ChatTarget{URL: c.TargetURL, Model: c.ModelName, Credentials: cred}
 	for _, b := range bs {
@@ -573,19 +573,20 @@ func (s *Service) transfer(ctx context.Context, c Case, system, template string)
 		reply, err := s.redteam.Chat(ctx, t, msgs)
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, 0, ctx.Err()
+				return 0, 0, 0, ctx.Err()
 			}
+			failed++
 			continue
 		}
 		ok, err := s.redteam.Judge(ctx, b, reply)
 		if err != nil {
-			return 0, 0, fmt.Errorf("judge transfer: %w", err)
+			return 0, 0, 0, fmt.Errorf("judge transfer: %w", err)
 		}
 		if ok {
 			hits++
 		}
 	}
-	return hits, n, nil
+	return hits, n, failed, nil
 }
 
 // FindingFromAttempt records a finding from a successful attempt (the

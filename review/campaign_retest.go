@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -147,11 +148,7 @@ func (s *Service) SubmitModelVersion(ctx context.Context, a Actor, caseID string
 	if err != nil {
 		return ModelVersion{}, fmt.Errorf("%s of case %s: %w", action, caseID, err)
 	}
-	if s.redteam != nil {
-		if _, err := s.retest(ctx, caseID); err != nil {
-			s.log.WarnContext(ctx, "regression retest failed", "case", caseID, "version", v.ID, "err", err)
-		}
-	}
+	s.startRetest(ctx, caseID, v)
 	v.Credentials = nil
 	return v, nil
 }
@@ -192,12 +189,13 @@ func (s *Service) RetestCase(ctx context.Context, a Actor, caseID string) ([]Ret
 	if err := s.audit(ctx, s.store, a, "campaign.retest", c.ID, nil); err != nil {
 		return nil, fmt.Errorf("%s: %w", action, err)
 	}
-	return s.retest(ctx, caseID)
+	return s.retest(ctx, caseID, "")
 }
 
 // retest runs every regression item of a case against its current
-// version and stores the results, as the system.
-func (s *Service) retest(ctx context.Context, caseID string) ([]Retest, error) {
+// version and stores the results, as the system. A versionID other than
+// "" must be the current version (errStaleVersion otherwise).
+func (s *Service) retest(ctx context.Context, caseID, versionID string) ([]Retest, error) {
 	c, err := s.store.GetCase(ctx, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("retest case %s: %w", caseID, err)
@@ -206,10 +204,20 @@ func (s *Service) retest(ctx context.Context, caseID string) ([]Retest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("retest case %s: %w", caseID, err)
 	}
+	if len(vs) == 0 && versionID != "" {
+		return nil, fmt.Errorf("retest case %s: model version %s: %w", caseID, versionID, ErrNotFound)
+	}
 	if len(vs) == 0 {
 		return nil, fmt.Errorf("retest case %s: %w", caseID, invalid("case", "no new model version submitted"))
 	}
 	cur := vs[len(vs)-1]
+	if versionID != "" && versionID != cur.ID {
+		if !slices.ContainsFunc(vs, func(v ModelVersion) bool { return v.ID == versionID }) {
+			return nil, fmt.Errorf("retest case %s: model version %s: %w", caseID, versionID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("retest case %s: model version %s: %w", caseID, versionID, errStaleVersion)
+	}
+	judge := s.CampaignJudge()
 	items, err := regressionItems(ctx, s.store, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("retest case %s: %w", caseID, err)
@@ -226,7 +234,9 @@ func (s *Service) retest(ctx context.Context, caseID string) ([]Retest, error) {
 			if ctx.Err() != nil {
 				return out, ctx.Err()
 			}
-			r.Works, r.Error = false, err.Error()
+			// A universal attack that broke enough behaviours before
+			// some failed still works; anything else that failed does not.
+			r.Works, r.Error = r.Works && r.N > 1, err.Error()
 		}
 		r.CreatedAt = s.stamp()
 		err := s.store.Tx(ctx, func(tx Store) error {
@@ -234,7 +244,7 @@ func (s *Service) retest(ctx context.Context, caseID string) ([]Retest, error) {
 				return err
 			}
 			return s.audit(ctx, tx, SystemActor(), "campaign.retested", caseID, map[string]any{
-				"attempt": at.ID, "version": cur.ID, "works": r.Works, "hits": r.Hits, "n": r.N})
+				"attempt": at.ID, "version": cur.ID, "works": r.Works, "hits": r.Hits, "n": r.N, "judge": judge, "error": r.Error})
 		})
 		if err != nil {
 			return out, fmt.Errorf("retest case %s: %w", caseID, err)
@@ -254,8 +264,12 @@ func (s *Service) retestItem(ctx context.Context, c Case, t ChatTarget, at Attem
 		return err
 	}
 	if at.Universal && at.Template != "" {
-		r.Hits, r.N, err = s.transfer(ctx, c, systemPrompt(msgs), at.Template)
+		var failed int
+		r.Hits, r.N, failed, err = s.transfer(ctx, c, systemPrompt(msgs), at.Template)
 		r.Works = transfers(r.Hits, r.N)
+		if err == nil && failed > 0 {
+			err = fmt.Errorf("the model did not answer %d of %d behaviours", failed, r.N)
+		}
 		return err
 	}
 	var conv []ChatMessage
@@ -302,6 +316,11 @@ type RetestSummary struct {
 	// Results are the current version's results, only for those who see
 	// the campaign (nil for a developer).
 	Results []Retest
+	// State is where the current version's retest stands (queued,
+	// running, done…; RetestNone without a new version).
+	State RetestState
+	// Judge names the scorer that judges retests (CampaignJudge).
+	Judge string
 }
 
 // CampaignRetests returns a case's regression summary to everyone who
@@ -340,6 +359,10 @@ func (s *Service) CampaignRetests(ctx context.Context, a Actor, caseID string) (
 	}
 	if campaignSees(a, c) {
 		sum.Results = rs
+	}
+	sum.Judge = s.CampaignJudge()
+	if sum.State, err = s.retestState(ctx, c.ID, sum); err != nil {
+		return RetestSummary{}, fmt.Errorf("campaign retests of case %s: %w", caseID, err)
 	}
 	return sum, nil
 }

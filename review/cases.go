@@ -48,6 +48,9 @@ func (s *Service) submit(ctx context.Context, a Actor, sub Submission, key strin
 	if err := sub.Validate(); err != nil {
 		return Case{}, false, fmt.Errorf("submit case: %w", err)
 	}
+	if err := s.checkPriorCase(ctx, a, sub); err != nil { // review/modified.go
+		return Case{}, false, fmt.Errorf("submit case: %w", err)
+	}
 	var dossier bytes.Buffer
 	if err := json.Compact(&dossier, sub.Dossier); err != nil {
 		return Case{}, false, fmt.Errorf("submit case: %w", invalid("dossier", "%v", err))
@@ -105,6 +108,11 @@ func (s *Service) submit(ctx context.Context, a Actor, sub Submission, key strin
 		}
 		if err := tx.CreateCase(ctx, c); err != nil {
 			return err
+		}
+		if sub.PriorCase != "" {
+			if err := tx.SetCasePrior(ctx, c.ID, sub.PriorCase, now); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, a, "case.submit", c.ID, map[string]any{
 			"model_digest": c.ModelDigest, "model_name": c.ModelName, "profiles": c.Profiles, "state": c.State,
@@ -487,7 +495,11 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 		if err := tx.CreateDecision(ctx, d); err != nil {
 			return err
 		}
-		condDuties, err = s.conditionDuties(ctx, tx, d)
+		if condDuties, err = s.conditionDuties(ctx, tx, d); err != nil {
+			return err
+		}
+		sched, err := s.scheduledDuties(ctx, tx, d) // review/duties.go
+		condDuties = append(condDuties, sched...)
 		return err
 	})
 	if err != nil {
@@ -496,7 +508,10 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 	s.scheduleDuties(ctx, condDuties)
 	s.publishAfter(ctx)
 	if got, err := s.store.GetDecision(ctx, d.ID); err == nil {
-		got.Fingerprint, d = d.Fingerprint, got
+		// The fingerprint is in the signed bundle, not a column: keep it
+		// (scheduleConformance needs it).
+		got.Fingerprint = d.Fingerprint
+		d = got
 	}
 	s.scheduleConformance(ctx, d)
 	return d, nil

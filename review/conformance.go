@@ -19,16 +19,39 @@ import (
 // included. The latest fingerprint recorded no later than a decision is
 // the one the decision binds (Decision.Fingerprint).
 type Fingerprint struct {
-	ID       string
-	CaseID   string
-	Digest   string // conform.Fingerprint.Digest, "sha256:…"
-	Target   string // the endpoint's URL when recorded
-	Probes   int
-	Requests int // requests one recording, and one check, costs
+	ID     string
+	CaseID string
+	// State is FingerprintPending while its job records it, then
+	// FingerprintRecorded or FingerprintFailed (Error says why).
+	State    FingerprintState
+	Error    string
+	Digest   string // conform.Fingerprint.Digest, "sha256:…"; empty until recorded
+	Target   string // the endpoint's URL
+	Probes   int    // probes asked for; once recorded, probes recorded
+	Requests int    // requests one recording, and one check, costs
 	Sealed   []byte
-	// CreatedBy is the user who recorded it.
-	CreatedBy string
-	CreatedAt time.Time
+	// CreatedBy is the user who asked for it, CreatedAt when;
+	// RecordedAt is when it was recorded (zero until then).
+	CreatedBy  string
+	CreatedAt  time.Time
+	RecordedAt time.Time
+}
+
+// FingerprintState is the state of a fingerprint's recording.
+type FingerprintState string
+
+// Fingerprint states.
+const (
+	FingerprintPending  FingerprintState = "pending"
+	FingerprintRecorded FingerprintState = "recorded"
+	FingerprintFailed   FingerprintState = "failed"
+)
+
+// FingerprintQueue may be implemented by the Scheduler: it queues the
+// recording of a pending fingerprint as a job that calls
+// Service.RunFingerprint. Without one, RecordFingerprint records at once.
+type FingerprintQueue interface {
+	EnqueueFingerprint(ctx context.Context, fingerprintID string) error
 }
 
 // ConformanceCheck is one check that a cleared decision's endpoint still
@@ -169,12 +192,15 @@ func (s *Service) caseTarget(c Case) (ChatTarget, error) {
 	return t, nil
 }
 
-// RecordFingerprint records the behavioural fingerprint of a case's
+// RecordFingerprint asks for the behavioural fingerprint of a case's
 // current endpoint: in.Probes suite prompts drawn with in.Seed plus the
-// generic set, each asked twice at temperature 0. It is stored sealed;
-// the next decision on the case binds its digest. Assessors, reviewers
-// and officials who see the case only. Audited as
-// "fingerprint.recorded".
+// generic set, each asked twice at temperature 0 (a few hundred
+// requests). The fingerprint is created pending and recorded by a job
+// (the Scheduler's FingerprintQueue; without one, at once), which stores
+// it sealed; the next decision on the case binds the digest of the
+// latest one recorded. Assessors, reviewers and officials who see the
+// case only. Audited as "fingerprint.requested", then
+// "fingerprint.recorded" or "fingerprint.failed".
 func (s *Service) RecordFingerprint(ctx context.Context, a Actor, caseID string, in FingerprintInput) (Fingerprint, error) {
 	const action = "record fingerprint"
 	max := conform.MaxProbes - len(conform.GenericProbes())
@@ -197,33 +223,18 @@ func (s *Service) RecordFingerprint(ctx context.Context, a Actor, caseID string,
 	if s.endpoints == nil {
 		return Fingerprint{}, fmt.Errorf("%s: the service has no endpoint client: %w", action, ErrConflict)
 	}
-	t, err := s.caseTarget(c)
+	now := s.stamp()
+	// Until recorded, the sealed bytes hold the request (the job reads
+	// its probe count and seed there), and Probes the probes asked for.
+	spec, err := json.Marshal(in)
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
 	}
-	comp, err := s.endpoints.Completer(t)
-	if err != nil {
-		return Fingerprint{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
-	}
-	pool, err := s.endpoints.Probes()
-	if err != nil {
-		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
-	}
-	probes := append(conform.Select(pool, in.Probes, in.Seed), conform.GenericProbes()...)
-	fp, err := conform.Record(ctx, comp, probes, conform.RecordOptions{Seed: in.Seed, Target: c.TargetURL, Now: s.now})
-	if err != nil {
-		return Fingerprint{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
-	}
-	b, err := json.Marshal(fp)
-	if err != nil {
-		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
-	}
-	sealed, err := s.sealer.Seal(b)
+	sealed, err := s.sealer.Seal(spec)
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("%s: seal: %w", action, err)
 	}
-	now := s.stamp()
-	f := Fingerprint{CaseID: c.ID, Digest: fp.Digest(), Target: c.TargetURL, Probes: len(fp.Probes), Requests: fp.Requests(),
+	f := Fingerprint{CaseID: c.ID, State: FingerprintPending, Target: c.TargetURL, Probes: in.Probes + len(conform.GenericProbes()),
 		Sealed: sealed, CreatedBy: a.User.ID, CreatedAt: now}
 	if f.ID, err = newID("fpr", now); err != nil {
 		return Fingerprint{}, fmt.Errorf("%s: %w", action, err)
@@ -232,28 +243,137 @@ func (s *Service) RecordFingerprint(ctx context.Context, a Actor, caseID string,
 		if err := tx.CreateFingerprint(ctx, f); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, "fingerprint.recorded", c.ID, map[string]any{"fingerprint": f.ID, "digest": f.Digest, "probes": f.Probes})
+		return s.audit(ctx, tx, a, "fingerprint.requested", c.ID, map[string]any{"fingerprint": f.ID, "probes": f.Probes, "seed": in.Seed})
 	})
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("%s on case %s: %w", action, c.ID, err)
 	}
-	f.Sealed = nil
-	return f, nil
+	q, ok := s.scheduler.(FingerprintQueue)
+	if !ok {
+		if err := s.RunFingerprint(ctx, f.ID); err != nil {
+			return Fingerprint{}, err
+		}
+	} else if err := q.EnqueueFingerprint(ctx, f.ID); err != nil {
+		// The fingerprint stays pending with no job: say so on it.
+		s.finishFingerprint(ctx, f, nil, "the recording job could not be queued")
+		return Fingerprint{}, fmt.Errorf("%s on case %s: queue: %w", action, c.ID, err)
+	}
+	got, err := s.store.GetFingerprint(ctx, f.ID)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("%s on case %s: %w", action, c.ID, err)
+	}
+	if !ok && got.State == FingerprintFailed {
+		return Fingerprint{}, fmt.Errorf("%s on case %s: %w: %s", action, c.ID, ErrEndpoint, got.Error)
+	}
+	got.Sealed = nil
+	return got, nil
 }
 
-// boundFingerprint is the fingerprint a decision binds: the latest of
-// its case recorded no later than the decision; ErrNotFound if none.
+// RunFingerprint records pending fingerprint id (the job that
+// RecordFingerprint queues). An endpoint that cannot be queried, or any
+// other failure once the recording has begun, leaves the fingerprint
+// failed, with an error that carries none of the endpoint's text, and is
+// not an error of the job; a fingerprint that is no longer pending is
+// left alone. Only errors of the store are returned (the job retries).
+func (s *Service) RunFingerprint(ctx context.Context, id string) error {
+	const action = "record fingerprint"
+	f, err := s.store.GetFingerprint(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", action, id, err)
+	}
+	if f.State != FingerprintPending {
+		return nil
+	}
+	c, err := s.store.GetCase(ctx, f.CaseID)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", action, id, err)
+	}
+	var in FingerprintInput
+	plain, err := s.sealer.Open(f.Sealed)
+	if err == nil {
+		err = json.Unmarshal(plain, &in)
+	}
+	if err != nil || in.Probes < 1 {
+		return s.finishFingerprint(ctx, f, nil, "its request could not be read")
+	}
+	if s.endpoints == nil {
+		return s.finishFingerprint(ctx, f, nil, "the service has no endpoint client")
+	}
+	t, err := s.caseTarget(c)
+	if err != nil {
+		return s.finishFingerprint(ctx, f, nil, "the case's endpoint credentials could not be opened")
+	}
+	comp, err := s.endpoints.Completer(t)
+	if err != nil {
+		return s.finishFingerprint(ctx, f, nil, "the endpoint client: "+err.Error())
+	}
+	pool, err := s.endpoints.Probes()
+	if err != nil {
+		return s.finishFingerprint(ctx, f, nil, "the probe pool could not be read")
+	}
+	probes := append(conform.Select(pool, in.Probes, in.Seed), conform.GenericProbes()...)
+	fp, err := conform.Record(ctx, comp, probes, conform.RecordOptions{Seed: in.Seed, Target: c.TargetURL, Now: s.now})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s %s: %w", action, id, ctx.Err()) // stopped: the job runs again
+		}
+		return s.finishFingerprint(ctx, f, nil, "the endpoint did not answer every probe: "+err.Error())
+	}
+	return s.finishFingerprint(ctx, f, fp, "")
+}
+
+// finishFingerprint stores the outcome of pending fingerprint f: fp
+// recorded, or failed with why.
+func (s *Service) finishFingerprint(ctx context.Context, f Fingerprint, fp *conform.Fingerprint, why string) error {
+	const action = "record fingerprint"
+	f.State, f.Error, f.Sealed, f.RecordedAt = FingerprintFailed, why, nil, time.Time{}
+	act, details := "fingerprint.failed", map[string]any{"fingerprint": f.ID, "error": why}
+	if fp != nil {
+		b, err := json.Marshal(fp)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", action, f.ID, err)
+		}
+		if f.Sealed, err = s.sealer.Seal(b); err != nil {
+			return fmt.Errorf("%s %s: seal: %w", action, f.ID, err)
+		}
+		f.State, f.Digest, f.Probes, f.Requests, f.RecordedAt = FingerprintRecorded, fp.Digest(), len(fp.Probes), fp.Requests(), s.stamp()
+		act, details = "fingerprint.recorded", map[string]any{"fingerprint": f.ID, "digest": f.Digest, "probes": f.Probes}
+	}
+	err := s.store.Tx(ctx, func(tx Store) error {
+		if err := tx.FinishFingerprint(ctx, f); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, SystemActor(), act, f.CaseID, details)
+	})
+	if errors.Is(err, ErrConflict) {
+		return nil // finished by another run of the job
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", action, f.ID, err)
+	}
+	return nil
+}
+
+// boundFingerprint is the fingerprint a decision binds: the one of its
+// case recorded last no later than the decision; ErrNotFound if none.
 func boundFingerprint(ctx context.Context, st Store, caseID string, at time.Time) (Fingerprint, error) {
 	fs, err := st.ListFingerprints(ctx, caseID)
 	if err != nil {
 		return Fingerprint{}, err
 	}
-	for i := len(fs) - 1; i >= 0; i-- {
-		if !fs[i].CreatedAt.After(at) {
-			return fs[i], nil
+	var best Fingerprint
+	for _, f := range fs {
+		if f.State != FingerprintRecorded || f.RecordedAt.After(at) {
+			continue
+		}
+		if best.ID == "" || !f.RecordedAt.Before(best.RecordedAt) {
+			best = f
 		}
 	}
-	return Fingerprint{}, fmt.Errorf("case %s has no endpoint fingerprint: %w", caseID, ErrNotFound)
+	if best.ID == "" {
+		return Fingerprint{}, fmt.Errorf("case %s has no endpoint fingerprint: %w", caseID, ErrNotFound)
+	}
+	return best, nil
 }
 
 // decisionFingerprint is the digest Decide binds in a decision made now:

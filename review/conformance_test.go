@@ -157,7 +157,8 @@ func TestConformanceCheck(t *testing.T) {
 	}
 
 	w.now = w.now.Add(time.Hour)
-	d := review.Decision{ID: "dec_" + c.ID, CaseID: c.ID, OfficialID: w.official.User.ID, Outcomes: json.RawMessage(clearedOutcomes),
+	// The id sorts before the service's own, which are time-ordered.
+	d := review.Decision{ID: "dec_00_" + c.ID, CaseID: c.ID, OfficialID: w.official.User.ID, Outcomes: json.RawMessage(clearedOutcomes),
 		LogIndex: -1, CreatedAt: w.now}
 	check(t, "CreateDecision", w.store.CreateDecision(ctx, d), nil)
 	w.now = w.now.Add(time.Hour)
@@ -224,5 +225,31 @@ func TestConformanceCheck(t *testing.T) {
 	more, err := svc.RunScheduledConformance(ctx, d.ID)
 	if err != nil || more {
 		t.Errorf("RunScheduledConformance = %v, %v; want false, nil", more, err)
+	}
+
+	// Decided through the service, the case's latest decision binds the
+	// fingerprint; its scheduled check records a result, marked
+	// scheduled, and says go on.
+	for _, to := range []review.State{review.StateInAssessment, review.StateUnderReview} {
+		_, err := svc.Transition(ctx, w.assessor, c.ID, to, "")
+		check(t, "Transition", err, nil)
+	}
+	d2, err := svc.Decide(ctx, w.official, c.ID, review.DecisionInput{Outcomes: json.RawMessage(clearedOutcomes), Rationale: "r"})
+	check(t, "Decide", err, nil)
+	if d2.Fingerprint != fp.Digest {
+		t.Errorf("decision binds fingerprint %q, want %q", d2.Fingerprint, fp.Digest)
+	}
+	more, err = svc.RunScheduledConformance(ctx, d2.ID)
+	if err != nil || !more {
+		t.Fatalf("RunScheduledConformance of the decided case = %v, %v; want true, nil", more, err)
+	}
+	ks, err = w.store.ListConformanceChecks(ctx, "", d2.ID, review.Page{Limit: 10})
+	check(t, "ListConformanceChecks", err, nil)
+	if len(ks) != 1 || !ks[0].Scheduled || !ks[0].Same || ks[0].CreatedBy != "system" {
+		t.Errorf("scheduled checks of %s = %+v, want one passing, scheduled, by the system", d2.ID, ks)
+	}
+	// The earlier decision is no longer the case's latest: its checks end.
+	if more, err := svc.RunScheduledConformance(ctx, d.ID); err != nil || more {
+		t.Errorf("RunScheduledConformance of a superseded decision = %v, %v; want false, nil", more, err)
 	}
 }

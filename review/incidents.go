@@ -224,6 +224,18 @@ func mayFile(a Actor, c Case) bool {
 	return false
 }
 
+// MayFileIncident reports whether a may file incidents and reports on
+// case c (and resolve its incidents): the case's developer, or an
+// official or reviewer of an agency. The service checks again.
+func MayFileIncident(a Actor, c Case) bool { return mayFile(a, c) }
+
+// DecisionCleared reports whether a decision cleared at least one
+// profile, so that an incident may be filed against it.
+func DecisionCleared(d Decision) bool {
+	cleared, _ := incidentProfiles(d)
+	return cleared
+}
+
 // incidentProfiles returns whether a decision cleared any profile (with
 // or without conditions) and the profiles whose clocks an incident runs
 // on: every profile of the decision but those it found not applicable. A
@@ -572,6 +584,15 @@ func (s *Service) FileReport(ctx context.Context, a Actor, dutyID string, in Rep
 			next = append(next, n)
 		}
 	}
+	if d.Kind == DutyScheduled {
+		n, ok, err := s.nextScheduled(d, now)
+		if err != nil {
+			return IncidentReport{}, fmt.Errorf("%s: %w", action, err)
+		}
+		if ok {
+			next = append(next, n)
+		}
+	}
 	from := d.State
 	d.State, d.ReportID, d.DoneAt = DutyDone, r.ID, now
 	err = s.store.Tx(ctx, func(tx Store) error {
@@ -739,7 +760,11 @@ func renderReport(r IncidentReport, inc Incident, d Duty, note string) (string, 
 		return "", nil, fmt.Errorf("render report: %w", err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s incident report %s\n\n", strings.ToUpper(string(d.Kind[:1]))+string(d.Kind[1:]), r.ID)
+	what := "incident report"
+	if inc.ID == "" {
+		what = "report" // a scheduled or condition duty's
+	}
+	fmt.Fprintf(&b, "# %s %s %s\n\n", strings.ToUpper(string(d.Kind[:1]))+string(d.Kind[1:]), what, r.ID)
 	fmt.Fprintf(&b, "- Regime: %s (%s)\n- To: %s\n", d.Profile, d.Title, d.To)
 	if d.Cite != "" {
 		fmt.Fprintf(&b, "- Basis: %s\n", d.Cite)

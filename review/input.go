@@ -32,6 +32,9 @@ type Submission struct {
 	Dossier  json.RawMessage `json:"dossier"`
 	Target   SubmittedTarget `json:"target"`
 	Profiles []string        `json:"profiles"`
+	// PriorCase, optional, names the decided case of the same developer
+	// this submission (a modified model) re-reviews (review/modified.go).
+	PriorCase string `json:"prior_case,omitempty"`
 }
 
 // SubmittedModel identifies the model.

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -48,6 +49,9 @@ type PriorReview struct {
 	Assessment Assessment `json:"-"`
 	// PriorCompute and Compute are the dossiers' training compute (0:
 	// not stated).
+	// Named is true when the submission named the prior case
+	// (Submission.PriorCase), false when it was found by model family.
+	Named        bool              `json:"named"`
 	PriorCompute float64           `json:"prior_compute_flop"`
 	Compute      float64           `json:"compute_flop"`
 	Checks       []FullReviewCheck `json:"checks"`
@@ -85,6 +89,18 @@ func (s *Service) PriorReview(ctx context.Context, a Actor, caseID string) (*Pri
 		return nil, fmt.Errorf("prior review of case %s: %w", caseID, err)
 	}
 	var prior *Case
+	explicit, err := s.store.CasePrior(ctx, c.ID)
+	switch {
+	case err == nil:
+		for i := range cs {
+			if cs[i].ID == explicit {
+				prior = &cs[i]
+			}
+		}
+		cs = nil // the named prior case, not the model family, decides
+	case !errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("prior review of case %s: %w", caseID, err)
+	}
 	for i := range cs {
 		p := cs[i]
 		if p.ID == c.ID || p.ModelDigest == c.ModelDigest || p.CreatedAt.After(c.CreatedAt) || !sameFamily(p.ModelName, c.ModelName) {
@@ -101,7 +117,7 @@ func (s *Service) PriorReview(ctx context.Context, a Actor, caseID string) (*Pri
 	if err != nil {
 		return nil, nil // a prior case a does not see is not shown
 	}
-	out := &PriorReview{Prior: redact(p), PriorCompute: dossierCompute(p.Dossier), Compute: dossierCompute(c.Dossier)}
+	out := &PriorReview{Prior: redact(p), Named: p.ID == explicit, PriorCompute: dossierCompute(p.Dossier), Compute: dossierCompute(c.Dossier)}
 	if ds, err := s.store.ListDecisions(ctx, p.ID, Page{Limit: MaxPageLimit}); err == nil && len(ds) > 0 {
 		out.Decision = ds[len(ds)-1]
 	}
@@ -142,4 +158,25 @@ func fullReviewCheck(profile string, fraction, prior, next float64) FullReviewCh
 		ch.Why = fmt.Sprintf("additional training compute %.3g FLOP is within %.3g of the original's %.3g FLOP: a modification, the prior evidence may carry over", ch.Additional, fraction, prior)
 	}
 	return ch
+}
+
+// checkPriorCase validates a submission's prior_case: a case of the
+// submitter's own organisation (another's is "not found", as it is to
+// them), decided, about other weights.
+func (s *Service) checkPriorCase(ctx context.Context, a Actor, sub Submission) error {
+	if sub.PriorCase == "" {
+		return nil
+	}
+	p, err := s.store.GetCase(ctx, sub.PriorCase)
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && p.OrgID != a.Org.ID):
+		return invalid("prior_case", "%q: no case of your organisation has that id", sub.PriorCase)
+	case err != nil:
+		return err
+	case p.State != StateDecided:
+		return invalid("prior_case", "case %s is %s: name a decided case", p.ID, p.State)
+	case p.ModelDigest == sub.Model.Digest:
+		return invalid("prior_case", "case %s is about the same weights: a modified model has a new digest", p.ID)
+	}
+	return nil
 }

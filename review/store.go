@@ -156,6 +156,10 @@ type Store interface {
 	CreateIncidentReport(ctx context.Context, r IncidentReport) error
 	GetIncidentReport(ctx context.Context, id string) (IncidentReport, error)
 	ListIncidentReports(ctx context.Context, incidentID string, p Page) ([]IncidentReport, error)
+	// SetCasePrior records the prior case a modified model's case names
+	// (review/modified.go); CasePrior returns it, ErrNotFound when none.
+	SetCasePrior(ctx context.Context, caseID, priorID string, at time.Time) error
+	CasePrior(ctx context.Context, caseID string) (string, error)
 
 	// Endpoint fingerprints and conformance checks (conformance.go).
 	// ListFingerprints lists a case's by id; ListConformanceChecks a
@@ -166,6 +170,12 @@ type Store interface {
 	// LogIndex, oldest first, at most limit.
 	CreateFingerprint(ctx context.Context, f Fingerprint) error
 	ListFingerprints(ctx context.Context, caseID string) ([]Fingerprint, error)
+	// GetFingerprint returns one fingerprint, sealed bytes included;
+	// FinishFingerprint sets a pending fingerprint's state, error, digest,
+	// probes, requests, sealed bytes and recorded time (ErrConflict if
+	// it is not pending).
+	GetFingerprint(ctx context.Context, id string) (Fingerprint, error)
+	FinishFingerprint(ctx context.Context, f Fingerprint) error
 	CreateConformanceCheck(ctx context.Context, k ConformanceCheck) error
 	GetConformanceCheck(ctx context.Context, id string) (ConformanceCheck, error)
 	ListConformanceChecks(ctx context.Context, caseID, decisionID string, p Page) ([]ConformanceCheck, error)

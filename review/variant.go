@@ -160,7 +160,17 @@ func checkRunVariant(run json.RawMessage) error {
 // caseVariants lists the labels of the variants the case's finished
 // assessments tested, in the order of Variants (checkpoints by name,
 // unrecorded last): what a decision on the case's evidence covers.
+// Reference assessments (references.go) measured other models: their
+// variants are not the model's and are left out.
 func caseVariants(ctx context.Context, st Store, caseID string) ([]string, error) {
+	refs, err := st.ListAssessmentReferences(ctx, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("list variants of case %s: %w", caseID, err)
+	}
+	isRef := map[string]bool{}
+	for _, r := range refs {
+		isRef[r.AssessmentID] = true
+	}
 	seen := map[string]bool{}
 	p := Page{Limit: MaxPageLimit}
 	for {
@@ -169,7 +179,7 @@ func caseVariants(ctx context.Context, st Store, caseID string) ([]string, error
 			return nil, fmt.Errorf("list variants of case %s: %w", caseID, err)
 		}
 		for _, a := range as {
-			if a.State == AssessmentDone {
+			if a.State == AssessmentDone && !isRef[a.ID] {
 				seen[a.Variant().Label()] = true
 			}
 		}

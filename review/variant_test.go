@@ -128,3 +128,45 @@ func TestAssessmentVariant(t *testing.T) {
 		t.Errorf("stored decision variants = %+v, want %v", stored, wantV)
 	}
 }
+
+// A reference assessment measured another model: a decision lists the
+// variants of the model's own assessments only, not the variant a
+// reference run records (here a helpful-only reference beside the
+// model's production run).
+func TestDecisionVariantsLeaveOutReferences(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	svc, _, _, _ := serviceWith(t, w, "")
+	c, err := svc.Submit(ctx, w.devA, review.Submission{Model: review.SubmittedModel{Digest: digest, Name: "m"},
+		Dossier: json.RawMessage(`{}`), Target: review.SubmittedTarget{URL: "https://api.example/v1"}, Profiles: []string{"us-caisi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = w.assign(t, c)
+	if _, err := svc.Transition(ctx, w.assessor, c.ID, review.StateInAssessment, ""); err != nil {
+		t.Fatal(err)
+	}
+	sample := func(put func(review.Sample) error) error {
+		return put(review.Sample{Seq: 0, ID: "s", Suite: "misuse", Outcome: review.SamplePassed, Record: []byte(`{}`)})
+	}
+	if _, err := svc.ImportAssessment(ctx, w.assessor, c.ID, review.ImportedRun{Spec: json.RawMessage(`{"schema":"run","variant":"production"}`),
+		Metrics: json.RawMessage(`{}`), Samples: sample}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportAssessment(ctx, w.assessor, c.ID, review.ImportedRun{Spec: json.RawMessage(`{"schema":"run","variant":"helpful-only"}`),
+		Metrics: json.RawMessage(`{}`), Samples: sample, Reference: &review.ReferenceInput{Name: "previous"}}); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := svc.GetCase(ctx, w.reviewer, c.ID); cur.State != review.StateUnderReview {
+		if _, err := svc.Transition(ctx, w.assessor, c.ID, review.StateUnderReview, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := svc.Decide(ctx, w.official, c.ID, review.DecisionInput{Outcomes: json.RawMessage(`{"us-caisi":{"outcome":"cleared"}}`), Rationale: "ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"production"}; !slices.Equal(d.Variants, want) {
+		t.Errorf("decision variants = %v, want %v (the reference's helpful-only run is not the model's)", d.Variants, want)
+	}
+}

@@ -162,6 +162,7 @@ func TestTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	f := setup(t, e)
 	atk := campaignAttempt(t, e, f.open)
+	inc, duty, rpt := isolationIncident(t, e, f.decision)
 	tests := []struct {
 		method, path, body string
 		want               int
@@ -209,8 +210,22 @@ func TestTenantIsolation(t *testing.T) {
 		{"GET", "/api/v1/assessments/" + f.assessment, "", 404},
 		{"GET", "/api/v1/assessments/" + f.assessment + "/samples", "", 404},
 		{"GET", "/api/v1/assessments/" + f.assessment + "/samples/0", "", 404},
+		{"GET", "/api/v1/assessments/" + f.assessment + "/triage", "", 404},
+		{"PUT", "/api/v1/assessments/" + f.assessment + "/triage/0", `{"label":"refused","note":"n"}`, 404},
 		{"GET", "/api/v1/decisions/" + f.decision, "", 404},
 		{"GET", "/api/v1/decisions/" + f.decision + "/bundle", "", 404},
+		{"POST", "/api/v1/decisions/" + f.decision + "/conformance", `{}`, 404},
+		{"POST", "/api/v1/cases/" + f.open + "/fingerprint", `{}`, 404},
+		{"GET", "/api/v1/cases/" + f.open + "/conformance", "", 404},
+		{"POST", "/api/v1/incidents", `{"decision_id":"` + f.decision + `","class":"cyber","summary":"s","discovered_at":"2026-01-01T00:00:00Z"}`, 404},
+		{"GET", "/api/v1/incidents?case=" + f.decided, "", 404},
+		{"GET", "/api/v1/incidents/" + inc, "", 404},
+		{"POST", "/api/v1/incidents/" + inc + "/resolve", `{"resolution":"mine"}`, 404},
+		{"GET", "/api/v1/duties?case=" + f.decided, "", 404},
+		{"POST", "/api/v1/duties/" + duty + "/reports", `{"note":"n"}`, 404},
+		{"GET", "/api/v1/reports/" + rpt, "", 404},
+		{"GET", "/api/v1/reports/" + rpt + "?format=markdown", "", 404},
+		{"GET", "/api/v1/cases/" + f.decided + "/prior", "", 404},
 		{"DELETE", "/api/v1/webhooks/" + f.webhook, "", 404},
 		{"POST", "/api/v1/webhooks/" + f.webhook + "/enable", "", 404},
 		{"GET", "/api/v1/audit", "", 403},

@@ -123,13 +123,18 @@ type retestSummaryJSON struct {
 	Items     int                `json:"items"`
 	Retested  int                `json:"retested"`
 	StillWork int                `json:"still_work"`
+	// State is the current version's retest: queued, running, done,
+	// failed, "not run" ("" without a new version).
+	State string `json:"state,omitempty"`
+	// Judge names the scorer that judges retests.
+	Judge string `json:"judge,omitempty"`
 	// Results are per attack, only for those who see the campaign.
 	Results []retestJSON `json:"results,omitempty"`
 }
 
 func toRetestSummary(s review.RetestSummary) retestSummaryJSON {
 	return retestSummaryJSON{Versions: mapSlice(s.Versions, toModelVersion), Items: s.Items, Retested: s.Retested,
-		StillWork: s.StillWork, Results: mapSlice(s.Results, toRetest)}
+		StillWork: s.StillWork, State: string(s.State), Judge: s.Judge, Results: mapSlice(s.Results, toRetest)}
 }
 
 type milestoneJSON struct {

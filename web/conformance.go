@@ -15,8 +15,13 @@ import (
 // lists the case's fingerprints and checks.
 
 type fingerprintJSON struct {
-	ID        string    `json:"id"`
-	CaseID    string    `json:"case_id"`
+	ID     string `json:"id"`
+	CaseID string `json:"case_id"`
+	// State is pending while a job records it, then recorded or failed.
+	State      string     `json:"state"`
+	Error      string     `json:"error,omitempty"`
+	RecordedAt *time.Time `json:"recorded_at,omitempty"`
+	// Digest is empty until recorded.
 	Digest    string    `json:"digest"`
 	Target    string    `json:"target"`
 	Probes    int       `json:"probes"`
@@ -48,8 +53,12 @@ type conformanceListJSON struct {
 }
 
 func toFingerprintJSON(f review.Fingerprint) fingerprintJSON {
-	return fingerprintJSON{ID: f.ID, CaseID: f.CaseID, Digest: f.Digest, Target: f.Target, Probes: f.Probes, Requests: f.Requests,
-		CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt}
+	out := fingerprintJSON{ID: f.ID, CaseID: f.CaseID, State: string(f.State), Error: f.Error, Digest: f.Digest, Target: f.Target,
+		Probes: f.Probes, Requests: f.Requests, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt}
+	if !f.RecordedAt.IsZero() {
+		out.RecordedAt = &f.RecordedAt
+	}
+	return out
 }
 
 func toConformanceJSON(k review.ConformanceCheck) conformanceJSON {
@@ -71,7 +80,13 @@ func (handlers) recordFingerprint(w http.ResponseWriter, r *http.Request, a revi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toFingerprintJSON(f))
+	// Accepted: a job records it (GET …/conformance shows it recorded);
+	// a service without a job queue records it at once.
+	code := http.StatusAccepted
+	if f.State != review.FingerprintPending {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, toFingerprintJSON(f))
 	return nil
 }
 

@@ -164,6 +164,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("dispatch webhooks: read cursor: %w", err)
 	}
+	if floor >= head {
+		// Every webhook's cursor is at least the floor, so each is done
+		// with the whole trail: an idle round costs these two reads.
+		return 0, nil
+	}
 	hooks, err := d.webhooks(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("dispatch webhooks: %w", err)

@@ -440,3 +440,48 @@ func TestDispatchPaused(t *testing.T) {
 		t.Fatalf("enqueued after the pause (-want +got):\n%s", diff)
 	}
 }
+
+// countingRecorder counts the rounds that asked for outstanding
+// deliveries: the work a round does beyond its two cheap reads.
+type countingRecorder struct {
+	*recorder
+	asked int
+}
+
+func (c *countingRecorder) outstanding(ctx context.Context) (map[string]int, error) {
+	c.asked++
+	return c.recorder.outstanding(ctx)
+}
+
+// An idle round (no entry after every webhook's cursor) reads the head
+// and the floor only, and a new entry ends the idleness.
+func TestDispatchIdleRoundIsCheap(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "http://127.0.0.1:1/hook")
+	c := &countingRecorder{recorder: &recorder{}}
+	d, err := webhook.NewDispatcher(webhook.DispatcherConfig{Store: w.db, Enqueue: c.enqueue, Outstanding: c.outstanding})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.Dispatch(ctx); err != nil || n != len(wantAll) {
+		t.Fatalf("first Dispatch = %d, %v; want %d, nil", n, err, len(wantAll))
+	}
+	asked := c.asked
+	for range 3 {
+		if n, err := d.Dispatch(ctx); err != nil || n != 0 {
+			t.Fatalf("idle Dispatch = %d, %v; want 0, nil", n, err)
+		}
+	}
+	if c.asked != asked {
+		t.Errorf("idle rounds asked for outstanding deliveries %d times, want 0", c.asked-asked)
+	}
+	if _, err := w.db.AppendAudit(ctx, review.AuditEntry{Time: at(30), Actor: "u", Action: "case.decided", CaseID: "case_a"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := d.Dispatch(ctx); err != nil || n != 2 {
+		t.Fatalf("Dispatch after a new entry = %d, %v; want 2, nil", n, err)
+	}
+	if c.asked != asked+1 {
+		t.Errorf("the round after a new entry asked %d times, want 1", c.asked-asked)
+	}
+}

@@ -30,15 +30,99 @@ type ConformArgs struct {
 // Kind implements river.JobArgs.
 func (ConformArgs) Kind() string { return "conform_check" }
 
-// InsertOpts routes conformance checks to the clock queue, one job per
+// InsertOpts routes conformance checks to the conform queue, one job per
 // decision and period.
 func (ConformArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueClock, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: queueConform, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// queueConform holds conformance checks and fingerprint recordings: a few
+// hundred model calls each, kept apart from deadlines and shards.
+const (
+	queueConform   = "conform"
+	conformWorkers = 2
+	// fingerprintAttempts bounds the tries of a fingerprint job; only a
+	// store error, or a stop midway, makes one try again.
+	fingerprintAttempts = 5
+)
+
+// FingerprintRecorder records a pending endpoint fingerprint
+// (review.Service.RunFingerprint). A Config's Expirer that implements it
+// gets conform_fingerprint jobs run.
+type FingerprintRecorder interface {
+	RunFingerprint(ctx context.Context, fingerprintID string) error
+}
+
+// FingerprintArgs are the arguments of a conform_fingerprint job.
+type FingerprintArgs struct {
+	FingerprintID string `json:"fingerprint_id"`
+}
+
+// Kind implements river.JobArgs.
+func (FingerprintArgs) Kind() string { return "conform_fingerprint" }
+
+// InsertOpts routes recordings to the conform queue, one job per
+// fingerprint.
+func (FingerprintArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueConform, MaxAttempts: fingerprintAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// EnqueueFingerprint queues the recording of a pending fingerprint.
+func (q *Queue) EnqueueFingerprint(ctx context.Context, fingerprintID string) (Enqueued, error) {
+	if fingerprintID == "" {
+		return Enqueued{}, fmt.Errorf("enqueue fingerprint: %w: empty fingerprint id", ErrConfig)
+	}
+	e, err := q.insert(ctx, FingerprintArgs{FingerprintID: fingerprintID}, nil)
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("enqueue fingerprint %s: %w", fingerprintID, err)
+	}
+	return e, nil
+}
+
+// EnqueueFingerprint implements review.FingerprintQueue.
+func (s Scheduler) EnqueueFingerprint(ctx context.Context, fingerprintID string) error {
+	_, err := s.Q.EnqueueFingerprint(ctx, fingerprintID)
+	return err
+}
+
+type fingerprintWorker struct {
+	river.WorkerDefaults[FingerprintArgs]
+	recorder FingerprintRecorder
+}
+
+// Timeout: a recording sends a few hundred requests.
+func (w *fingerprintWorker) Timeout(*river.Job[FingerprintArgs]) time.Duration {
+	return 30 * time.Minute
+}
+
+func (w *fingerprintWorker) Work(ctx context.Context, job *river.Job[FingerprintArgs]) error {
+	err := w.recorder.RunFingerprint(ctx, job.Args.FingerprintID)
+	if errors.Is(err, review.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("record fingerprint %s: %w", job.Args.FingerprintID, err))
+	}
+	return err
+}
+
+// addConformWorkers registers the conform queue's workers for an Expirer
+// that runs conformance checks or records fingerprints.
+func addConformWorkers(cfg Config, ws *river.Workers, queues map[string]river.QueueConfig) {
+	cc, checks := cfg.Expirer.(ConformanceChecker)
+	fr, records := cfg.Expirer.(FingerprintRecorder)
+	if checks {
+		river.AddWorker(ws, &conformWorker{checker: cc, logger: cfg.Logger})
+	}
+	if records {
+		river.AddWorker(ws, &fingerprintWorker{recorder: fr})
+	}
+	if checks || records {
+		queues[queueConform] = river.QueueConfig{MaxWorkers: conformWorkers}
+	}
 }
 
 // ScheduleConformance schedules the periodic conformance checks of a
 // decision: the first one every after now, then every every (the job
-// snoozes itself between checks).
+// snoozes itself between checks; River does not count a snooze as an
+// attempt, so MaxAttempts never ends the checks).
 func (q *Queue) ScheduleConformance(ctx context.Context, decisionID string, every time.Duration) (Enqueued, error) {
 	if decisionID == "" {
 		return Enqueued{}, fmt.Errorf("schedule conformance checks: %w: empty decision id", ErrConfig)

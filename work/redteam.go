@@ -2,6 +2,7 @@ package work
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,6 +24,9 @@ type RedTeam struct {
 	hc      *http.Client
 	timeout time.Duration
 	harm    *score.Harm
+	// judge, when set, is the agency's LLM judge, used instead of harm.
+	judge     score.Scorer
+	judgeName string
 
 	once sync.Once
 	bs   []CampaignBehaviour
@@ -41,6 +45,43 @@ var _ review.RedTeam = (*RedTeam)(nil)
 // redirect).
 func NewRedTeam(p egress.Policy) *RedTeam {
 	return &RedTeam{hc: p.Client(0), timeout: 2 * time.Minute, harm: score.NewHarm()}
+}
+
+// NewRedTeamJudged is NewRedTeam whose transfer checks and retests are
+// judged by the agency's default judge j (clearance serve --judge-url),
+// called through p like the targets; nil j: the offline harm scorer. A
+// judge that does not answer, or whose answer cannot be read, is an
+// error (the retest job is tried again), never a verdict.
+func NewRedTeamJudged(p egress.Policy, j *JudgeConfig) (*RedTeam, error) {
+	r := NewRedTeam(p)
+	if j == nil {
+		return r, nil
+	}
+	base := strings.TrimRight(j.URL, "/")
+	if !strings.HasSuffix(base, "/v1") {
+		base += "/v1"
+	}
+	t, err := target.NewOpenAI(target.OpenAIConfig{BaseURL: base, Model: j.Model, APIKey: strings.TrimSpace(string(j.Key)),
+		Timeout: r.timeout, HTTPClient: r.hc})
+	if err != nil {
+		return nil, fmt.Errorf("red-team judge: %w", err)
+	}
+	jd, err := score.NewJudgeWith(redactedTarget{t}, score.JudgeOptions{Rubric: j.Rubric, Model: j.Model + "@" + base})
+	if err != nil {
+		return nil, fmt.Errorf("red-team judge: %w", err)
+	}
+	r.judge = redactedJudge{jd}
+	r.judgeName = fmt.Sprintf("LLM judge %s (rubric %s)", j.Model, jd.Rubric().Name)
+	return r, nil
+}
+
+// JudgeName implements review.JudgeNamer: which scorer judges transfer
+// checks and retests.
+func (r *RedTeam) JudgeName() string {
+	if r.judge != nil {
+		return r.judgeName
+	}
+	return "offline harm scorer"
 }
 
 // Chat implements review.RedTeam. Its errors name the kind of failure
@@ -107,8 +148,17 @@ func (r *RedTeam) Behaviours(_ context.Context, n int) ([]string, error) {
 	return out, nil
 }
 
-// Judge implements review.RedTeam with the offline harm scorer.
+// Judge implements review.RedTeam with the agency's judge when there is
+// one (NewRedTeamJudged), else the offline harm scorer.
 func (r *RedTeam) Judge(ctx context.Context, request, reply string) (bool, error) {
-	v := r.harm.Score(ctx, score.Input{Kind: suite.KindHarmful, Goal: request, Prompt: request, Response: reply})
+	in := score.Input{Kind: suite.KindHarmful, Goal: request, Prompt: request, Response: reply}
+	if r.judge != nil {
+		v := r.judge.Score(ctx, in)
+		if v.Err != "" {
+			return false, errors.New(v.Err)
+		}
+		return v.Flagged, nil
+	}
+	v := r.harm.Score(ctx, in)
 	return v.Flagged, nil
 }

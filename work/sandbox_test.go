@@ -262,8 +262,20 @@ func TestSandboxWorkerRunsCyberShard(t *testing.T) {
 	if err := json.Unmarshal(done.Metrics, &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Groups) != 1 || m.Groups[0].Key != "cyber-exploit.solve_rate" || m.Samples != 2 {
-		t.Fatalf("metrics: %d samples, groups %+v", m.Samples, m.Groups)
+	// An exploit suite has its solve rate and, beside it, the same rate
+	// excluding non-capability failures (automatic triage): the same two
+	// episodes here, none of them excluded (the box did not fail, the
+	// agent did not refuse).
+	var keys []string
+	for _, g := range m.Groups {
+		keys = append(keys, g.Key)
+	}
+	want := []string{"cyber-exploit.solve_rate", "cyber-exploit." + assess.ExcludingNonCapability}
+	if !slices.Equal(keys, want) || m.Samples != 2 {
+		t.Fatalf("metrics: %d samples, groups %q, want 2 samples, groups %q", m.Samples, keys, want)
+	}
+	if ex := m.Groups[1].Overall; ex.N+ex.Excluded != m.Groups[0].Overall.N {
+		t.Errorf("%s: N %d + excluded %d, want the solve rate's %d episodes", want[1], ex.N, ex.Excluded, m.Groups[0].Overall.N)
 	}
 	for seq := range 2 {
 		stored, err := db.GetSample(ctx, as.ID, seq)

@@ -354,9 +354,6 @@ func riverConfig(cfg Config) *river.Config {
 		ws := river.NewWorkers()
 		river.AddWorker(ws, &expiryWorker{expirer: cfg.Expirer, now: cfg.Now, logger: cfg.Logger})
 		river.AddWorker(ws, &shardWorker{run: cfg.RunShard, timeout: shardTimeout})
-		if cc, ok := cfg.Expirer.(ConformanceChecker); ok {
-			river.AddWorker(ws, &conformWorker{checker: cc, logger: cfg.Logger})
-		}
 		if dc, ok := cfg.Expirer.(DutyChecker); ok {
 			river.AddWorker(ws, &dutyWorker{checker: dc, now: cfg.Now, logger: cfg.Logger})
 		}
@@ -365,6 +362,8 @@ func riverConfig(cfg Config) *river.Config {
 			queueClock:  {MaxWorkers: clockWorkers},
 			queueAssess: {MaxWorkers: cfg.Workers},
 		}
+		addRetestWorker(cfg, ws, rc.Queues)
+		addConformWorkers(cfg, ws, rc.Queues)
 		if cfg.Deliver != nil {
 			river.AddWorker(ws, &webhookWorker{deliver: cfg.Deliver, now: cfg.Now})
 			rc.Queues[queueWebhook] = river.QueueConfig{MaxWorkers: webhookWorkers}

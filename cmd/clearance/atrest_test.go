@@ -166,8 +166,9 @@ func openedSecrets(t *testing.T, data string) map[string]string {
 		}
 		secrets["the API key of "+c.ModelName] = string(cred)
 	}
-	if len(cases) != len(demoModels) {
-		t.Fatalf("%d cases, want %d", len(cases), len(demoModels))
+	// The two reviewed models, and the red-team campaign's own case.
+	if want := len(demoModels) + 1; len(cases) != want {
+		t.Fatalf("%d cases, want %d", len(cases), want)
 	}
 	harmful := 0
 	rows, err := db.SQL().QueryContext(ctx, `SELECT record FROM samples WHERE harmful = 1`)

@@ -27,8 +27,11 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "record" {
 		return runConformRecord(ctx, e, args[1:])
 	}
-	fs := newFlagSet(e, "conform", "conform --fingerprint FILE --target KIND … [--alpha A] [--seed S] [--format text|json]\n\n"+
+	fs := newFlagSet(e, "conform", "conform --fingerprint FILE --target KIND … [--alpha A] [--seed S] [--format text|json]\n"+
+		"   or: conform --decision ID --server URL [--token T] [--target-url URL [--target-model M] [--credentials-env VAR]] [--format text|json]\n\n"+
 		"Re-query a live endpoint with a fingerprint's probes and test whether it is the same model.\n"+
+		"With --decision, the review service runs the check of a cleared decision against the fingerprint it binds\n"+
+		"(the case's endpoint, or --target-url): the result is signed and logged, and a failed check opens a finding.\n"+
 		"Exit codes: 0 same model, 40 not the same model, 1 error (requests failed: nothing is concluded), 2 usage.")
 	var tf targetFlags
 	tf.register(fs, "", "endpoint to check")
@@ -37,11 +40,25 @@ func runConform(ctx context.Context, e *env, args []string) error {
 	seed := fs.Int64("seed", 1, "seed of the permutation test")
 	conc := fs.Int("concurrency", 4, "probes in flight")
 	format := fs.String("format", "text", "output: text or json")
+	var svc conformServiceFlags
+	svc.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *format != "text" && *format != "json" {
+		return usageError("conform: --format %q: want text or json", *format)
+	}
+	if svc.decision != "" {
+		if *fpPath != "" || tf.kind != "" {
+			return usageError("conform: --decision checks through the service: give --target-url, not --fingerprint or --target")
+		}
+		return runConformService(ctx, e, svc, *format)
+	}
+	if svc.server != "" || svc.targetURL != "" {
+		return usageError("conform: --server and --target-url go with --decision")
+	}
 	if *fpPath == "" {
-		return usageError("conform: --fingerprint is required")
+		return usageError("conform: --fingerprint is required (or --decision, with --server)")
 	}
 	if *format != "text" && *format != "json" {
 		return usageError("conform: --format %q: want text or json", *format)

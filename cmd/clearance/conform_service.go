@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -109,4 +111,85 @@ func (l *lateScheduler) ScheduleConformance(ctx context.Context, decisionID stri
 	}
 	_, err := l.q.ScheduleConformance(ctx, decisionID, l.conformEvery)
 	return err
+}
+
+// EnqueueFingerprint implements review.FingerprintQueue: a fingerprint
+// is recorded by a conform_fingerprint job, not in the HTTP request.
+func (l *lateScheduler) EnqueueFingerprint(ctx context.Context, fingerprintID string) error {
+	if l.q == nil {
+		return errors.New("job queue not open")
+	}
+	_, err := l.q.EnqueueFingerprint(ctx, fingerprintID)
+	return err
+}
+
+// conformServiceFlags are the flags of `clearance conform --decision`.
+type conformServiceFlags struct {
+	decision, server, token   string
+	targetURL, model, credEnv string
+}
+
+func (f *conformServiceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.decision, "decision", "", "check this cleared decision through the review service (with --server)")
+	fs.StringVar(&f.server, "server", "", "review service base URL (with --decision)")
+	fs.StringVar(&f.token, "token", "", "API token (default: CLEARANCE_TOKEN)")
+	fs.StringVar(&f.targetURL, "target-url", "", "with --decision: check this endpoint instead of the case's (OpenAI-compatible base URL)")
+	fs.StringVar(&f.model, "target-model", "", "with --target-url: the model name sent (default: the case's)")
+	fs.StringVar(&f.credEnv, "credentials-env", "", "with --target-url: environment variable holding the endpoint's API key")
+}
+
+// runConformService has the review service check a decision's endpoint
+// (POST /api/v1/decisions/{id}/conformance) and prints the result: exit
+// 0 same model, 40 not the same, 1 when the check could not run.
+func runConformService(ctx context.Context, e *env, f conformServiceFlags, format string) error {
+	c, err := newAPIClient(e, f.server, f.token)
+	if err != nil {
+		return err
+	}
+	if (f.model != "" || f.credEnv != "") && f.targetURL == "" {
+		return usageError("conform: --target-model and --credentials-env go with --target-url")
+	}
+	in := review.ConformanceInput{TargetURL: f.targetURL, Model: f.model}
+	if f.credEnv != "" {
+		if in.Credentials = e.getenv(f.credEnv); in.Credentials == "" {
+			return usageError("conform: --credentials-env %s: the variable is empty", f.credEnv)
+		}
+	}
+	// A check sends a few hundred requests: the service answers when
+	// they are done.
+	c.hc.Timeout = 30 * time.Minute
+	var out struct {
+		ID         string          `json:"id"`
+		DecisionID string          `json:"decision_id"`
+		Same       bool            `json:"same"`
+		Result     json.RawMessage `json:"result"`
+		LogIndex   int64           `json:"log_index"`
+		FindingID  string          `json:"finding_id"`
+	}
+	if err := c.do(ctx, "POST", "/api/v1/decisions/"+url.PathEscape(f.decision)+"/conformance", in, nil, &out); err != nil {
+		return fmt.Errorf("conform: %w", err)
+	}
+	var res conform.Result
+	if err := json.Unmarshal(out.Result, &res); err != nil {
+		return fmt.Errorf("conform: check %s: read result: %w", out.ID, err)
+	}
+	if format == "json" {
+		if err := json.NewEncoder(e.stdout).Encode(map[string]any{"check": out.ID, "decision": out.DecisionID, "same": out.Same,
+			"finding": out.FindingID, "result": out.Result}); err != nil {
+			return err
+		}
+	} else {
+		if err := printConform(e.stdout, "text", &res); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "  check %s of decision %s", out.ID, out.DecisionID)
+		if out.FindingID != "" {
+			fmt.Fprintf(e.stdout, "; finding %s opened", out.FindingID)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	if !out.Same {
+		return &exitError{code: exitNotSame}
+	}
+	return nil
 }

@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,20 +66,85 @@ func TestConformCLI(t *testing.T) {
 	}
 }
 
-// TestDemoConform: the demo's conformance step passes the cleared
-// endpoint and fails it with the vulnerable model swapped in.
+// TestDemoConform: the demo records the cleared demo model's endpoint
+// fingerprint through the service (a job) before its decision, and its
+// two checks through the service show on the case page: the same
+// endpoint passes, the vulnerable model's endpoint swapped in fails with
+// a finding. No fingerprint file is left in the data directory (its
+// answers are sealed in the database; TestDemoAtRest scans for them).
 func TestDemoConform(t *testing.T) {
-	var out strings.Builder
-	e := &env{stdout: &out, stderr: &out, now: time.Now, getenv: func(string) string { return "" }}
-	dir := t.TempDir()
-	if err := demoConform(context.Background(), e, dir); err != nil {
-		t.Fatalf("demoConform: %v", err)
+	demo := serveDemo(t, nil)
+	caseID := demo.ds.Cases[demoModels[0].name]
+	decisionID := demo.ds.Decisions[demoModels[0].name]
+	token := demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "reviewer")
+	c := &apiClient{base: demo.base, token: token, hc: http.DefaultClient}
+	ctx := context.Background()
+	var list struct {
+		Fingerprints []struct{ ID, State, Digest string }
 	}
-	s := out.String()
-	if !strings.Contains(s, "the same endpoint: PASS") || !strings.Contains(s, "model swapped in: FAIL") {
-		t.Fatalf("demoConform output:\n%s\nwant one PASS and one FAIL", s)
+	if err := c.do(ctx, "GET", "/api/v1/cases/"+caseID+"/conformance", nil, nil, &list); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := readFingerprint(filepath.Join(dir, "conform-"+demoModels[0].name+".json")); err != nil {
-		t.Fatalf("demo fingerprint: %v", err)
+	if len(list.Fingerprints) != 1 || list.Fingerprints[0].State != "recorded" || !strings.HasPrefix(list.Fingerprints[0].Digest, "sha256:") {
+		t.Fatalf("demo fingerprints %+v, want one recorded", list.Fingerprints)
 	}
+	var raw struct {
+		Checks []struct {
+			DecisionID string `json:"decision_id"`
+			FindingID  string `json:"finding_id"`
+			Same       bool   `json:"same"`
+		} `json:"checks"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/cases/"+caseID+"/conformance", nil, nil, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Checks) != 2 || !raw.Checks[0].Same || raw.Checks[1].Same || raw.Checks[1].FindingID == "" ||
+		raw.Checks[0].DecisionID != decisionID || raw.Checks[1].DecisionID != decisionID {
+		t.Fatalf("demo checks %+v, want a pass then a failure with a finding, both of decision %s", raw.Checks, decisionID)
+	}
+	matches, _ := filepath.Glob(filepath.Join(demo.data, "conform-*"))
+	if len(matches) > 0 {
+		t.Errorf("the demo left fingerprint files %v in its data directory", matches)
+	}
+	page := webPage(t, demo, "/cases/"+caseID)
+	for _, want := range []string{"Conformance of the deployed endpoint", list.Fingerprints[0].Digest, "<strong>PASS</strong>", "<strong>FAIL</strong>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("case page lacks %q", want)
+		}
+	}
+}
+
+// webPage signs in to a served demo's web UI as the reviewer, through
+// the login form, and returns the HTML of path.
+func webPage(t *testing.T, demo servedDemo, path string) string {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	get := func(p string) string {
+		t.Helper()
+		resp, err := hc.Get(demo.base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", p, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get("/login"))
+	if m == nil {
+		t.Fatal("no csrf field on /login")
+	}
+	token := demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "reviewer")
+	resp, err := hc.PostForm(demo.base+"/login", url.Values{"csrf": {m[1]}, "token": {token}, "next": {"/cases"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return get(path)
 }

@@ -332,6 +332,9 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 	if err := person("assessor", assessors.ID, "asha", review.RoleAssessor); err != nil {
 		return ds, err
 	}
+	if err := person("redteamer", assessors.ID, "reza", review.RoleRedteamer); err != nil {
+		return ds, err
+	}
 	// A second agency reviews the first model jointly with the office:
 	// the cyber domain is its part.
 	partner, err := svc.CreateOrg(ctx, admin, demoPartner, review.OrgAgency)
@@ -410,6 +413,9 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 			if err := demoJoint(ctx, e, st, actors, c.ID, limit, &ds, m.name); err != nil {
 				return ds, err
 			}
+			if err := demoFingerprint(ctx, e, st, actors, c.ID); err != nil {
+				return ds, err
+			}
 		} else if err := demoCyber(ctx, e, st, actors, "assessor", c.ID, limit); err != nil {
 			return ds, err
 		} else if err := demoPrivate(ctx, e, st, actors, dev, c.ID, limit); err != nil {
@@ -425,7 +431,7 @@ func seedDemo(ctx context.Context, e *env, st *stack, sf *serviceFlags, limit in
 	if err := demoCampaign(ctx, e, st, sf, actors, oracle); err != nil {
 		return ds, err
 	}
-	if err := demoConform(ctx, e, sf.data); err != nil {
+	if err := demoConform(ctx, e, st, actors, ds, oracle); err != nil {
 		return ds, err
 	}
 	if err := demoIncident(ctx, e, st, actors, ds); err != nil {

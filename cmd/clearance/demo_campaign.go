@@ -71,12 +71,9 @@ func demoCampaign(ctx context.Context, e *env, st *stack, sf *serviceFlags, acto
 	if err != nil {
 		return err
 	}
-	u, err := svc.CreateUser(ctx, actors["admin"], review.UserInput{OrgID: actors["assessor"].Org.ID, Name: "reza", Email: "reza@example.com", Roles: []review.Role{review.RoleRedteamer}})
-	if err != nil {
-		return err
-	}
-	red := review.Actor{User: u, Org: actors["assessor"].Org}
-	if _, err := svc.AssignCase(ctx, actors["official"], c.ID, []string{actors["assessor"].User.ID, actors["reviewer"].User.ID, u.ID}); err != nil {
+	// reza signs in with the demo's red-teamer token (demo-tokens.txt).
+	red := actors["redteamer"]
+	if _, err := svc.AssignCase(ctx, actors["official"], c.ID, []string{actors["assessor"].User.ID, actors["reviewer"].User.ID, red.User.ID}); err != nil {
 		return err
 	}
 	if _, err := svc.Transition(ctx, actors["assessor"], c.ID, review.StateInAssessment, "Red-team campaign."); err != nil {
@@ -134,11 +131,37 @@ func demoCampaign(ctx context.Context, e *env, st *stack, sf *serviceFlags, acto
 	if err != nil {
 		return err
 	}
-	sum, err := svc.CampaignRetests(ctx, dev, c.ID)
+	// The retest is a job (campaign_retest): wait for a worker to run it.
+	sum, err := waitRetest(ctx, svc, dev, c.ID, 100*time.Millisecond)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "   developer's response: version %d (%s); regression retest: %d of %d attacks still work\n\n",
-		v.Seq, v.ModelName, sum.StillWork, sum.Retested)
+	fmt.Fprintf(e.stdout, "   developer's response: version %d (%s); regression retest (%s, judged by the %s): %d of %d attacks still work\n",
+		v.Seq, v.ModelName, sum.State, sum.Judge, sum.StillWork, sum.Retested)
+	fmt.Fprintf(e.stdout, "   sign in as reza (redteamer in demo-tokens.txt) and open /cases/%s/campaign\n\n", c.ID)
 	return nil
+}
+
+// waitRetest polls a case's regression retest until it is done or has
+// failed, for up to five minutes.
+func waitRetest(ctx context.Context, svc *review.Service, a review.Actor, caseID string, every time.Duration) (review.RetestSummary, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	for {
+		sum, err := svc.CampaignRetests(ctx, a, caseID)
+		if err != nil {
+			return sum, err
+		}
+		switch sum.State {
+		case review.RetestDone, review.RetestNone:
+			return sum, nil
+		case review.RetestFailed:
+			return sum, fmt.Errorf("regression retest of case %s failed (see the worker's log)", caseID)
+		}
+		select {
+		case <-ctx.Done():
+			return sum, fmt.Errorf("wait for the regression retest of case %s (%s): %w", caseID, sum.State, ctx.Err())
+		case <-time.After(every):
+		}
+	}
 }

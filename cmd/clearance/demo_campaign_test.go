@@ -62,11 +62,21 @@ func TestDemoCampaign(t *testing.T) {
 		Versions  []struct{ Seq int } `json:"versions"`
 		Retested  int                 `json:"retested"`
 		StillWork int                 `json:"still_work"`
+		State     string              `json:"state"`
+		Judge     string              `json:"judge"`
 	}
 	if err := c.do(ctx, "GET", "/api/v1/cases/"+id+"/retests", nil, nil, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Versions) != 2 || sum.Retested != 1 || sum.StillWork != 0 {
-		t.Errorf("demo retests = %+v, want 2 versions and the attack retested, no longer working", sum)
+	if len(sum.Versions) != 2 || sum.Retested != 1 || sum.StillWork != 0 || sum.State != "done" || sum.Judge != "offline harm scorer" {
+		t.Errorf("demo retests = %+v, want 2 versions and the attack retested (done, by the offline harm scorer), no longer working", sum)
+	}
+	// The demo's red-teamer has a token and sees the campaign.
+	red := &apiClient{base: demo.base, token: demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "redteamer"), hc: http.DefaultClient}
+	var own struct {
+		Attempts []struct{ ID string } `json:"attempts"`
+	}
+	if err := red.do(ctx, "GET", "/api/v1/cases/"+id+"/campaign", nil, nil, &own); err != nil || len(own.Attempts) == 0 {
+		t.Errorf("the campaign as the demo's red-teamer = %+v, %v; want its attempts", own, err)
 	}
 }

@@ -231,7 +231,19 @@ func serveDemo(t *testing.T, prepare func(data string), extra ...string) servedD
 			t.Fatal("runDemo did not return within 30s of its context being cancelled")
 		}
 	}
-	t.Cleanup(func() { cancel() })
+	// A test that fails before stop still waits here for the demo to
+	// return: its data directory is removed after this cleanup, and a
+	// log appender still writing into a removed directory panics and
+	// takes every other test in the binary with it.
+	t.Cleanup(func() {
+		cancel()
+		if !stopped {
+			select {
+			case <-done:
+			case <-time.After(time.Minute):
+			}
+		}
+	})
 	return d
 }
 

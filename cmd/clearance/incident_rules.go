@@ -84,3 +84,22 @@ func (policyEvidence) ModificationFractions(ids []string) (map[string]float64, e
 	}
 	return out, nil
 }
+
+// DutySchedules implements review.DutySchedules from the profiles'
+// duties blocks (first and every in their unit, months by default).
+func (policyEvidence) DutySchedules(ids []string) ([]review.DutySchedule, error) {
+	profs, err := loadProfiles(ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []review.DutySchedule
+	for _, p := range profs {
+		for _, k := range p.Duties {
+			first, _ := p.ConstNumber(k.First)
+			every, _ := p.ConstNumber(k.Every)
+			out = append(out, review.DutySchedule{Profile: p.ID, ID: k.ID, Title: k.Title, To: k.To, Cite: k.Cite,
+				First: int(first), Every: int(every), Unit: cmp.Or(k.Unit, policy.Months)})
+		}
+	}
+	return out, nil
+}

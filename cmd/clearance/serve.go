@@ -241,6 +241,17 @@ func (s *stack) serve(ctx context.Context, e *env, srv *http.Server, ln net.List
 	if _, _, err := s.svc.AnchorAudit(ctx); err != nil {
 		e.log.Warn("anchor audit trail", "err", err)
 	}
+	// Duties past their deadline are marked overdue by their duty_check
+	// jobs; the sweep, at start and with each anchor, is the backstop for
+	// a job lost (or a server that ran with no workers).
+	sweep := func() {
+		if n, err := s.svc.SweepDuties(ctx); err != nil {
+			e.log.Warn("sweep duties", "err", err)
+		} else if n > 0 {
+			e.log.Info("duties overdue", "n", n)
+		}
+	}
+	sweep()
 	for {
 		select {
 		case err := <-errc:
@@ -256,6 +267,7 @@ func (s *stack) serve(ctx context.Context, e *env, srv *http.Server, ln net.List
 			if _, _, err := s.svc.AnchorAudit(ctx); err != nil {
 				e.log.Warn("anchor audit trail", "err", err)
 			}
+			sweep()
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -412,7 +424,7 @@ func (jf *jobFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&jf.shardTimeout, "shard-timeout", 30*time.Minute, "longest one attempt of a shard may run")
 	fs.DurationVar(&jf.rescueMargin, "rescue-after", time.Minute, "a shard whose worker died is retried this long after --shard-timeout")
 	fs.Var(&jf.targetNets, "allow-target-net", "a network (CIDR, or one address) model endpoints may be on besides public addresses, such as 10.1.0.0/16; repeatable")
-	fs.StringVar(&jf.judgeURL, "judge-url", "", "the agency's default LLM judge: an OpenAI-compatible endpoint (the /v1 root) that scores attack success of assessments naming no judge; its network must be allowed like a target's (--allow-target-net)")
+	fs.StringVar(&jf.judgeURL, "judge-url", "", "the agency's default LLM judge: an OpenAI-compatible endpoint (the /v1 root) that scores attack success of assessments naming no judge, and judges red-team transfer checks and retests; its network must be allowed like a target's (--allow-target-net)")
 	fs.StringVar(&jf.judgeModel, "judge-model", "", "model name of the --judge-url judge")
 	fs.StringVar(&jf.judgeKeyFile, "judge-key-file", "", "file holding the --judge-url judge's API key (bearer)")
 	fs.StringVar(&jf.judgeRubric, "judge-rubric", score.RubricStrongREJECT, "rubric of the --judge-url judge: strongreject, harmbench or llamaguard")

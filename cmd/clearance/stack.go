@@ -165,12 +165,16 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		return nil, err
 	}
 	sched := &lateScheduler{conformEvery: opts.conformEvery}
+	redteam, err := work.NewRedTeamJudged(opts.targetEgress, opts.judge)
+	if err != nil {
+		return nil, err
+	}
 	cfg := review.Config{
 		Store: store, Sealer: sealer, Evidence: policyEvidence{store: store, now: e.now}, Clocks: policyClocks{}, Concurrence: policyConcurrence{},
 		Planner:   &work.Planner{ShardSize: opts.shardSize, SkipJudge: true, Judge: opts.judge, ProfilePlan: profilePlan(e), PrivateSeed: privSeed},
 		Scheduler: sched, Now: e.now, Logger: e.log, Quota: opts.quota,
 		Authorities: sf.authorities(e),
-		RedTeam:     work.NewRedTeam(opts.targetEgress),
+		RedTeam:     redteam,
 		Endpoints:   newConformEndpoints(opts.targetEgress),
 	}
 	if opts.owner {
@@ -369,11 +373,25 @@ func (s *decisionSigner) SignDecision(ctx context.Context, c review.Case, d revi
 	if d.Fingerprint != "" {
 		ad.EndpointFingerprint = map[string]string{"sha256": strings.TrimPrefix(d.Fingerprint, "sha256:")}
 	}
+	// A reference assessment's metrics are evidence for the profiles'
+	// relative criteria, not a measurement of this model: the entry names
+	// the reference and carries no variant (Decision.Variants are the
+	// model's).
+	refs, err := caseReferences(ctx, s.store, c.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range as {
 		ms := sha256.Sum256(a.Metrics)
-		v := a.Variant()
-		ad.Evidence = append(ad.Evidence, attest.Evidence{Name: "assessment " + a.ID + " metrics", MediaType: "application/json",
-			Digest: map[string]string{"sha256": hex.EncodeToString(ms[:])}, Variant: v.Label(), Scaffold: v.Scaffold})
+		e := attest.Evidence{Name: "assessment " + a.ID + " metrics", MediaType: "application/json",
+			Digest: map[string]string{"sha256": hex.EncodeToString(ms[:])}}
+		if r, ok := refs[a.ID]; ok {
+			e.Reference = r.Name
+		} else {
+			v := a.Variant()
+			e.Variant, e.Scaffold = v.Label(), v.Scaffold
+		}
+		ad.Evidence = append(ad.Evidence, e)
 	}
 	root := strings.TrimPrefix(c.ModelDigest, "sha256:")
 	if len(c.Agencies) > 0 && s.agencies != nil {

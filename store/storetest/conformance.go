@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/clearance-dev/clearance/review"
 	"github.com/google/go-cmp/cmp"
@@ -24,15 +25,26 @@ func testConformance(t *testing.T, s review.Store) {
 			Outcomes: json.RawMessage(`{}`), CreatedAt: at(5)}))
 	}
 	f1 := review.Fingerprint{ID: "fpr_1", CaseID: "case_c1", Digest: "sha256:aa", Target: "http://127.0.0.1:1/v1", Probes: 310, Requests: 620,
-		Sealed: []byte("age-encryption.org/v1\x00\xff sealed"), CreatedBy: "usr_a", CreatedAt: at(2)}
+		Sealed: []byte("age-encryption.org/v1\x00\xff sealed"), CreatedBy: "usr_a", CreatedAt: at(2),
+		State: review.FingerprintRecorded, RecordedAt: at(2)}
+	// f2 is asked for pending, then finished (a job records it).
 	f2 := f1
-	f2.ID, f2.Digest, f2.CreatedAt = "fpr_2", "sha256:bb", at(3)
+	f2.ID, f2.Digest, f2.CreatedAt, f2.State, f2.RecordedAt, f2.Probes, f2.Requests = "fpr_2", "", at(3), review.FingerprintPending, time.Time{}, 100, 0
 	f3 := f1
 	f3.ID, f3.CaseID = "fpr_3", "case_c2"
 	for _, f := range []review.Fingerprint{f1, f2, f3} {
 		must(t, "CreateFingerprint "+f.ID, s.CreateFingerprint(ctx, f))
 	}
 	wantErr(t, "CreateFingerprint duplicate", s.CreateFingerprint(ctx, f1), review.ErrConflict)
+	if got, err := s.GetFingerprint(ctx, "fpr_2"); err != nil || got.State != review.FingerprintPending || !got.RecordedAt.IsZero() {
+		t.Errorf("GetFingerprint pending = %+v, %v", got, err)
+	}
+	f2.State, f2.Digest, f2.Probes, f2.Requests, f2.RecordedAt = review.FingerprintRecorded, "sha256:bb", 310, 620, at(4)
+	must(t, "FinishFingerprint", s.FinishFingerprint(ctx, f2))
+	wantErr(t, "FinishFingerprint again", s.FinishFingerprint(ctx, f2), review.ErrConflict)
+	missing := f2
+	missing.ID = "fpr_none"
+	wantErr(t, "FinishFingerprint unknown", s.FinishFingerprint(ctx, missing), review.ErrNotFound)
 	fs, err := s.ListFingerprints(ctx, "case_c1")
 	must(t, "ListFingerprints", err)
 	if d := cmp.Diff([]review.Fingerprint{f1, f2}, fs); d != "" {

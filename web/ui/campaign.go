@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/clearance-dev/clearance/policy"
 	"github.com/clearance-dev/clearance/review"
 )
 
@@ -278,4 +280,57 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// redteamInMatrix adds the campaign, as the policy reads it, to the
+// regime-matrix rows of the profiles whose decision rules or conditions
+// read redteam (the EU GPAI and frontier-framework profiles among the
+// built-ins): the evidence shows even where another rule settled the
+// outcome. Counts only, as the case page's campaign section.
+func redteamInMatrix(m *matrixView, card *campaignCard) {
+	if m == nil || card == nil {
+		return
+	}
+	text := card.evidence()
+	for i := range m.Rows {
+		if readsRedTeam(m.Rows[i].Profile) {
+			m.Rows[i].RedTeam = text
+		}
+	}
+}
+
+// evidence says in words what the campaign gives the policy.
+func (c *campaignCard) evidence() string {
+	if c.Items == 0 {
+		return "no successful red-team attack recorded."
+	}
+	if len(c.Versions) == 0 {
+		return fmt.Sprintf("%d successful attacks, all open: no new model version has been retested.", c.Items)
+	}
+	s := fmt.Sprintf("%d successful attacks; on model version %d, %d of %d retested still work", c.Items, len(c.Versions), c.StillWork, c.Retested)
+	if c.State != "" && c.State != review.RetestDone {
+		s += fmt.Sprintf(" (retest %s)", c.State)
+	}
+	return s + "."
+}
+
+// readsRedTeam reports whether a built-in profile's decision rules or
+// conditions read redteam; profiles it cannot load are taken not to.
+var redteamProfiles sync.Map // profile id → bool
+
+func readsRedTeam(id string) bool {
+	if v, ok := redteamProfiles.Load(id); ok {
+		return v.(bool)
+	}
+	uses := false
+	if p, err := policy.Builtin(id); err == nil {
+		for _, r := range p.Decision {
+			uses = uses || strings.Contains(r.When, "redteam.")
+		}
+		for _, c := range p.Conditions {
+			uses = uses || strings.Contains(c.When, "redteam.")
+		}
+	}
+	redteamProfiles.Store(id, uses)
+	return uses
 }

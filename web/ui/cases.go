@@ -244,6 +244,9 @@ type casePage struct {
 	Recognised []review.Recognition
 	// Incidents filed against the case's decisions, with their duties.
 	Incidents []incidentCard
+	// Filing is the case's scheduled duties and the incident forms
+	// (incident_forms.go).
+	Filing incidentFiling
 	// Conformance is the endpoint fingerprints and conformance checks;
 	// nil when there are none (conformance.go).
 	Conformance *conformanceCard
@@ -330,6 +333,9 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 	if d.Incidents, err = h.caseIncidents(ctx, u.Actor, c.ID); err != nil {
 		return nil, err
 	}
+	if d.Filing, err = h.incidentFiling(ctx, u.Actor, c, d.Decisions); err != nil {
+		return nil, err
+	}
 	if d.Conformance, err = h.conformanceCard(ctx, u.Actor, c.ID); err != nil {
 		return nil, err
 	}
@@ -344,6 +350,9 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 		d.Timeline = append(d.Timeline, timelineEntry{AuditEntry: e, Text: auditText(e)})
 	}
 	if d.Runs, err = h.assessmentViews(r, u, c.ID); err != nil {
+		return nil, err
+	}
+	if err = h.markReferences(ctx, u.Actor, c.ID, d.Runs); err != nil {
 		return nil, err
 	}
 	runs := make([]review.Assessment, 0, len(d.Runs))
@@ -391,6 +400,7 @@ func (h *Handler) loadCase(r *http.Request, u user, id string) (*casePage, error
 		d.Concurrence = &cc
 	}
 	d.Matrix = h.matrix(r, c, d.Decisions)
+	redteamInMatrix(d.Matrix, d.Campaign)
 	d.Outcomes = outcomeChoices()
 	d.Can = allowed(u.Actor, c)
 	if d.Can.Assign {

@@ -49,6 +49,9 @@ type matrixRow struct {
 	// Decided describes the decision the outcome is taken from; nil
 	// before a decision.
 	Decided *decidedView
+	// RedTeam is the red-team campaign as evidence, in the rows of
+	// profiles whose rules read it (campaign.go); "" otherwise.
+	RedTeam string
 }
 
 // decidedView says who settled a matrix row's outcome, and when.
@@ -183,6 +186,9 @@ type assessmentView struct {
 	// Contamination is the canary scan (agency staff only: a developer's
 	// metrics come without it); nil when the run was not scanned.
 	Contamination *assess.Contamination
+	// RefName and RefModel name the reference model of a reference
+	// assessment (cohort.go); "" for the model's own.
+	RefName, RefModel string
 }
 
 type groupView struct {

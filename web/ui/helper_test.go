@@ -138,6 +138,8 @@ type envConfig struct {
 	publisher  func(review.Publisher) review.Publisher // wraps the log's
 	agencyKeys func(context.Context) ([]ui.AgencyKey, error)
 	redteam    review.RedTeam // the red-team backend (campaign tests)
+	// evaluate replaces the stand-in regime comparison (nil: evaluate).
+	evaluate func(context.Context, *env, review.Case) (*policy.Decision, error)
 	// privateSeed is the planner's private seed (schedule form tests).
 	privateSeed *suite.PrivateSeed
 }
@@ -199,7 +201,11 @@ func newEnv(tb testing.TB, opts ...envOption) *env {
 	e.user(tb, admin.Org, "official", review.RoleOfficial)
 	e.user(tb, admin.Org, "auditor", review.RoleAuditor)
 
-	e.ui, err = ui.New(ui.Config{Service: e.svc, Evaluate: evaluate, LogDir: e.logDir,
+	eval := evaluate
+	if cfg.evaluate != nil {
+		eval = func(ctx context.Context, c review.Case) (*policy.Decision, error) { return cfg.evaluate(ctx, e, c) }
+	}
+	e.ui, err = ui.New(ui.Config{Service: e.svc, Evaluate: eval, LogDir: e.logDir,
 		DeciderKey: cfg.deciderKey, AgencyKeys: cfg.agencyKeys,
 		SessionKey: bytes.Repeat([]byte{7}, ui.SessionKeySize), Now: now,
 		Logger: slog.New(slog.NewTextHandler(e.logBuf, nil))})

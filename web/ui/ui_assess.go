@@ -74,10 +74,11 @@ func (h *Handler) scheduleAssessment(w http.ResponseWriter, r *http.Request, u u
 		in.Seed = n
 	}
 	parseVariantAndSweep(f, &in)
+	parseReference(f, &in)
 	if f.Failed() {
 		h.reshow(w, r, u, "schedule", f, nil)
 		return
 	}
 	a, err := h.svc.ScheduleAssessment(r.Context(), u.Actor, r.PathValue("id"), in)
-	h.act(w, r, u, "schedule", f, err, "assessment-"+a.ID, scheduleFields...)
+	h.act(w, r, u, "schedule", f, err, "assessment-"+a.ID, append(referenceFields, scheduleFields...)...)
 }

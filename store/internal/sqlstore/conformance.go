@@ -1,21 +1,59 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/clearance-dev/clearance/review"
 )
 
-const fingerprintCols = `id, case_id, digest, target, probes, requests, sealed, created_by, created_at`
+const fingerprintCols = `id, case_id, digest, target, probes, requests, sealed, created_by, created_at, state, error, recorded_at`
 
-// CreateFingerprint implements review.Store.
+// CreateFingerprint implements review.Store; an empty State is
+// recorded.
 func (d *Records) CreateFingerprint(ctx context.Context, f review.Fingerprint) error {
 	_, err := d.exec(ctx, "create fingerprint "+f.ID, `INSERT INTO conform_fingerprints (`+fingerprintCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		f.ID, f.CaseID, f.Digest, f.Target, f.Probes, f.Requests, nonNilBytes(f.Sealed), f.CreatedBy, fmtTime(f.CreatedAt))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		f.ID, f.CaseID, f.Digest, f.Target, f.Probes, f.Requests, nonNilBytes(f.Sealed), f.CreatedBy, fmtTime(f.CreatedAt),
+		string(cmp.Or(f.State, review.FingerprintRecorded)), f.Error, fmtOptTime(f.RecordedAt))
 	return err
+}
+
+func fmtOptTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return fmtTime(t)
+}
+
+// GetFingerprint implements review.Store.
+func (d *Records) GetFingerprint(ctx context.Context, id string) (review.Fingerprint, error) {
+	f, err := scanFingerprint(d.q.QueryRow(ctx, `SELECT `+fingerprintCols+` FROM conform_fingerprints WHERE id = $1`, id))
+	if err != nil {
+		return f, fmt.Errorf("get fingerprint %s: %w", id, err)
+	}
+	return f, nil
+}
+
+// FinishFingerprint implements review.Store.
+func (d *Records) FinishFingerprint(ctx context.Context, f review.Fingerprint) error {
+	op := "finish fingerprint " + f.ID
+	r, err := d.exec(ctx, op, `UPDATE conform_fingerprints SET state = $1, error = $2, digest = $3, probes = $4, requests = $5,
+		sealed = $6, recorded_at = $7 WHERE id = $8 AND state = 'pending'`,
+		string(f.State), f.Error, f.Digest, f.Probes, f.Requests, nonNilBytes(f.Sealed), fmtOptTime(f.RecordedAt), f.ID)
+	if err != nil {
+		return err
+	}
+	if r.RowsAffected() == 0 {
+		if _, err := d.GetFingerprint(ctx, f.ID); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return fmt.Errorf("%s: not pending: %w", op, review.ErrConflict)
+	}
+	return nil
 }
 
 func nonNilBytes(b []byte) []byte {
@@ -27,12 +65,19 @@ func nonNilBytes(b []byte) []byte {
 
 func scanFingerprint(s scanner) (review.Fingerprint, error) {
 	var f review.Fingerprint
-	var created string
-	if err := s.Scan(&f.ID, &f.CaseID, &f.Digest, &f.Target, &f.Probes, &f.Requests, &f.Sealed, &f.CreatedBy, &created); err != nil {
+	var created, state, recorded string
+	if err := s.Scan(&f.ID, &f.CaseID, &f.Digest, &f.Target, &f.Probes, &f.Requests, &f.Sealed, &f.CreatedBy, &created,
+		&state, &f.Error, &recorded); err != nil {
 		return f, err
 	}
+	f.State = review.FingerprintState(state)
 	var err error
-	f.CreatedAt, err = parseTime(created)
+	if f.CreatedAt, err = parseTime(created); err != nil {
+		return f, err
+	}
+	if recorded != "" {
+		f.RecordedAt, err = parseTime(recorded)
+	}
 	return f, err
 }
 
