@@ -28,6 +28,11 @@ type Options struct {
 	// MinCategory is the fewest harmful probes a category needs for its
 	// own refusal test; 0 means 20.
 	MinCategory int
+	// Contaminated, if set, reports whether an answer to a prompt carries
+	// material the model should never have seen (an agency's private
+	// canary the prompt did not carry). It does not enter the tests of
+	// "same model": it is a separate signal (Result.Contaminated).
+	Contaminated func(prompt, answer string) bool
 }
 
 func (o *Options) defaults() error {
@@ -79,7 +84,13 @@ type Result struct {
 	Probes   int    `json:"probes"`
 	Requests int    `json:"requests"` // requests the check sent
 	Tests    []Test `json:"tests"`
+	// Contaminated are the probes (ids, at most MaxContaminated) some
+	// answer of which Options.Contaminated flagged.
+	Contaminated []string `json:"contaminated,omitempty"`
 }
+
+// MaxContaminated bounds Result.Contaminated.
+const MaxContaminated = 100
 
 // Failed lists the names of the tests that rejected.
 func (r *Result) Failed() []string {
@@ -114,7 +125,32 @@ func Check(ctx context.Context, c Completer, f *Fingerprint, opts Options, concu
 		return nil, err
 	}
 	res.Requests = f.Requests()
+	res.Contaminated = contaminated(probes, answers, opts.Contaminated)
 	return res, nil
+}
+
+// contaminated lists the probes whose answers is flags, at most
+// MaxContaminated.
+func contaminated(probes []Probe, answers [][]string, is func(prompt, answer string) bool) []string {
+	if is == nil {
+		return nil
+	}
+	var out []string
+	for i, p := range probes {
+		var b strings.Builder
+		for _, m := range p.Messages { // everything the model was shown
+			b.WriteString(m.Content)
+			b.WriteByte('\n')
+		}
+		prompt := b.String()
+		if slices.ContainsFunc(answers[i], func(a string) bool { return is(prompt, a) }) {
+			out = append(out, p.ID)
+			if len(out) == MaxContaminated {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Compare tests the checked answers (answers[i] for f.Probes[i], at

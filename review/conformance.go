@@ -93,6 +93,15 @@ type Endpoints interface {
 	Refused(prompt, answer string) bool
 }
 
+// CanaryScanner may be implemented by the Endpoints: it reports whether
+// an answer to a prompt carries one of the agency's private canaries the
+// prompt did not (suite.CanaryDetector). A conformance check then scans
+// every answer of the deployed endpoint, and a hit opens a contamination
+// finding on the case beside the check's verdict.
+type CanaryScanner interface {
+	Contaminated(prompt, answer string) bool
+}
+
 // ConformanceSigner may be implemented by the Signer: it signs a
 // conformance statement about check k of decision d (attest.Conformance).
 type ConformanceSigner interface {
@@ -497,7 +506,11 @@ func (s *Service) runConformance(ctx context.Context, a Actor, c Case, d Decisio
 	if err != nil {
 		return ConformanceCheck{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
 	}
-	res, err := conform.Check(ctx, comp, fp, conform.Options{Seed: 1, Refused: s.endpoints.Refused}, 4)
+	opts := conform.Options{Seed: 1, Refused: s.endpoints.Refused}
+	if cs, ok := s.endpoints.(CanaryScanner); ok {
+		opts.Contaminated = cs.Contaminated
+	}
+	res, err := conform.Check(ctx, comp, fp, opts, 4)
 	if err != nil {
 		return ConformanceCheck{}, fmt.Errorf("%s: %w: %v", action, ErrEndpoint, err)
 	}
@@ -538,6 +551,25 @@ func (s *Service) runConformance(ctx context.Context, a Actor, c Case, d Decisio
 			}
 			k.FindingID = fd.ID
 			details["finding"], details["rejected"] = fd.ID, slices.Clone(failed)
+		}
+		if len(res.Contaminated) > 0 {
+			fd := Finding{CaseID: c.ID, Severity: SeverityHigh, Title: contaminationTitle,
+				Description: fmt.Sprintf("Conformance check %s of decision %s: the deployed endpoint's answers to %d of the fingerprint's %d probes carried the agency's private canaries that the prompt did not (contamination signal: a private canary appeared in model output). The deployed model has seen private evaluation items.",
+					k.ID, d.ID, len(res.Contaminated), res.Probes),
+				Status: FindingOpen, CreatedBy: SystemActor().User.ID, CreatedAt: now, UpdatedAt: now, OrgID: c.OrgID,
+				Deadline: AuditTime(now.AddDate(0, 0, RemediationDays(SeverityHigh)))}
+			var err error
+			if fd.ID, err = newID("fnd", now); err != nil {
+				return err
+			}
+			if err := tx.CreateFinding(ctx, fd); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, SystemActor(), "finding.create", c.ID, map[string]any{
+				"finding": fd.ID, "severity": fd.Severity, "deadline": fd.Deadline.Format(time.RFC3339), "contamination": k.ID}); err != nil {
+				return err
+			}
+			details["contamination"] = fd.ID
 		}
 		if err := tx.CreateConformanceCheck(ctx, k); err != nil {
 			return err

@@ -252,4 +252,40 @@ func TestConformanceCheck(t *testing.T) {
 	if more, err := svc.RunScheduledConformance(ctx, d.ID); err != nil || more {
 		t.Errorf("RunScheduledConformance of a superseded decision = %v, %v; want false, nil", more, err)
 	}
+
+	// With the agency's canary scanner, an answer that carries a canary
+	// opens a contamination finding beside the verdict (here the same
+	// model, which passes).
+	g := conform.GenericProbes()[0]
+	leak := g.Messages[len(g.Messages)-1].Content
+	scanning, err := review.New(review.Config{Store: w.store, Sealer: sealer, Evidence: w.evidence, Signer: keySigner{key}, Publisher: lg,
+		Endpoints: canaryEndpoints{refEndpoints{pool}, leak}, Now: func() time.Time { return w.now }})
+	check(t, "review.New", err, nil)
+	k, err := scanning.CheckConformance(ctx, w.devA, d2.ID, review.ConformanceInput{})
+	check(t, "CheckConformance with a canary scanner", err, nil)
+	if !k.Same || k.FindingID != "" {
+		t.Errorf("check with a canary hit: Same %v, finding %q; want the same model and no conformance finding", k.Same, k.FindingID)
+	}
+	found, err := w.store.ListFindings(ctx, c.ID, review.Page{Limit: 100})
+	check(t, "ListFindings", err, nil)
+	var hits []review.Finding
+	for _, f := range found {
+		if strings.HasPrefix(f.Title, "Contamination signal") {
+			hits = append(hits, f)
+		}
+	}
+	if len(hits) != 1 || hits[0].CreatedBy != "system" || !strings.Contains(hits[0].Description, k.ID) || !strings.Contains(hits[0].Description, "1 of the fingerprint's") {
+		t.Errorf("contamination findings %+v, want one by the system about check %s and 1 probe", hits, k.ID)
+	}
+}
+
+// canaryEndpoints flag every answer to the prompt that holds leak, as a
+// canary scanner would an answer carrying a private canary.
+type canaryEndpoints struct {
+	refEndpoints
+	leak string
+}
+
+func (e canaryEndpoints) Contaminated(prompt, answer string) bool {
+	return strings.Contains(prompt, e.leak) && answer != ""
 }

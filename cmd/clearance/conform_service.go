@@ -17,6 +17,7 @@ import (
 	"github.com/clearance-dev/clearance/conform"
 	"github.com/clearance-dev/clearance/egress"
 	"github.com/clearance-dev/clearance/review"
+	"github.com/clearance-dev/clearance/suite"
 	"github.com/clearance-dev/clearance/target"
 )
 
@@ -58,8 +59,25 @@ type conformEndpoints struct {
 	err  error
 }
 
-func newConformEndpoints(p egress.Policy) *conformEndpoints {
-	return &conformEndpoints{hc: p.Client(0)}
+// newConformEndpoints reaches endpoints through p; with the agency's
+// private seed (nil: none) its checks also scan answers for the seed's
+// canaries (review.CanaryScanner).
+func newConformEndpoints(p egress.Policy, seed *suite.PrivateSeed) review.Endpoints {
+	e := &conformEndpoints{hc: p.Client(0)}
+	if seed == nil {
+		return e
+	}
+	return canaryEndpoints{conformEndpoints: e, d: suite.NewCanaryDetector(*seed)}
+}
+
+// canaryEndpoints are conformEndpoints that scan for the agency's canaries.
+type canaryEndpoints struct {
+	*conformEndpoints
+	d *suite.CanaryDetector
+}
+
+func (c canaryEndpoints) Contaminated(prompt, answer string) bool {
+	return len(c.d.Contamination(prompt, answer)) > 0
 }
 
 func (e *conformEndpoints) Completer(t review.ChatTarget) (conform.Completer, error) {

@@ -175,7 +175,7 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		Scheduler: sched, Now: e.now, Logger: e.log, Quota: opts.quota,
 		Authorities: sf.authorities(e),
 		RedTeam:     redteam,
-		Endpoints:   newConformEndpoints(opts.targetEgress),
+		Endpoints:   newConformEndpoints(opts.targetEgress, privSeed),
 	}
 	if opts.owner {
 		key, pubPath, err := sf.decisionKey()
