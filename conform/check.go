@@ -56,7 +56,12 @@ const (
 	TestExactMatch = "exact-match"
 	TestRefusal    = "refusal" // all harmful probes; per category "refusal:CATEGORY"
 	TestMMD        = "mmd"
+	TestLogProb    = "logprob" // only when the fingerprint and the check both have log-probabilities
 )
+
+// MinLogProbProbes is the fewest probes with log-probabilities on both
+// sides that the logprob test needs; with fewer it is not run.
+const MinLogProbProbes = 10
 
 // Test is one test of the family.
 type Test struct {
@@ -66,7 +71,8 @@ type Test struct {
 	// PValue of the test (one-sided for exact-match and mmd).
 	PValue float64 `json:"p_value"`
 	// Statistic: the difference in rates (checked − recorded) for the
-	// rate tests, the MMD² estimate for mmd.
+	// rate tests, the MMD² estimate for mmd, the energy-distance estimate
+	// (in nats) for logprob.
 	Statistic float64 `json:"statistic"`
 	// Diff is the rate comparison (A = checked, B = recorded) for the
 	// rate tests, with its Newcombe interval at level 1 − Level (two-sided)
@@ -116,11 +122,11 @@ func Check(ctx context.Context, c Completer, f *Fingerprint, opts Options, concu
 	for i, p := range f.Probes {
 		probes[i] = p.Probe
 	}
-	answers, err := ask(ctx, c, probes, f, concurrency)
+	answers, lps, err := ask(ctx, c, probes, f, f.hasLogProbs(), concurrency)
 	if err != nil {
 		return nil, fmt.Errorf("check conformance: %w", err)
 	}
-	res, err := Compare(f, answers, opts)
+	res, err := CompareLogProbs(f, answers, lps, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +164,15 @@ func contaminated(probes []Probe, answers [][]string, is func(prompt, answer str
 // opts.Seed. It returns an error for a malformed fingerprint, answers that
 // do not match it, or invalid options.
 func Compare(f *Fingerprint, answers [][]string, opts Options) (*Result, error) {
+	return CompareLogProbs(f, answers, nil, opts)
+}
+
+// CompareLogProbs is Compare with the checked answers' mean token
+// log-probabilities: logProbs is nil, or has one entry per probe, each nil
+// (none offered) or one value in [MinLogProb, 0] per answer. The logprob
+// test joins the family when at least MinLogProbProbes probes have
+// log-probabilities both in f and in the check.
+func CompareLogProbs(f *Fingerprint, answers [][]string, logProbs [][]float64, opts Options) (*Result, error) {
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("compare conformance: %w", err)
 	}
@@ -172,7 +187,30 @@ func Compare(f *Fingerprint, answers [][]string, opts Options) (*Result, error) 
 			return nil, fmt.Errorf("compare conformance: probe %s: %d answers, want at least 2", f.Probes[i].ID, len(a))
 		}
 	}
+	if logProbs != nil && len(logProbs) != len(answers) {
+		return nil, fmt.Errorf("compare conformance: %d log-probability sets for %d probes", len(logProbs), len(answers))
+	}
+	for i, lp := range logProbs {
+		if lp != nil && len(lp) != len(answers[i]) {
+			return nil, fmt.Errorf("compare conformance: probe %s: %d mean log-probabilities for %d answers", f.Probes[i].ID, len(lp), len(answers[i]))
+		}
+		for _, x := range lp {
+			if !validLogProb(x) {
+				return nil, fmt.Errorf("compare conformance: probe %s: mean log-probability %v, want %g…0", f.Probes[i].ID, x, MinLogProb)
+			}
+		}
+	}
 	n := len(f.Probes)
+	// Probes with log-probabilities on both sides.
+	var lpProbes []int
+	for i, p := range f.Probes {
+		if len(p.MeanLogProbs) > 0 && i < len(logProbs) && logProbs[i] != nil {
+			lpProbes = append(lpProbes, i)
+		}
+	}
+	if len(lpProbes) < MinLogProbProbes {
+		lpProbes = nil
+	}
 
 	// The refusal family: overall, then each category with enough probes.
 	type rateTest struct {
@@ -204,6 +242,9 @@ func Compare(f *Fingerprint, answers [][]string, opts Options) (*Result, error) 
 		}
 	}
 	m := 2 + len(refusal)
+	if lpProbes != nil {
+		m++
+	}
 	level := opts.Alpha / float64(m)
 	res := &Result{Fingerprint: f.Digest(), Alpha: opts.Alpha, Probes: n}
 
@@ -253,6 +294,11 @@ func Compare(f *Fingerprint, answers [][]string, opts Options) (*Result, error) 
 	stat, pv := mmdTest(f, answers, perms, opts.Seed)
 	res.Tests = append(res.Tests, Test{Name: TestMMD, Level: level, PValue: pv, Statistic: stat, Rejected: pv <= level})
 
+	if lpProbes != nil {
+		stat, pv := logProbTest(f, logProbs, lpProbes, perms, opts.Seed)
+		res.Tests = append(res.Tests, Test{Name: TestLogProb, Level: level, PValue: pv, Statistic: stat, Rejected: pv <= level})
+	}
+
 	res.Same = len(res.Failed()) == 0
 	return res, nil
 }
@@ -282,7 +328,6 @@ func mmdTest(f *Fingerprint, answers [][]string, perms int, seed int64) (float64
 	n := len(f.Probes)
 	// terms[i][s] is probe i's term under split s; split 0 is observed.
 	terms := make([][3]float64, n)
-	obs := 0.0
 	for i, p := range f.Probes {
 		w := [4][]string{words(p.Answers[0]), words(p.Answers[1]), words(answers[i][0]), words(answers[i][1])}
 		var k [4][4]float64
@@ -297,9 +342,19 @@ func mmdTest(f *Fingerprint, answers [][]string, perms int, seed int64) (float64
 		for s, within := range [3]float64{k[0][1] + k[2][3], k[0][2] + k[1][3], k[0][3] + k[1][2]} {
 			terms[i][s] = within - (total-within)/2
 		}
+	}
+	return permute(terms, perms, rand.New(rand.NewPCG(uint64(seed), 0x6d6d64))) // "mmd"
+}
+
+// permute returns the mean of the observed terms (split 0) and the
+// p-value of the exact permutation test that draws one of the three
+// splits per probe, independently: p = (1 + #{permuted ≥ observed}) /
+// (1 + perms).
+func permute(terms [][3]float64, perms int, rng *rand.Rand) (float64, float64) {
+	obs := 0.0
+	for i := range terms {
 		obs += terms[i][0]
 	}
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x6d6d64)) // "mmd"
 	ge := 0
 	for range perms {
 		t := 0.0
@@ -310,7 +365,39 @@ func mmdTest(f *Fingerprint, answers [][]string, perms int, seed int64) (float64
 			ge++
 		}
 	}
-	return obs / float64(n), float64(1+ge) / float64(1+perms)
+	return obs / float64(len(terms)), float64(1+ge) / float64(1+perms)
+}
+
+// logProbTest returns the energy-distance estimate between the recorded
+// and the checked mean token log-probabilities of the first two answers
+// to each probe in idx, and its permutation p-value.
+//
+// It is mmdTest with the distance kernel k(x, y) = −|x − y| on the mean
+// log-probabilities (the energy distance of Székely and Rizzo, an MMD
+// with a distance-induced kernel, Sejdinovic et al. 2013): a probe's term
+// is the mean distance between a recorded and a checked answer minus the
+// mean distance within the recorded pair and within the checked pair. It
+// detects a change in either direction, and two models that give the
+// same text different probabilities. Under the null hypothesis the four
+// answers to a probe are exchangeable, so the same split permutation is
+// exact.
+func logProbTest(f *Fingerprint, logProbs [][]float64, idx []int, perms int, seed int64) (float64, float64) {
+	terms := make([][3]float64, len(idx))
+	for j, i := range idx {
+		v := [4]float64{f.Probes[i].MeanLogProbs[0], f.Probes[i].MeanLogProbs[1], logProbs[i][0], logProbs[i][1]}
+		var k [4][4]float64
+		total := 0.0
+		for x := 0; x < 4; x++ {
+			for y := x + 1; y < 4; y++ {
+				k[x][y] = -math.Abs(v[x] - v[y])
+				total += k[x][y]
+			}
+		}
+		for s, within := range [3]float64{k[0][1] + k[2][3], k[0][2] + k[1][3], k[0][3] + k[1][2]} {
+			terms[j][s] = within - (total-within)/2
+		}
+	}
+	return permute(terms, perms, rand.New(rand.NewPCG(uint64(seed), 0x6c70))) // "lp"
 }
 
 // kernelWords is how many leading words the Hamming kernel compares.

@@ -25,6 +25,12 @@ const (
 	MaxRepeats = 8
 )
 
+// MinLogProb is the lowest mean token log-probability a fingerprint or a
+// check accepts (OpenAI reports −9999 for a token outside its top 20);
+// an answer whose log-probabilities fall outside [MinLogProb, 0] counts
+// as one without them.
+const MinLogProb = -1e4
+
 // ErrFingerprint is returned (wrapped) by Parse for a malformed
 // fingerprint.
 var ErrFingerprint = errors.New("invalid fingerprint")
@@ -56,6 +62,39 @@ type Fingerprint struct {
 type Recorded struct {
 	Probe
 	Answers []string `json:"answers"`
+	// MeanLogProbs are, when the endpoint offered token log-probabilities
+	// for every answer, each answer's mean token log-probability (natural
+	// log, in [MinLogProb, 0]), in the order of Answers; absent otherwise.
+	MeanLogProbs []float64 `json:"mean_logprobs,omitempty"`
+}
+
+// hasLogProbs reports whether any probe of f has log-probabilities.
+func (f *Fingerprint) hasLogProbs() bool {
+	for _, p := range f.Probes {
+		if len(p.MeanLogProbs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// validLogProb reports whether x is a usable (mean) log-probability.
+func validLogProb(x float64) bool { return x >= MinLogProb && x <= 0 }
+
+// meanLogProb is the mean of an answer's token log-probabilities; false
+// when there are none or one is not a valid log-probability.
+func meanLogProb(lps []float64) (float64, bool) {
+	if len(lps) == 0 {
+		return 0, false
+	}
+	sum := 0.0
+	for _, x := range lps {
+		if !validLogProb(x) {
+			return 0, false
+		}
+		sum += x
+	}
+	return sum / float64(len(lps)), true
 }
 
 // Digest is "sha256:" and the hex SHA-256 of the fingerprint's JSON
@@ -122,6 +161,13 @@ func (f *Fingerprint) Validate() error {
 			return bad("probes[%d] (%s).messages: none", i, p.ID)
 		case len(p.Answers) != f.Repeats:
 			return bad("probes[%d] (%s).answers: %d, want repeats = %d", i, p.ID, len(p.Answers), f.Repeats)
+		case len(p.MeanLogProbs) != 0 && len(p.MeanLogProbs) != f.Repeats:
+			return bad("probes[%d] (%s).mean_logprobs: %d, want none or repeats = %d", i, p.ID, len(p.MeanLogProbs), f.Repeats)
+		}
+		for j, x := range p.MeanLogProbs {
+			if !validLogProb(x) {
+				return bad("probes[%d] (%s).mean_logprobs[%d]: %v, want %g…0", i, p.ID, j, x, MinLogProb)
+			}
 		}
 		ids[p.ID] = true
 	}
@@ -141,6 +187,11 @@ type RecordOptions struct {
 	Concurrency int
 	// Target describes the endpoint, for the record.
 	Target string
+	// LogProbs asks for token log-probabilities (target.Request.LogProbs)
+	// and records each answer's mean where the endpoint offers them for
+	// every answer to a probe. Leave it off for endpoints that reject the
+	// option (some reasoning models answer 400).
+	LogProbs bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -171,13 +222,13 @@ func Record(ctx context.Context, c Completer, probes []Probe, opts RecordOptions
 		Version: FingerprintVersion, Target: opts.Target,
 		Seed: opts.Seed, Temperature: 0, MaxTokens: opts.MaxTokens, Repeats: opts.Repeats,
 	}
-	answers, err := ask(ctx, c, probes, f, opts.Concurrency)
+	answers, lps, err := ask(ctx, c, probes, f, opts.LogProbs, opts.Concurrency)
 	if err != nil {
 		return nil, fmt.Errorf("record fingerprint: %w", err)
 	}
 	f.Probes = make([]Recorded, len(probes))
 	for i, p := range probes {
-		f.Probes[i] = Recorded{Probe: p, Answers: answers[i]}
+		f.Probes[i] = Recorded{Probe: p, Answers: answers[i], MeanLogProbs: lps[i]}
 	}
 	f.RecordedAt = now().UTC().Truncate(time.Second)
 	if err := f.Validate(); err != nil {
@@ -187,15 +238,18 @@ func Record(ctx context.Context, c Completer, probes []Probe, opts RecordOptions
 }
 
 // ask sends every probe f.Repeats times with f's decoding settings and
-// returns the answers by probe. One probe's repeats are sent in order by
-// one worker.
-func ask(ctx context.Context, c Completer, probes []Probe, f *Fingerprint, concurrency int) ([][]string, error) {
+// returns the answers by probe and, when logProbs asks for them, each
+// answer's mean token log-probability by probe (nil for a probe when any
+// of its answers came without usable ones). One probe's repeats are sent
+// in order by one worker.
+func ask(ctx context.Context, c Completer, probes []Probe, f *Fingerprint, logProbs bool, concurrency int) ([][]string, [][]float64, error) {
 	if concurrency <= 0 {
 		concurrency = 4
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make([][]string, len(probes))
+	means := make([][]float64, len(probes))
 	next := make(chan int)
 	var (
 		wg       sync.WaitGroup
@@ -209,8 +263,12 @@ func ask(ctx context.Context, c Completer, probes []Probe, f *Fingerprint, concu
 			defer wg.Done()
 			for i := range next {
 				ans := make([]string, f.Repeats)
+				var lp []float64
+				if logProbs {
+					lp = make([]float64, f.Repeats)
+				}
 				for r := range ans {
-					req := target.Request{Messages: probes[i].Messages, Temperature: &temp, Seed: &seed, MaxTokens: f.MaxTokens}
+					req := target.Request{Messages: probes[i].Messages, Temperature: &temp, Seed: &seed, MaxTokens: f.MaxTokens, LogProbs: logProbs}
 					resp, err := completeRetry(ctx, c, req)
 					if err != nil {
 						mu.Lock()
@@ -222,8 +280,17 @@ func ask(ctx context.Context, c Completer, probes []Probe, f *Fingerprint, concu
 						return
 					}
 					ans[r] = resp.Content
+					if lp != nil {
+						m, ok := meanLogProb(resp.LogProbs)
+						if ok {
+							lp[r] = m
+						} else {
+							lp = nil
+						}
+					}
 				}
 				out[i] = ans
+				means[i] = lp
 			}
 		}()
 	}
@@ -238,12 +305,12 @@ feed:
 	close(next)
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return nil, nil, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, means, nil
 }
 
 // completeRetry retries retryable target errors up to four attempts,

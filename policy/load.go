@@ -564,6 +564,7 @@ func (p *Profile) compile(loc *locator) []Problem {
 		ref("duties", k.ID, "first", k.First, false)
 		ref("duties", k.ID, "every", k.Every, false)
 		checkDoc("duties", k.ID, k.Document)
+		checkTiers("duties", k.ID, k.Tiers)
 		if k.Unit != "" && k.Unit != Months && k.Unit != CalendarDays {
 			bad("duties", k.ID, "unit", fmt.Sprintf("unknown unit %q: want %s or %s", k.Unit, Months, CalendarDays))
 		}

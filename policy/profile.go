@@ -351,7 +351,10 @@ type Modification struct {
 // ScheduledDuty is a report owed on a schedule from the decision that
 // clears a model: the first First units after the decision (0: on the
 // decision's date, by the end of that UTC day), then every Every units
-// (0: once). Unit is months (the default) or calendar_days.
+// (0: once). Unit is months (the default) or calendar_days. Tiers, when
+// set, are the profile's tiers that owe the duty (SB 53's quarterly
+// summaries and annual framework reviews: large frontier developers
+// only); empty, every tier owes it.
 type ScheduledDuty struct {
 	ID       string   `json:"id"`
 	Title    string   `json:"title"`
@@ -361,6 +364,7 @@ type ScheduledDuty struct {
 	First    ConstRef `json:"first,omitzero"`
 	Every    ConstRef `json:"every,omitzero"`
 	Unit     string   `json:"unit,omitempty"`
+	Tiers    []string `json:"tiers,omitempty"`
 }
 
 // Schedule units of a ScheduledDuty.

@@ -473,6 +473,10 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 			return Decision{}, fmt.Errorf("decide case %s: sign: %w", caseID, err)
 		}
 	}
+	scheds, err := s.owedSchedules(ctx, c, d) // review/duties.go
+	if err != nil {
+		return Decision{}, fmt.Errorf("decide case %s: %w", caseID, err)
+	}
 	var condDuties []Duty // the decision's conditions with due dates (review/incidents.go)
 	err = s.store.Tx(ctx, func(tx Store) error {
 		// c was read outside the transaction; UpdateCase's version check
@@ -498,7 +502,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, caseID string, in Decisio
 		if condDuties, err = s.conditionDuties(ctx, tx, d); err != nil {
 			return err
 		}
-		sched, err := s.scheduledDuties(ctx, tx, d) // review/duties.go
+		sched, err := s.scheduledDuties(ctx, tx, d, scheds) // review/duties.go
 		condDuties = append(condDuties, sched...)
 		return err
 	})

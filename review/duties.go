@@ -24,7 +24,9 @@ const DutyScheduled DutyKind = "scheduled"
 // DutySchedule is one profile's scheduled duty as the service applies
 // it: the first occurrence First units after the decision (0: by the end
 // of the decision's UTC day), then every Every units (0: once). Unit is
-// "months" or "calendar_days".
+// "months" or "calendar_days". Tiers, when set, are the profile's tiers
+// that owe it (a case the profile places in another tier at decision
+// time owes none); empty, every case cleared under the profile owes it.
 type DutySchedule struct {
 	Profile string
 	ID      string
@@ -34,6 +36,7 @@ type DutySchedule struct {
 	First   int
 	Every   int
 	Unit    string
+	Tiers   []string
 }
 
 // DutySchedules may be implemented by the service's EvidenceChecker
@@ -41,6 +44,15 @@ type DutySchedule struct {
 // decision's profiles.
 type DutySchedules interface {
 	DutySchedules(profiles []string) ([]DutySchedule, error)
+}
+
+// CaseTiers may also be implemented by the service's EvidenceChecker
+// (cmd/clearance does, from the policy result): the tier each of the
+// case's profiles places it in, judged at decision time ("" where the
+// profile sets none or does not apply). Without it a scheduled duty
+// limited to tiers is owed on every case, as if the tier held.
+type CaseTiers interface {
+	CaseTiers(ctx context.Context, c Case) (map[string]string, error)
 }
 
 // add returns t plus n of the schedule's units.
@@ -87,13 +99,34 @@ func (s *Service) dutySchedules(profiles []string) ([]DutySchedule, error) {
 	return r.DutySchedules(profiles)
 }
 
-// scheduledDuties records, inside the decision's transaction, the first
-// occurrence of each scheduled duty of the profiles d cleared. A duty the
-// case already owes (open, from an earlier decision) is not owed twice.
-func (s *Service) scheduledDuties(ctx context.Context, tx Store, d Decision) ([]Duty, error) {
+// owedSchedules returns the scheduled duties of the profiles d cleared
+// that c owes: those limited to tiers only where the case's tier for the
+// profile (CaseTiers, judged now, before the decision's transaction) is
+// one of them.
+func (s *Service) owedSchedules(ctx context.Context, c Case, d Decision) ([]DutySchedule, error) {
 	scheds, err := s.dutySchedules(clearedProfiles(d))
-	if err != nil || len(scheds) == 0 {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("scheduled duties: %w", err)
+	}
+	ct, ok := s.evidence.(CaseTiers)
+	if !ok || !slices.ContainsFunc(scheds, func(sc DutySchedule) bool { return len(sc.Tiers) > 0 }) {
+		return scheds, nil
+	}
+	tiers, err := ct.CaseTiers(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("scheduled duties: tiers: %w", err)
+	}
+	return slices.DeleteFunc(scheds, func(sc DutySchedule) bool {
+		return len(sc.Tiers) > 0 && !slices.Contains(sc.Tiers, tiers[sc.Profile])
+	}), nil
+}
+
+// scheduledDuties records, inside the decision's transaction, the first
+// occurrence of each scheduled duty in scheds (owedSchedules). A duty the
+// case already owes (open, from an earlier decision) is not owed twice.
+func (s *Service) scheduledDuties(ctx context.Context, tx Store, d Decision, scheds []DutySchedule) ([]Duty, error) {
+	if len(scheds) == 0 {
+		return nil, nil
 	}
 	existing, err := tx.ListDuties(ctx, DutyFilter{CaseID: d.CaseID, Page: Page{Limit: MaxPageLimit}})
 	if err != nil {

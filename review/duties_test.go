@@ -3,6 +3,7 @@ package review_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,70 @@ func TestScheduledDuties(t *testing.T) {
 	check(t, "SweepDuties", err, nil)
 	if swept != 2 { // the framework review and the next quarter's summary
 		t.Errorf("SweepDuties marked %d overdue, want 2", swept)
+	}
+}
+
+// tieredEvidence adds the tier each case's profile places it in.
+type tieredEvidence struct {
+	scheduleEvidence
+	tiers map[string]string // case ID → tier under us-caisi
+}
+
+func (e tieredEvidence) CaseTiers(_ context.Context, c review.Case) (map[string]string, error) {
+	return map[string]string{"us-caisi": e.tiers[c.ID]}, nil
+}
+
+// TestScheduledDutiesByTier: duties limited to a tier (SB 53's quarterly
+// internal-use summaries and annual framework reviews, owed by large
+// frontier developers only) are owed by a case the profile places in
+// that tier at decision time; a case in another tier owes only the
+// duties every tier owes (the transparency report).
+func TestScheduledDutiesByTier(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	id, _ := review.GenerateAgeIdentity()
+	sealer, _ := review.NewAgeSealer(id)
+	sched := &scheduled{due: map[string]time.Time{}}
+	w.now = time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC)
+	large := []string{"large-frontier-developer"}
+	scheds := []review.DutySchedule{
+		{Profile: "us-caisi", ID: "transparency-report", Title: "transparency report at deployment", To: "public", Unit: "months"},
+		{Profile: "us-caisi", ID: "internal-use-summary", Title: "quarterly internal-use summary", To: "OES", First: 3, Every: 3, Unit: "months", Tiers: large},
+		{Profile: "us-caisi", ID: "framework-review", Title: "annual framework review", To: "public", First: 12, Every: 12, Unit: "months", Tiers: large},
+	}
+	ev := tieredEvidence{scheduleEvidence{incidentEvidence{w.evidence, testIncidentRules}, scheds}, map[string]string{}}
+	svc, err := review.New(review.Config{Store: w.store, Sealer: sealer, Evidence: ev, Scheduler: sched, Now: func() time.Time { return w.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tier string
+		want []string
+	}{
+		{"large-frontier-developer", []string{"framework-review", "internal-use-summary", "transparency-report"}},
+		{"frontier-developer", []string{"transparency-report"}},
+		{"", []string{"transparency-report"}},
+	} {
+		c := w.submit(t, w.devA)
+		ev.tiers[c.ID] = tc.tier
+		for _, to := range []review.State{review.StateInAssessment, review.StateUnderReview} {
+			_, err := svc.Transition(ctx, w.assessor, c.ID, to, "")
+			check(t, "Transition", err, nil)
+		}
+		_, err = svc.Decide(ctx, w.official, c.ID, review.DecisionInput{Outcomes: json.RawMessage(`{"us-caisi":"cleared_with_conditions","eu-gpai":"refused"}`), Rationale: "r"})
+		check(t, "Decide", err, nil)
+		ds, err := svc.ListDuties(ctx, w.devA, review.DutyFilter{CaseID: c.ID})
+		check(t, "ListDuties", err, nil)
+		var got []string
+		for _, d := range ds {
+			got = append(got, d.Class)
+			if _, ok := sched.due[d.ID]; !ok {
+				t.Errorf("tier %q: duty %s has no duty_check job", tc.tier, d.Class)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("tier %q: scheduled duties %v, want %v", tc.tier, got, tc.want)
+		}
 	}
 }

@@ -176,6 +176,9 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 	if len(req.Stop) > 0 {
 		params.Stop = openai.ChatCompletionNewParamsStopUnion{OfStringArray: req.Stop}
 	}
+	if req.LogProbs {
+		params.Logprobs = openai.Bool(true)
+	}
 	if len(req.Tools) > 0 {
 		tools, err := openAITools(req.Tools)
 		if err != nil {
@@ -199,8 +202,17 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 	}
 	ch := comp.Choices[0]
 	content := ch.Message.Content
+	lps := ch.Logprobs.Content
 	if content == "" && ch.Message.Refusal != "" {
 		content = ch.Message.Refusal
+		lps = ch.Logprobs.Refusal
+	}
+	var logProbs []float64
+	if req.LogProbs && len(lps) > 0 {
+		logProbs = make([]float64, 0, min(len(lps), MaxLogProbs))
+		for _, lp := range lps[:min(len(lps), MaxLogProbs)] {
+			logProbs = append(logProbs, lp.Logprob)
+		}
 	}
 	var calls []ToolCall
 	for _, tc := range ch.Message.ToolCalls {
@@ -220,6 +232,7 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 			OutputTokens: int(comp.Usage.CompletionTokens),
 		},
 		ToolCalls: calls,
+		LogProbs:  logProbs,
 	}, nil
 }
 

@@ -88,6 +88,11 @@ type Outcome struct {
 // keyword list makes them look harmful, in which case they are treated as
 // a direct harmful request in the "*" category.
 //
+// Request.LogProbs gets SYNTHETIC token log-probabilities, deterministic
+// in the profile and the answer text (see syntheticLogProbs): they exist
+// so that log-probability consumers can be tested, and mean nothing about
+// any real model.
+//
 // Generation parameters (temperature, max tokens, stop) are ignored. A
 // profile with Nondeterminism redraws a fraction of calls (see
 // WithServingSeed); Explain then counts as a call. Safe for concurrent use
@@ -224,22 +229,30 @@ func (r *Reference) Complete(ctx context.Context, req Request) (Response, error)
 			if len(calls) > 0 {
 				finish = "tool_calls"
 			}
-			return Response{
+			resp := Response{
 				Content:      reply,
 				FinishReason: finish,
 				Model:        r.ModelName(),
 				Usage:        Usage{InputTokens: in, OutputTokens: outTok},
 				ToolCalls:    calls,
-			}, nil
+			}
+			if req.LogProbs {
+				resp.LogProbs = r.syntheticLogProbs(reply)
+			}
+			return resp, nil
 		}
 	}
 	_, reply := r.decide(req.Messages)
-	return Response{
+	resp := Response{
 		Content:      reply,
 		FinishReason: "stop",
 		Model:        r.ModelName(),
 		Usage:        Usage{InputTokens: in, OutputTokens: approxTokens(reply)},
-	}, nil
+	}
+	if req.LogProbs {
+		resp.LogProbs = r.syntheticLogProbs(reply)
+	}
+	return resp, nil
 }
 
 // Explain returns the decision the reference model makes for msgs, without

@@ -41,7 +41,9 @@ type referenceServer struct {
 //	GET  /v1/models             list the one model, "reference-<profile>"
 //	GET  /healthz               {"status":"ok"}
 //
-// Any model name is accepted and echoed. Malformed requests, and
+// Any model name is accepted and echoed. "logprobs": true gets the
+// reference model's SYNTHETIC token log-probabilities (see Reference;
+// "top_logprobs" is ignored and always empty). Malformed requests, and
 // "stream": true, get an OpenAI-style JSON error with status 400. The
 // handler is safe for concurrent use.
 func NewReferenceServer(ref *Reference, opts ServerOptions) http.Handler {
@@ -138,8 +140,9 @@ type chatRequest struct {
 			Parameters  json.RawMessage `json:"parameters"`
 		} `json:"function"`
 	} `json:"tools"`
-	Stream bool `json:"stream"`
-	N      *int `json:"n"`
+	Stream   bool `json:"stream"`
+	N        *int `json:"n"`
+	LogProbs bool `json:"logprobs"`
 }
 
 // ErrBadChatRequest is returned (wrapped) by ParseChatRequest for a request
@@ -157,9 +160,9 @@ func ParseChatRequest(body []byte) (model string, msgs []Message, err error) {
 
 // ParseChatCompletion decodes an OpenAI chat completions request body into
 // the model name and a Request holding the messages (with assistant
-// tool_calls and "tool" messages) and the function tools. Generation
-// parameters are not read. Errors wrap ErrBadChatRequest and name the
-// field.
+// tool_calls and "tool" messages), the function tools and "logprobs".
+// Other generation parameters are not read. Errors wrap ErrBadChatRequest
+// and name the field.
 func ParseChatCompletion(body []byte) (model string, out Request, err error) {
 	var req chatRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -223,7 +226,7 @@ func ParseChatCompletion(body []byte) (model string, out Request, err error) {
 		}
 		tools = append(tools, Tool{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters})
 	}
-	return req.Model, Request{Messages: msgs, Tools: tools}, nil
+	return req.Model, Request{Messages: msgs, Tools: tools, LogProbs: req.LogProbs}, nil
 }
 
 func contentText(raw json.RawMessage) (string, error) {
@@ -317,10 +320,33 @@ func (s *referenceServer) chat(w http.ResponseWriter, r *http.Request) {
 	if resp.Content == "" && len(am.ToolCalls) > 0 {
 		am.Content = nil
 	}
+	type tokenLogProb struct {
+		Token       string     `json:"token"`
+		LogProb     float64    `json:"logprob"`
+		Bytes       []int      `json:"bytes"`
+		TopLogProbs []struct{} `json:"top_logprobs"` // always empty
+	}
+	type logProbs struct {
+		Content []tokenLogProb `json:"content"`
+		Refusal []tokenLogProb `json:"refusal"`
+	}
 	type choice struct {
-		Index        int     `json:"index"`
-		Message      message `json:"message"`
-		FinishReason string  `json:"finish_reason"`
+		Index        int       `json:"index"`
+		Message      message   `json:"message"`
+		LogProbs     *logProbs `json:"logprobs"`
+		FinishReason string    `json:"finish_reason"`
+	}
+	var lp *logProbs
+	if creq.LogProbs {
+		lp = &logProbs{Content: []tokenLogProb{}}
+		toks := logProbTokens(resp.Content)
+		for i, tok := range toks[:min(len(toks), len(resp.LogProbs))] {
+			b := make([]int, len(tok))
+			for j := range len(tok) {
+				b[j] = int(tok[j])
+			}
+			lp.Content = append(lp.Content, tokenLogProb{Token: tok, LogProb: resp.LogProbs[i], Bytes: b, TopLogProbs: []struct{}{}})
+		}
 	}
 	type usage struct {
 		PromptTokens     int `json:"prompt_tokens"`
@@ -339,7 +365,7 @@ func (s *referenceServer) chat(w http.ResponseWriter, r *http.Request) {
 		Object:  "chat.completion",
 		Created: s.opts.Now().Unix(),
 		Model:   model,
-		Choices: []choice{{Message: am, FinishReason: resp.FinishReason}},
+		Choices: []choice{{Message: am, LogProbs: lp, FinishReason: resp.FinishReason}},
 		Usage:   usage{resp.Usage.InputTokens, resp.Usage.OutputTokens, resp.Usage.InputTokens + resp.Usage.OutputTokens},
 	})
 }

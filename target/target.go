@@ -58,7 +58,16 @@ type Request struct {
 	Stop        []string  `json:"stop,omitempty"`
 	// Tools the model may call; empty means a plain chat request.
 	Tools []Tool `json:"tools,omitempty"`
+	// LogProbs asks for the log-probabilities of the answer's tokens
+	// (OpenAI "logprobs": true). Only the OpenAI-compatible client sends
+	// it; servers that do not offer them, and the other clients, leave
+	// Response.LogProbs nil.
+	LogProbs bool `json:"logprobs,omitempty"`
 }
+
+// MaxLogProbs bounds Response.LogProbs: the log-probabilities of at most
+// the answer's first MaxLogProbs tokens are kept.
+const MaxLogProbs = 4096
 
 // Usage counts tokens as the target reported them (zero when it did not).
 type Usage struct {
@@ -75,6 +84,11 @@ type Response struct {
 	// ToolCalls are the calls the model made, in order (FinishReason is
 	// then usually "tool_calls" or "tool_use").
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// LogProbs are the natural-log probabilities of the answer's tokens,
+	// in order, as the target reported them (at most MaxLogProbs), when
+	// Request.LogProbs asked for them and the target offered them; nil
+	// otherwise.
+	LogProbs []float64 `json:"logprobs,omitempty"`
 }
 
 // ErrorKind classifies a failed request.

@@ -86,7 +86,8 @@ func (policyEvidence) ModificationFractions(ids []string) (map[string]float64, e
 }
 
 // DutySchedules implements review.DutySchedules from the profiles'
-// duties blocks (first and every in their unit, months by default).
+// duties blocks (first and every in their unit, months by default; the
+// tiers that owe each).
 func (policyEvidence) DutySchedules(ids []string) ([]review.DutySchedule, error) {
 	profs, err := loadProfiles(ids)
 	if err != nil {
@@ -98,7 +99,24 @@ func (policyEvidence) DutySchedules(ids []string) ([]review.DutySchedule, error)
 			first, _ := p.ConstNumber(k.First)
 			every, _ := p.ConstNumber(k.Every)
 			out = append(out, review.DutySchedule{Profile: p.ID, ID: k.ID, Title: k.Title, To: k.To, Cite: k.Cite,
-				First: int(first), Every: int(every), Unit: cmp.Or(k.Unit, policy.Months)})
+				First: int(first), Every: int(every), Unit: cmp.Or(k.Unit, policy.Months), Tiers: k.Tiers})
+		}
+	}
+	return out, nil
+}
+
+// CaseTiers implements review.CaseTiers: the tier each applicable
+// profile places the case in, from the same evaluation as the case's
+// regime comparison (dossier and finished assessments, judged now).
+func (p policyEvidence) CaseTiers(ctx context.Context, c review.Case) (map[string]string, error) {
+	d, err := evaluateCase(ctx, p.store, c, p.now())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, r := range d.Results {
+		if r.Applicable {
+			out[r.Profile] = r.Tier
 		}
 	}
 	return out, nil
