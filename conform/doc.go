@@ -22,7 +22,16 @@
 //     recorded and the checked answers with a word-level Hamming kernel
 //     restricted to equal prompts, calibrated by an exact permutation test
 //     (Gao, Liang and Guestrin, "Model Equality Testing: Which model is this
-//     API serving?", ICLR 2025, who test API-served models the same way).
+//     API serving?", ICLR 2025, who test API-served models the same way);
+//   - log-probability (only when the fingerprint was recorded with
+//     RecordOptions.LogProbs, the endpoint offered token log-probabilities
+//     then and now, and at least MinLogProbProbes probes have them on both
+//     sides): the energy distance (Székely and Rizzo; an MMD with the
+//     distance kernel −|x − y|) between each probe's recorded and checked
+//     mean token log-probabilities, calibrated by the same exact
+//     permutation as the MMD. It sees a model that writes the same text
+//     with other probabilities. It joins the family only when run, so
+//     checks without log-probabilities are unchanged.
 //
 // The family-wise false-alarm rate is held at Options.Alpha by Bonferroni:
 // each of the m tests run rejects at Alpha/m. The endpoint is reported as
@@ -36,8 +45,9 @@
 // What is not detected: a different model that answers every probe
 // exactly as the fingerprinted one did (a router that recognises the
 // probes), and changes that do not show in the answers to the probes.
-// Token log-probabilities are not used: the target clients do not return
-// them.
+// Log-probabilities come only from OpenAI-compatible endpoints that offer
+// them ("logprobs": true); an endpoint that stops offering them drops the
+// log-probability test rather than failing it.
 //
 // The package is pure except for Record and Check, which call a Completer.
 package conform

@@ -61,6 +61,13 @@ func TestParseRejects(t *testing.T) {
 			ps[1].(map[string]any)["id"] = ps[0].(map[string]any)["id"]
 		}},
 		{"temperature", "temperature", func(m map[string]any) { m["temperature"] = 9 }},
+		{"mean_logprobs count", "mean_logprobs: 1", func(m map[string]any) { m["probes"].([]any)[0].(map[string]any)["mean_logprobs"] = []any{-1} }},
+		{"mean_logprobs positive", "mean_logprobs[0]: 0.5", func(m map[string]any) {
+			m["probes"].([]any)[0].(map[string]any)["mean_logprobs"] = []any{0.5, -1}
+		}},
+		{"mean_logprobs too low", "mean_logprobs[1]: -20000", func(m map[string]any) {
+			m["probes"].([]any)[0].(map[string]any)["mean_logprobs"] = []any{-1, -2e4}
+		}},
 	} {
 		b, _ := json.Marshal(fp)
 		var m map[string]any
@@ -78,16 +85,19 @@ func FuzzParse(f *testing.F) {
 	b, _ := json.Marshal(smallFingerprint(f))
 	f.Add(b)
 	f.Add([]byte(`{"version":"clearance.conform.fingerprint/v1","repeats":2,"probes":[{"id":"a","messages":[{"role":"user","content":"x"}],"answers":["a","b"]}]}`))
+	f.Add([]byte(`{"version":"clearance.conform.fingerprint/v1","repeats":2,"probes":[{"id":"a","messages":[{"role":"user","content":"x"}],"answers":["a","b"],"mean_logprobs":[-0.5,-9999]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fp, err := conform.Parse(data)
 		if err != nil {
 			return
 		}
 		answers := make([][]string, len(fp.Probes))
+		lps := make([][]float64, len(fp.Probes))
 		for i, p := range fp.Probes {
 			answers[i] = p.Answers
+			lps[i] = p.MeanLogProbs
 		}
-		res, err := conform.Compare(fp, answers, conform.Options{Permutations: 20})
+		res, err := conform.CompareLogProbs(fp, answers, lps, conform.Options{Permutations: 20})
 		if err != nil {
 			t.Fatalf("Compare(parsed fingerprint) = %v", err)
 		}
