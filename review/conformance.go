@@ -139,6 +139,9 @@ const (
 type FingerprintInput struct {
 	Probes int   `json:"probes,omitempty"` // 0: DefaultFingerprintProbes
 	Seed   int64 `json:"seed,omitempty"`   // 0: 1
+	// LogProbs also records the answers' token log-probabilities where
+	// the endpoint offers them; checks then compare them too.
+	LogProbs bool `json:"logprobs,omitempty"`
 }
 
 // ConformanceInput names the endpoint a check queries; all empty means
@@ -321,7 +324,7 @@ func (s *Service) RunFingerprint(ctx context.Context, id string) error {
 		return s.finishFingerprint(ctx, f, nil, "the probe pool could not be read")
 	}
 	probes := append(conform.Select(pool, in.Probes, in.Seed), conform.GenericProbes()...)
-	fp, err := conform.Record(ctx, comp, probes, conform.RecordOptions{Seed: in.Seed, Target: c.TargetURL, Now: s.now})
+	fp, err := conform.Record(ctx, comp, probes, conform.RecordOptions{Seed: in.Seed, Target: c.TargetURL, Now: s.now, LogProbs: in.LogProbs})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s %s: %w", action, id, ctx.Err()) // stopped: the job runs again

@@ -277,6 +277,24 @@ func TestConformanceCheck(t *testing.T) {
 	if len(hits) != 1 || hits[0].CreatedBy != "system" || !strings.Contains(hits[0].Description, k.ID) || !strings.Contains(hits[0].Description, "1 of the fingerprint's") {
 		t.Errorf("contamination findings %+v, want one by the system about check %s and 1 probe", hits, k.ID)
 	}
+
+	// Asked to, a fingerprint records the answers' token log-probabilities
+	// (the reference server offers synthetic ones); the sealed record
+	// holds them.
+	lp, err := svc.RecordFingerprint(ctx, w.assessor, c.ID, review.FingerprintInput{Probes: 20, LogProbs: true})
+	check(t, "RecordFingerprint with log-probabilities", err, nil)
+	stored, err = w.store.ListFingerprints(ctx, c.ID)
+	check(t, "ListFingerprints", err, nil)
+	for _, f := range stored {
+		if f.ID != lp.ID {
+			continue
+		}
+		plain, err := sealer.Open(f.Sealed)
+		check(t, "open the fingerprint", err, nil)
+		if !bytes.Contains(plain, []byte(`"mean_logprobs"`)) {
+			t.Errorf("fingerprint recorded with LogProbs holds no mean_logprobs: %.200q", plain)
+		}
+	}
 }
 
 // canaryEndpoints flag every answer to the prompt that holds leak, as a

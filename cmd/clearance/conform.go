@@ -93,7 +93,7 @@ func runConform(ctx context.Context, e *env, args []string) error {
 }
 
 func runConformRecord(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "conform record", "conform record --target KIND … --out FILE [--probes N] [--seed S] [--format text|json]\n\n"+
+	fs := newFlagSet(e, "conform record", "conform record --target KIND … --out FILE [--probes N] [--seed S] [--logprobs] [--format text|json]\n\n"+
 		"Record an endpoint's behavioural fingerprint: N seeded suite prompts plus the generic set, each asked twice at temperature 0.")
 	var tf targetFlags
 	tf.register(fs, "", "endpoint to fingerprint")
@@ -101,6 +101,7 @@ func runConformRecord(ctx context.Context, e *env, args []string) error {
 	n := fs.Int("probes", 250, "suite prompts to draw (the 60 generic prompts are added)")
 	seed := fs.Int64("seed", 1, "seed of the probe draw, also sent as the decoding seed")
 	conc := fs.Int("concurrency", 4, "probes in flight")
+	logprobs := fs.Bool("logprobs", false, "also record the answers' token log-probabilities where the endpoint offers them (a check then compares them too); off by default, since some endpoints refuse the option")
 	format := fs.String("format", "text", "output: text or json")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -128,7 +129,7 @@ func runConformRecord(ctx context.Context, e *env, args []string) error {
 		desc = strings.TrimSpace(bt.info.Kind + " " + bt.info.Model + " " + bt.info.BaseURL)
 	}
 	probes := append(conform.Select(pool, *n, *seed), conform.GenericProbes()...)
-	fp, err := conform.Record(ctx, bt.t, probes, conform.RecordOptions{Seed: *seed, Concurrency: *conc, Target: desc, Now: e.now})
+	fp, err := conform.Record(ctx, bt.t, probes, conform.RecordOptions{Seed: *seed, Concurrency: *conc, Target: desc, Now: e.now, LogProbs: *logprobs})
 	if err != nil {
 		return err
 	}

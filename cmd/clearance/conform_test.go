@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,31 @@ func TestConformCLI(t *testing.T) {
 	}
 	if code != exitNotSame || json.Unmarshal([]byte(out), &res) != nil || res.Same || res.Fingerprint != rec.Digest {
 		t.Fatalf("conform (vulnerable swapped in): exit %d, stdout %q; want %d and same=false for %s", code, out, exitNotSame, rec.Digest)
+	}
+
+	// With --logprobs the fingerprint holds the answers' mean token
+	// log-probabilities (the reference server offers synthetic ones), and a
+	// check of the same model compares them too.
+	lp := filepath.Join(dir, "lp.json")
+	if code, _, errOut := runCLI(t, "conform", "record", "--target", "reference", "--profile", "robust", "--probes", "40", "--seed", "2", "--logprobs", "--out", lp); code != 0 {
+		t.Fatalf("conform record --logprobs: exit %d, stderr %s", code, errOut)
+	}
+	if b, err := os.ReadFile(lp); err != nil || !strings.Contains(string(b), `"mean_logprobs"`) {
+		t.Fatalf("fingerprint recorded with --logprobs has no mean_logprobs (%v)", err)
+	}
+	code, out, _ = runCLI(t, "conform", "--fingerprint", lp, "--target", "reference", "--profile", "robust", "--format", "json")
+	var lres struct {
+		Same  bool `json:"same"`
+		Tests []struct {
+			Name string `json:"name"`
+		} `json:"tests"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &lres) != nil || !lres.Same || !slices.ContainsFunc(lres.Tests, func(x struct {
+		Name string `json:"name"`
+	}) bool {
+		return x.Name == "logprob"
+	}) {
+		t.Fatalf("conform with log-probabilities (same model): exit %d, stdout %.300q; want 0, same, and a logprob test", code, out)
 	}
 
 	bad := filepath.Join(dir, "bad.json")
