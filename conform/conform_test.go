@@ -153,12 +153,14 @@ func TestCheckSwappedModelFails(t *testing.T) {
 
 // TestConformanceRates measures the false-alarm rate (same endpoint) and
 // the detection rate (robust → typical; refusal shifted by 10 points)
-// over seeded checks: 10 per scenario here, 100 with CLEARANCE_SLOW=1.
-// The figures are in docs/after-release.md.
+// over seeded checks: 10 per scenario here, 100 with CLEARANCE_SLOW=1
+// (without the race detector, under which the 800 checks would take half
+// an hour: CI runs them once without it). The figures are in
+// docs/after-release.md.
 func TestConformanceRates(t *testing.T) {
 	w := testWorld(t)
 	trials := 10
-	if os.Getenv("CLEARANCE_SLOW") == "1" {
+	if os.Getenv("CLEARANCE_SLOW") == "1" && !raceEnabled {
 		trials = 100
 	}
 	for _, c := range []struct {
