@@ -197,6 +197,8 @@ var funcs = template.FuncMap{
 	"label": func(s any) string {
 		return strings.ReplaceAll(fmt.Sprint(s), "_", " ")
 	},
+	// pair hands a sub-template the page beside the item it renders.
+	"pair": func(page, item any) pagePair { return pagePair{Page: page, Item: item} },
 	"form": func(m map[string]*form, key string) *form {
 		if f := m[key]; f != nil {
 			return f
@@ -216,4 +218,11 @@ func pct(v float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+// pagePair is the data of a sub-template that renders Item and needs the
+// page (its forms, CSRF token, case) too.
+type pagePair struct {
+	Page any
+	Item any
 }

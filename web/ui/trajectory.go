@@ -58,18 +58,8 @@ func (h *Handler) trajectoryWith(w http.ResponseWriter, r *http.Request, u user,
 		h.errorPage(w, r, http.StatusUnprocessableEntity, "Invalid input", "Name the episode: an assessment and a sample position (seq, a whole number of 0 or more).")
 		return
 	}
-	c, err := h.svc.GetCase(ctx, u.Actor, r.PathValue("id"))
-	if err != nil {
-		h.serviceError(w, r, err)
-		return
-	}
-	a, err := h.assessment(ctx, u.Actor, aid)
-	if err != nil {
-		h.serviceError(w, r, err)
-		return
-	}
-	if a.CaseID != c.ID {
-		h.notFound(w, r)
+	c, _, ok := h.caseAssessment(w, r, u, aid)
+	if !ok {
 		return
 	}
 	ss, err := h.listSamples(ctx, u.Actor, review.SampleFilter{AssessmentID: aid, AfterSeq: seq - 1, Limit: 1})

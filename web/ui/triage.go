@@ -68,18 +68,8 @@ func (h *Handler) triageWith(w http.ResponseWriter, r *http.Request, u user, aid
 		h.errorPage(w, r, http.StatusUnprocessableEntity, "Invalid input", "Name the assessment whose episodes to triage.")
 		return
 	}
-	c, err := h.svc.GetCase(ctx, u.Actor, r.PathValue("id"))
-	if err != nil {
-		h.serviceError(w, r, err)
-		return
-	}
-	a, err := h.assessment(ctx, u.Actor, aid)
-	if err != nil {
-		h.serviceError(w, r, err)
-		return
-	}
-	if a.CaseID != c.ID {
-		h.notFound(w, r)
+	c, a, ok := h.caseAssessment(w, r, u, aid)
+	if !ok {
 		return
 	}
 	items, err := h.svc.TriageEpisodes(ctx, u.Actor, aid, autoTriage)
@@ -129,4 +119,26 @@ func (h *Handler) reviewTriage(w http.ResponseWriter, r *http.Request, u user) {
 		return
 	}
 	http.Redirect(w, r, "/cases/"+r.PathValue("id")+"/triage?"+url.Values{"assessment": {aid}}.Encode()+"#episode-"+strconv.Itoa(seq), http.StatusSeeOther)
+}
+
+// caseAssessment loads the case of the request's path and its assessment
+// aid for u; it writes the error page and reports false when either is
+// not u's to see, or the assessment is another case's.
+func (h *Handler) caseAssessment(w http.ResponseWriter, r *http.Request, u user, aid string) (review.Case, review.Assessment, bool) {
+	ctx := r.Context()
+	c, err := h.svc.GetCase(ctx, u.Actor, r.PathValue("id"))
+	if err != nil {
+		h.serviceError(w, r, err)
+		return review.Case{}, review.Assessment{}, false
+	}
+	a, err := h.assessment(ctx, u.Actor, aid)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return review.Case{}, review.Assessment{}, false
+	}
+	if a.CaseID != c.ID {
+		h.notFound(w, r)
+		return review.Case{}, review.Assessment{}, false
+	}
+	return c, a, true
 }
