@@ -99,7 +99,7 @@ func TestConformCLI(t *testing.T) {
 // a finding. No fingerprint file is left in the data directory (its
 // answers are sealed in the database; TestDemoAtRest scans for them).
 func TestDemoConform(t *testing.T) {
-	demo := serveDemo(t, nil)
+	demo := sharedDemo(t)
 	caseID := demo.ds.Cases[demoModels[0].name]
 	decisionID := demo.ds.Decisions[demoModels[0].name]
 	token := demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "reviewer")

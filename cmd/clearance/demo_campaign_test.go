@@ -12,7 +12,7 @@ import (
 // (the robust reference model) the automatic retest shows it no longer
 // works.
 func TestDemoCampaign(t *testing.T) {
-	demo := serveDemo(t, nil)
+	demo := sharedDemo(t)
 	defer demo.stop()
 	token := demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "reviewer")
 	c := &apiClient{base: demo.base, token: token, hc: http.DefaultClient}

@@ -14,7 +14,7 @@ import (
 // the EU Code of Practice's 5-day initial and 28-day intermediate reports
 // and SB 53's 15 days.
 func TestDemoIncident(t *testing.T) {
-	demo := serveDemo(t, nil)
+	demo := sharedDemo(t)
 	token := demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "reviewer")
 	c := &apiClient{base: demo.base, token: token, hc: http.DefaultClient}
 	ctx := context.Background()

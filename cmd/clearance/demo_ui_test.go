@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 // chromium is missing, unless CLEARANCE_CI=1.
 func TestDemoUI(t *testing.T) {
 	uitest.RequireChromium(t) // before the demo's seeding, which takes seconds
-	demo := serveDemo(t, nil)
+	demo := sharedDemo(t)
 	data, addr, base, ds := demo.data, demo.addr, demo.base, demo.ds
 	token := demoToken(t, filepath.Join(data, "demo-tokens.txt"), "reviewer")
 
@@ -200,7 +201,47 @@ type servedDemo struct {
 // is bounded at 5 minutes.
 func serveDemo(t *testing.T, prepare func(data string), extra ...string) servedDemo {
 	t.Helper()
-	d := servedDemo{data: privateDir(t), addr: freeAddr(t)}
+	return startDemo(t, privateDir(t), false, prepare, extra...)
+}
+
+// The shared demo: one served demo that the tests which only read it
+// (its pages, API, CLI against it) use together, so that the test binary
+// seeds a demo a few times rather than once per test.
+var (
+	sharedOnce sync.Once
+	shared     servedDemo
+	sharedOK   bool
+)
+
+// sharedDemo returns the shared demo, started (with the default flags)
+// by the first test that asks; it serves until the test binary exits,
+// in a data directory of its own under the system's temporary directory.
+// Its stop does nothing. A test that changes what others read, or needs
+// other flags or a fresh directory, uses serveDemo.
+func sharedDemo(t *testing.T) servedDemo {
+	t.Helper()
+	sharedOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "clearance-shared-demo-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := filepath.Join(dir, "data")
+		if err := os.Mkdir(data, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		shared = startDemo(t, data, true, nil)
+		sharedOK = true
+	})
+	if !sharedOK {
+		t.Fatal("the shared demo did not start (see the first test that used it)")
+	}
+	return shared
+}
+
+// startDemo runs the demo on data; a shared one outlives t.
+func startDemo(t *testing.T, data string, keep bool, prepare func(data string), extra ...string) servedDemo {
+	t.Helper()
+	d := servedDemo{data: data, addr: freeAddr(t)}
 	d.base = "http://" + d.addr
 	if prepare != nil {
 		prepare(d.data)
@@ -214,6 +255,12 @@ func serveDemo(t *testing.T, prepare func(data string), extra ...string) servedD
 	// failure), then for the service.
 	d.ds = waitDemoState(t, filepath.Join(d.data, "demo.json"), done, 5*time.Minute)
 	waitHealthy(t, d.base, 30*time.Second)
+	if keep {
+		// Serves until the test binary exits: cancel is never due.
+		d.stop = func() {}
+		_ = cancel
+		return d
+	}
 	stopped := false
 	d.stop = func() {
 		t.Helper()

@@ -11,7 +11,7 @@ import (
 // tested: the profiles' plans (safeguard suites) on production, the
 // cyber plans on helpful-only, each with the demo's scaffold version.
 func TestDemoVariants(t *testing.T) {
-	demo := serveDemo(t, nil)
+	demo := sharedDemo(t)
 	token := demoToken(t, filepath.Join(demo.data, "demo-tokens.txt"), "reviewer")
 	c := &apiClient{base: demo.base, token: token, hc: http.DefaultClient}
 	ctx := context.Background()

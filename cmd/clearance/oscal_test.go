@@ -23,7 +23,7 @@ func TestOscalDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo")
 	}
-	demo := serveDemo(t, nil, "--witnesses", "0")
+	demo := sharedDemo(t)
 	data, base, ds := demo.data, demo.base, demo.ds
 	ctx := context.Background()
 	out := t.TempDir()
