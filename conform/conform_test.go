@@ -153,14 +153,17 @@ func TestCheckSwappedModelFails(t *testing.T) {
 
 // TestConformanceRates measures the false-alarm rate (same endpoint) and
 // the detection rate (robust → typical; refusal shifted by 10 points)
-// over seeded checks: 10 per scenario here, 100 with CLEARANCE_SLOW=1
-// (without the race detector, under which the 800 checks would take half
-// an hour: CI runs them once without it). The figures are in
+// over seeded checks: 10 per scenario here, 100 with CLEARANCE_SLOW=1,
+// 3 under the race detector (which slows the checks twentyfold: CI runs
+// the 100 once without it). The figures are in
 // docs/after-release.md.
 func TestConformanceRates(t *testing.T) {
 	w := testWorld(t)
 	trials := 10
-	if os.Getenv("CLEARANCE_SLOW") == "1" && !raceEnabled {
+	switch {
+	case raceEnabled:
+		trials = 3 // the same seeds' first three: what the race detector checks is the code, not the rates
+	case os.Getenv("CLEARANCE_SLOW") == "1":
 		trials = 100
 	}
 	for _, c := range []struct {
