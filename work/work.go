@@ -21,13 +21,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
@@ -122,8 +122,20 @@ type Config struct {
 	// retry); nil means River's default, attempt^4 seconds.
 	Backoff func(attempt int) time.Duration
 	// PollInterval is how often an idle worker looks for due jobs (default
-	// 1s). SQLite has no notifications, so this bounds the lateness of a job.
+	// 1s). Jobs inserted in this process, scheduled jobs falling due and
+	// retries wake workers at once (on SQLite through this process's own
+	// notifications, see localSQLiteDriver), so the poll only bounds the
+	// lateness of a job another process inserted into a SQLite database,
+	// or of a notification lost while a PostgreSQL listener reconnected.
 	PollInterval time.Duration
+
+	// IdleAfter, on SQLite, stops River's client once nothing has run or
+	// been inserted for this long and nothing is running or due, and
+	// starts it again when a job is inserted in this process or the next
+	// one falls due, so that an idle service uses no CPU (see dozer).
+	// Zero keeps the client running. Only for a database no other process
+	// inserts into (Exclusive).
+	IdleAfter time.Duration
 
 	Logger *slog.Logger // nil: discard
 	// Now is the wall clock (nil: time.Now). An expiry job that River
@@ -152,12 +164,14 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: Workers %d needs an Expirer", ErrConfig, c.Workers)
 	case c.Workers > 0 && c.RunShard == nil:
 		return fmt.Errorf("%w: Workers %d needs RunShard", ErrConfig, c.Workers)
-	case c.ShardTimeout < 0 || c.RescueMargin < 0 || c.PollInterval < 0:
+	case c.ShardTimeout < 0 || c.RescueMargin < 0 || c.PollInterval < 0 || c.IdleAfter < 0:
 		return fmt.Errorf("%w: negative duration", ErrConfig)
 	case c.MaxAttempts < 0:
 		return fmt.Errorf("%w: MaxAttempts %d is negative", ErrConfig, c.MaxAttempts)
 	case c.Exclusive && c.PGPool != nil:
 		return fmt.Errorf("%w: Exclusive is for SQLite: on PostgreSQL other workers' jobs run", ErrConfig)
+	case c.IdleAfter > 0 && !c.Exclusive:
+		return fmt.Errorf("%w: IdleAfter needs Exclusive: a dozing queue would miss other processes' jobs", ErrConfig)
 	}
 	return nil
 }
@@ -180,7 +194,13 @@ type Queue struct {
 	now     func() time.Time
 	log     *slog.Logger
 	closeDB func() error // nil unless Open opened the database
-	unlock  func() error // nil unless Open locked the database
+	// releaseHub gives up this queue's share of its SQLite database's
+	// notifications; nil on PostgreSQL.
+	releaseHub func()
+	// doze stops and starts the client with the work; nil unless
+	// Config.IdleAfter.
+	doze   *dozer
+	unlock func() error // nil unless Open locked the database
 	// requeue makes jobs left running by a dead process available; nil
 	// unless Config.Exclusive.
 	requeue func(context.Context) (int, error)
@@ -224,8 +244,19 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 			q.closeDB = db.Close
 		}
 		rc.Schema = ""
-		rc.PollOnly = true // see pollingSQLiteDriver
-		driver := pollingSQLiteDriver{riversqlite.New(db)}
+		key := fmt.Sprintf("handle %p", db)
+		if cfg.SQLitePath != "" {
+			if abs, err := filepath.Abs(cfg.SQLitePath); err == nil {
+				key = "file " + abs
+			}
+		}
+		driver, releaseHub := newLocalSQLiteDriver(db, key)
+		q.releaseHub = releaseHub
+		if cfg.IdleAfter > 0 && cfg.Workers > 0 {
+			q.doze = &dozer{db: db, after: cfg.IdleAfter, kick: make(chan struct{}, 1), log: cfg.Logger,
+				quit: make(chan struct{}), done: make(chan struct{})}
+			q.doze.unhook = driver.hub.onInsert(q.doze.kick)
+		}
 		if cfg.Exclusive {
 			q.requeue = func(ctx context.Context) (int, error) { return requeueRunning(ctx, driver.GetExecutor()) }
 		}
@@ -241,6 +272,13 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 // release closes what Open opened, returning the first error.
 func (q *Queue) release() error {
 	var errs []error
+	if d := q.doze; d != nil && d.start == nil {
+		d.unhook() // never started: run did not take it over
+	}
+	if q.releaseHub != nil {
+		q.releaseHub()
+		q.releaseHub = nil
+	}
 	if q.closeDB != nil {
 		if err := q.closeDB(); err != nil {
 			errs = append(errs, fmt.Errorf("close queue database: %w", err))
@@ -401,6 +439,10 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
+	if d := q.doze; d != nil && d.start == nil {
+		d.start, d.stop = q.client.Start, q.client.Stop
+		go d.run(ctx)
+	}
 	return nil
 }
 
@@ -409,6 +451,10 @@ func (q *Queue) Start(ctx context.Context) error {
 // database for the next queue.
 func (q *Queue) Close(ctx context.Context) error {
 	var errs []error
+	if d := q.doze; d != nil && d.start != nil {
+		close(d.quit)
+		<-d.done
+	}
 	if q.workers > 0 {
 		if err := q.client.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop queue: %w", err))

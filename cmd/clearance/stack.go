@@ -244,11 +244,15 @@ func (sf *serviceFlags) openStack(ctx context.Context, e *env, opts stackOptions
 		// a lock on it): shards a crashed predecessor left running are
 		// re-queued at start, not after --shard-timeout + --rescue-after.
 		wc.SQLitePath, wc.Exclusive = filepath.Join(sf.data, "jobs.db"), true
-		// Jobs this process inserts wake its workers at once (see work's
-		// SQLite driver): the poll only finds retries and scheduled
-		// expiries, and polling seldom keeps an idle service idle.
+		// No other process uses it, and every job this process inserts,
+		// schedules or retries wakes its workers at once (work's SQLite
+		// driver carries River's notifications in the process): the poll
+		// is only a fallback, and polling seldom keeps an idle service idle.
 		if wc.PollInterval > 0 {
-			wc.PollInterval = 5 * time.Second
+			wc.PollInterval = time.Minute
+			// And with nothing to do for a while, River's client stops
+			// until a job is inserted or due (work.Config.IdleAfter).
+			wc.IdleAfter = 15 * time.Second
 		}
 	}
 	if st.queue, err = work.Open(ctx, wc); err != nil {
