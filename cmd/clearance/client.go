@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/attest"
@@ -275,19 +276,23 @@ func registerClient(fs *flag.FlagSet) clientFlags {
 // runCaseAssess schedules an assessment of a case (assessor) and, with
 // --wait, waits for its jobs to finish.
 func runCaseAssess(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "case assess", "case assess ID [--suite NAME…] [--limit N] [--seed N] [--wait] --server URL [--token T]")
+	fs := newFlagSet(e, "case assess", "case assess ID [--suite NAME…] [--limit N] [--seed N] [--wait] [--format text|json] --server URL [--token T]")
 	cf := registerClient(fs)
 	var suites multiFlag
 	fs.Var(&suites, "suite", "suites to run (default: the plan the case's profiles require)")
 	limit := fs.Int("limit", 0, "samples per suite (0: the plan's)")
 	seed := fs.Int64("seed", 0, "sampling seed (0: 1)")
 	wait := fs.Bool("wait", false, "wait until the assessment is done and print its metrics")
+	format := fs.String("format", "text", "output format: text (a summary with the rates) or json (the assessment as the API returns it)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usageError("case assess wants one case id")
+	}
+	if *format != "text" && *format != "json" {
+		return usageError("--format must be text or json, not %q", *format)
 	}
 	c, err := newAPIClient(e, *cf.server, *cf.token)
 	if err != nil {
@@ -312,7 +317,64 @@ func runCaseAssess(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	return writeJSON(e.stdout, as)
+	return writeAssessment(e.stdout, *format, as)
+}
+
+// writeAssessment prints an assessment as the service returned it: as
+// JSON, or as a summary for people — its state and, once it has metrics,
+// each rate with its interval and count and, where the scorer's error was
+// measured, the corrected rate.
+func writeAssessment(w io.Writer, format string, as map[string]any) error {
+	if format == "json" {
+		return writeJSON(w, as)
+	}
+	b, err := json.Marshal(as)
+	if err != nil {
+		return err
+	}
+	var v struct {
+		ID      string          `json:"id"`
+		CaseID  string          `json:"case_id"`
+		State   string          `json:"state"`
+		Error   string          `json:"error"`
+		Shards  int             `json:"shards"`
+		Metrics *assess.Metrics `json:"metrics"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("read the assessment the service returned: %w", err)
+	}
+	fmt.Fprintf(w, "Assessment %s of case %s: %s", v.ID, v.CaseID, v.State)
+	switch {
+	case v.Error != "":
+		fmt.Fprintf(w, " (%s)", v.Error)
+	case v.Metrics != nil:
+		fmt.Fprintf(w, " — %d samples, %d scored, %d errors", v.Metrics.Samples, v.Metrics.Scored, v.Metrics.Errors)
+	default:
+		fmt.Fprintf(w, ", %d shards", v.Shards)
+	}
+	fmt.Fprintln(w)
+	if v.Metrics == nil {
+		return nil
+	}
+	width := 0
+	for _, g := range v.Metrics.Groups {
+		width = max(width, utf8.RuneCountInString(g.Key))
+	}
+	for _, g := range v.Metrics.Groups {
+		o := g.Overall
+		fmt.Fprintf(w, "  %-*s %6.1f%%  [%5.1f%%, %5.1f%%]  %d/%d", width, g.Key, 100*o.Rate, 100*o.CI.Low, 100*o.CI.High, o.Flagged, o.N)
+		if c := o.Corrected; c != nil {
+			fmt.Fprintf(w, "  corrected %.1f%% [%.1f%%, %.1f%%]", 100*c.Rate, 100*c.CI.Low, 100*c.CI.High)
+		}
+		if g.Scorer.Name != "" {
+			fmt.Fprintf(w, "  (%s)", g.Scorer.Name)
+		}
+		if o.Errors > 0 {
+			fmt.Fprintf(w, "  %d errors", o.Errors)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }
 
 // writeImportBody writes the import document of a run directory to w:
@@ -359,15 +421,19 @@ func writeImportBody(w io.Writer, dir string) error {
 // runCaseImport imports a run directory made with clearance assess into a
 // case (assessor).
 func runCaseImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "case import", "case import ID --run DIR --server URL [--token T]")
+	fs := newFlagSet(e, "case import", "case import ID --run DIR [--format text|json] --server URL [--token T]")
 	cf := registerClient(fs)
 	run := fs.String("run", "", "run directory (run.json, metrics.json, samples.jsonl)")
+	format := fs.String("format", "text", "output format: text (a summary with the rates) or json (the assessment as the API returns it)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 || *run == "" {
 		return usageError("case import wants one case id and --run DIR")
+	}
+	if *format != "text" && *format != "json" {
+		return usageError("--format must be text or json, not %q", *format)
 	}
 	c, err := newAPIClient(e, *cf.server, *cf.token)
 	if err != nil {
@@ -382,7 +448,7 @@ func runCaseImport(ctx context.Context, e *env, args []string) error {
 	if err := c.do(ctx, "POST", "/api/v1/cases/"+pos[0]+"/imports", pr, nil, &as); err != nil {
 		return err
 	}
-	return writeJSON(e.stdout, as)
+	return writeAssessment(e.stdout, *format, as)
 }
 
 // runCaseBundle downloads a decision's signed bundle and its log receipt,

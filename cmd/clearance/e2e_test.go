@@ -752,9 +752,19 @@ func TestCaseClient(t *testing.T) {
 		return out.Bytes()
 	}
 	var as assessmentView
-	out := run(runCase, "assess", caseID, "--suite", "misuse", "--limit", "12", "--wait", "--token", p.assessor)
+	out := run(runCase, "assess", caseID, "--suite", "misuse", "--limit", "12", "--wait", "--format", "json", "--token", p.assessor)
 	if err := json.Unmarshal(out, &as); err != nil || as.State != "done" || len(as.Metrics) == 0 {
 		t.Fatalf("case assess --wait printed %s (%v)", out, err)
+	}
+	// The default is a summary for people: state, counts and each rate.
+	text := string(run(runCase, "assess", caseID, "--suite", "over-refusal", "--limit", "12", "--wait", "--token", p.assessor))
+	for _, want := range []string{"of case " + caseID + ": done — 12 samples", "over-refusal.over_refusal_rate", "/9  corrected", "(refusal)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("case assess --wait text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "{") {
+		t.Errorf("case assess --wait text output is JSON:\n%s", text)
 	}
 	// Import a run made elsewhere.
 	runDir := t.TempDir()
@@ -764,7 +774,7 @@ func TestCaseClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	var imp assessmentView
-	out = run(runCase, "import", caseID, "--run", runDir, "--token", p.assessor)
+	out = run(runCase, "import", caseID, "--run", runDir, "--format", "json", "--token", p.assessor)
 	if err := json.Unmarshal(out, &imp); err != nil || imp.State != "done" {
 		t.Fatalf("case import printed %s (%v)", out, err)
 	}
@@ -777,8 +787,8 @@ func TestCaseClient(t *testing.T) {
 	}
 	var list struct{ Items []assessmentView }
 	c.call(p.dev, "GET", "/api/v1/cases/"+caseID+"/assessments", nil, 200, &list)
-	if len(list.Items) != 2 {
-		t.Errorf("case has %d assessments, want 2", len(list.Items))
+	if len(list.Items) != 3 {
+		t.Errorf("case has %d assessments, want 3", len(list.Items))
 	}
 	decisionID := decideCase(t, c, p, caseID, as.ID)
 	bundle := filepath.Join(t.TempDir(), "d.sigstore.json")
@@ -824,8 +834,9 @@ func TestCaseClient(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^` + caseID + ` +northwind-robust +Lab A +decided`).Match(out) {
 		t.Errorf("case list:\n%s", out)
 	}
-	// The developer's webhook got every transition of the case, signed.
-	wantTo := []string{"in_assessment", "under_review", "decided"}
+	// The developer's webhook got every transition of the case, signed:
+	// two assessments, then the decision.
+	wantTo := []string{"in_assessment", "under_review", "in_assessment", "under_review", "decided"}
 	var gotTo []string
 	deadline := time.Now().Add(20 * time.Second)
 	for len(gotTo) < len(wantTo) && time.Now().Before(deadline) {
