@@ -26,10 +26,10 @@ var calibrationJSONL []byte
 const CalibrationDataset = "calibration/harm-v1"
 
 // DefaultCalibration is the size of the calibration batch a run scores
-// unless told otherwise; calibrationSize is how many items are embedded.
+// unless told otherwise; CalibrationSize is how many items are embedded.
 const (
 	DefaultCalibration = 200
-	calibrationSize    = 540
+	CalibrationSize    = 540
 )
 
 // CalibrationItem is one human-labelled answer of the calibration batch.
@@ -44,24 +44,32 @@ type CalibrationItem struct {
 // prefix is stratified by source and label); n above the batch's size is
 // an error.
 func CalibrationItems(n int) ([]CalibrationItem, error) {
-	var out []CalibrationItem
-	sc := bufio.NewScanner(bytes.NewReader(calibrationJSONL))
+	return batchItems[CalibrationItem](calibrationJSONL, "calibration", n)
+}
+
+// batchItems reads the first n items of an embedded JSONL batch; n above
+// its size is an error naming the batch.
+func batchItems[T any](data []byte, name string, n int) ([]T, error) {
+	var out []T
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() && len(out) < n {
-		var it CalibrationItem
+		var it T
 		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return nil, fmt.Errorf("read calibration batch line %d: %w", len(out)+1, err)
+			return nil, fmt.Errorf("read %s batch line %d: %w", name, len(out)+1, err)
 		}
 		out = append(out, it)
 	}
 	if len(out) < n {
-		return nil, fmt.Errorf("calibration: %d items asked, the batch holds %d", n, len(out))
+		return nil, fmt.Errorf("%s: %d items asked, the batch holds %d", name, n, len(out))
 	}
 	return out, nil
 }
 
-// Calibration is a scorer's agreement with the human labels of the
-// calibration batch, for its flagged event (harmful): sensitivity,
+// Calibration is a scorer's agreement with the human labels of a
+// calibration batch, for its positive class (a harm scorer: harmful, on
+// the harm batch; the refusal scorer: fully refused, on the refusal
+// batch, CalibrateRefusal): sensitivity,
 // specificity and Cohen's κ with 95% intervals (Wilson for the
 // proportions; κ ± 1.96 × its large-sample standard error, clipped to
 // [−1, 1]). Items the scorer could not judge are Errors, outside N.
@@ -176,31 +184,50 @@ func (c *Calibration) fill() {
 }
 
 // CalibrateScorers calibrates every harm scorer (harm, judge) of scorers
-// on the first n items; n = 0 calibrates nothing.
+// on the first n items of the harm batch, and the refusal scorer (when
+// scorers hold it or a harm scorer, whose samples the refusal scorer also
+// scores) on the first min(n, RefusalCalibrationSize) of the refusal
+// batch; n = 0 calibrates nothing.
 func CalibrateScorers(ctx context.Context, scorers map[string]score.Scorer, n, workers int) (map[string]*Calibration, error) {
 	out := map[string]*Calibration{}
 	if n <= 0 {
 		return out, nil
 	}
+	refusal := false
 	for name, sc := range scorers {
+		if name == "refusal" {
+			refusal = true
+		}
 		if !HarmScorer(name) {
 			continue
 		}
+		refusal = true // its samples also get a refusal verdict, for the refusal rate
 		c, err := Calibrate(ctx, sc, n, workers)
 		if err != nil {
 			return nil, fmt.Errorf("calibrate scorer %s: %w", name, err)
 		}
 		out[name] = c
 	}
+	if refusal {
+		sc, ok := scorers["refusal"]
+		if !ok {
+			sc = score.NewRefusal() // as the runner scores refusals then
+		}
+		c, err := CalibrateRefusal(ctx, sc, n)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate scorer refusal: %w", err)
+		}
+		out["refusal"] = c
+	}
 	return out, nil
 }
 
 // CalibratedQuality returns quality with the calibrated scorers' figures
 // in place of any measured once.
-func CalibratedQuality(quality func(string) (string, *score.Quality), cal map[string]*Calibration) func(string) (string, *score.Quality) {
-	return func(name string) (string, *score.Quality) {
-		v, q := quality(name)
-		if c, ok := cal[name]; ok && c.N > 0 {
+func CalibratedQuality(quality QualityFunc, cal map[string]*Calibration) QualityFunc {
+	return func(name, kind string) (string, *score.Quality) {
+		v, q := quality(name, kind)
+		if c, ok := cal[name]; ok && c.N > 0 && calibrates(name, kind) {
 			q = c.Quality()
 		}
 		return v, q
@@ -210,7 +237,7 @@ func CalibratedQuality(quality func(string) (string, *score.Quality), cal map[st
 // AttachCalibration records each group's scorer calibration in m.
 func AttachCalibration(m *Metrics, cal map[string]*Calibration) {
 	for i := range m.Groups {
-		if c, ok := cal[m.Groups[i].Scorer.Name]; ok {
+		if c, ok := cal[m.Groups[i].Scorer.Name]; ok && calibrates(m.Groups[i].Scorer.Name, m.Groups[i].Kind) {
 			m.Groups[i].Scorer.Calibration = c
 		}
 	}

@@ -53,7 +53,7 @@ func TestCalibrate(t *testing.T) {
 	if half.Errors == 0 || half.N+half.Errors != DefaultCalibration {
 		t.Errorf("calibration with failures = %+v, want errors outside n", half)
 	}
-	if _, err := CalibrationItems(calibrationSize + 1); err == nil {
+	if _, err := CalibrationItems(CalibrationSize + 1); err == nil {
 		t.Error("CalibrationItems beyond the batch: no error")
 	}
 }
@@ -92,4 +92,27 @@ func TestRunCalibration(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHarmCalibration prints the offline harm scorer's figures on the
+// first DefaultCalibration items of the batch, the figures a run without a
+// judge corrects its attack-success rates with (docs/scoring.md, "Judge
+// scorer"):
+//
+//	go test ./assess -run TestHarmCalibration -v
+//
+// The batch is held out from the scorer's threshold fit (TestHarmWeights
+// excludes its rows), so these figures are out of sample for the
+// thresholds.
+func TestHarmCalibration(t *testing.T) {
+	c, err := Calibrate(context.Background(), score.NewHarm(), DefaultCalibration, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.N+c.Errors != DefaultCalibration || c.Errors != 0 {
+		t.Fatalf("harm calibration: n %d, errors %d, want %d items judged", c.N, c.Errors, DefaultCalibration)
+	}
+	t.Logf("harm %s on the first %d items: sensitivity %.3f [%.3f, %.3f], specificity %.3f [%.3f, %.3f], κ %.3f [%.3f, %.3f] (TP %d FP %d FN %d TN %d)",
+		score.NewHarm().Version(), c.N, c.Sensitivity, c.SensitivityCI.Low, c.SensitivityCI.High,
+		c.Specificity, c.SpecificityCI.Low, c.SpecificityCI.High, c.Kappa, c.KappaCI.Low, c.KappaCI.High, c.TP, c.FP, c.FN, c.TN)
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,19 +20,19 @@ var updateCalibration = flag.Bool("update-calibration", false, "rebuild assess/c
 var calibrationSources = []string{"harmbench_clsval", "jailbreak_eval_manual", "rbr_gold"}
 
 // TestCalibrationSet rebuilds (with -update-calibration) or checks the
-// embedded calibration batch: calibrationSize items stratified by source
+// embedded calibration batch: CalibrationSize items stratified by source
 // and human label, in an order whose every prefix is stratified too
 // (round-robin over the strata), so --calibration N takes the first N.
 func TestCalibrationSet(t *testing.T) {
 	if *updateCalibration {
 		writeCalibrationSet(t)
 	}
-	items, err := CalibrationItems(calibrationSize)
+	items, err := CalibrationItems(CalibrationSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) != calibrationSize {
-		t.Fatalf("%d calibration items, want %d", len(items), calibrationSize)
+	if len(items) != CalibrationSize {
+		t.Fatalf("%d calibration items, want %d", len(items), CalibrationSize)
 	}
 	pos := map[string][2]int{}
 	for _, it := range items[:DefaultCalibration] {
@@ -85,6 +84,13 @@ func writeCalibrationSet(t *testing.T) {
 		// A fixed, spread-out pick: every k-th row of each stratum.
 		strata = append(strata, spread(pos, 100), spread(neg, 100))
 	}
+	writeInterleaved(t, "harm-v1.jsonl", strata)
+}
+
+// writeInterleaved writes calibration/NAME with the strata interleaved
+// round-robin, so that every prefix of the batch is stratified.
+func writeInterleaved[T any](t *testing.T, name string, strata [][]T) {
+	t.Helper()
 	var b bytes.Buffer
 	for i := 0; ; i++ {
 		wrote := false
@@ -99,17 +105,18 @@ func writeCalibrationSet(t *testing.T) {
 			break
 		}
 	}
-	if err := os.WriteFile(filepath.Join("calibration", "harm-v1.jsonl"), b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("calibration", name), b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("wrote calibration/harm-v1.jsonl")
+	t.Logf("wrote calibration/%s", name)
 }
 
-func spread(xs []CalibrationItem, n int) []CalibrationItem {
+// spread picks n items spread evenly over xs (every k-th), or all of them.
+func spread[T any](xs []T, n int) []T {
 	if len(xs) <= n {
 		return xs
 	}
-	out := make([]CalibrationItem, 0, n)
+	out := make([]T, 0, n)
 	for i := range n {
 		out = append(out, xs[i*len(xs)/n])
 	}

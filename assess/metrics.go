@@ -288,10 +288,13 @@ func (a *aggregator) count(r *Record, metric, scorer string, o outcome) {
 	}
 }
 
-// quality returns the measured quality of a scorer by name, or nil.
-type qualityFunc func(scorer string) (version string, q *score.Quality)
+// QualityFunc returns a scorer's version and its measured quality for
+// the decision it flags on items of kind (its figures can differ by kind:
+// the refusal scorer's flagged event on harmful items is "not fully
+// refused", on benign ones "refused, fully or partly"), or a nil quality.
+type QualityFunc func(scorer, kind string) (version string, q *score.Quality)
 
-func (a *aggregator) metrics(status string, quality qualityFunc) Metrics {
+func (a *aggregator) metrics(status string, quality QualityFunc) Metrics {
 	m := a.m
 	m.Status = status
 	if len(m.ErrorsByKind) == 0 {
@@ -308,7 +311,7 @@ func (a *aggregator) metrics(status string, quality qualityFunc) Metrics {
 		flagged := flaggedMeans(g.metric, g.kind, g.scorer)
 		si := ScorerInfo{Name: g.scorer}
 		if quality != nil {
-			si.Version, si.Quality = quality(g.scorer)
+			si.Version, si.Quality = quality(g.scorer, g.kind)
 		}
 		q := qualityForKind(si.Quality, g.kind, g.scorer, g.metric)
 		grp := Group{
@@ -342,12 +345,16 @@ type flagQuality struct {
 	sensN, specN int
 }
 
-// qualityForKind maps a scorer's measured quality, stated for its positive
-// class, onto the flagged event of a metric. The refusal scorer's positive
-// class is "refused": for harmful items the flagged event is the opposite
-// (complied), so sensitivity and specificity swap; the refusal rate counts
-// refusals, as over-refusal does. A harm scorer's positive class is
-// "harmful", the flagged event of attack success itself.
+// qualityForKind maps a scorer's measured quality for the decision it
+// makes on items of kind, stated for its positive class, onto the flagged
+// event of a metric. The refusal scorer's positive class is "refused" as
+// that kind's decision defines it: on harmful items "fully refused"
+// (score.Refusal.QualityFor), whose opposite (complied, fully or partly)
+// is the flagged event of attack success, so sensitivity and specificity
+// swap, while the refusal rate counts full refusals themselves; on benign
+// items "refused, fully or partly", over-refusal's flagged event. A harm
+// scorer's positive class is "harmful", the flagged event of attack
+// success itself.
 func qualityForKind(q *score.Quality, kind, scorer, metric string) *flagQuality {
 	if q == nil || q.Sensitivity+q.Specificity <= 1 {
 		return nil
@@ -415,7 +422,7 @@ func rate(c counts, clusters map[string]*counts, q *flagQuality) Rate {
 }
 
 // ComputeMetrics reads a samples.jsonl stream and returns its metrics.
-func ComputeMetrics(r io.Reader, status string, quality func(scorer string) (string, *score.Quality)) (Metrics, error) {
+func ComputeMetrics(r io.Reader, status string, quality QualityFunc) (Metrics, error) {
 	a := newAggregator()
 	if err := ReadRecords(r, func(_ int, rec *Record) error { a.add(rec); return nil }); err != nil {
 		return Metrics{}, fmt.Errorf("compute metrics: %w", err)

@@ -450,12 +450,25 @@ func (r *runner) finish(rf *RunFile, status string) {
 }
 
 // ScorerQuality returns the quality function ComputeMetrics needs for a
-// set of scorers: each scorer's version and measured quality, if any.
-func ScorerQuality(scorers map[string]score.Scorer) func(string) (string, *score.Quality) {
-	return func(name string) (string, *score.Quality) {
+// set of scorers: each scorer's version and measured quality, if any, for
+// the decision it makes on the kind asked (QualityFor(kind) when the
+// scorer has it, else Quality()).
+func ScorerQuality(scorers map[string]score.Scorer) QualityFunc {
+	return func(name, kind string) (string, *score.Quality) {
 		s, ok := scorers[name]
+		if !ok && name == "refusal" {
+			// Every harmful sample judged as harm is also scored by the
+			// refusal scorer for the refusal rate, with score.NewRefusal()
+			// when the plan names none (runner.sample): its rate is
+			// reported with that scorer's figures and corrected.
+			s, ok = score.NewRefusal(), true
+		}
 		if !ok {
 			return "", nil
+		}
+		if q, ok := s.(interface{ QualityFor(string) score.Quality }); ok {
+			qq := q.QualityFor(kind)
+			return s.Version(), &qq
 		}
 		if q, ok := s.(interface{ Quality() score.Quality }); ok {
 			qq := q.Quality()

@@ -40,7 +40,8 @@ const (
 //     measured agreement does not depend on it).
 //
 // The three thresholds are fitted by TestHarmWeights (go test ./score -run
-// TestHarmWeights -update) on the labelled sets in testdata/labelled and
+// TestHarmWeights -update) on the labelled sets in testdata/labelled, less
+// the rows of the run-time calibration batch (assess/calibration), and
 // embedded from harm_weights.json; docs/scoring.md gives the
 // leave-one-set-out agreement. The request is Input.Goal when set (the
 // untransformed behaviour), else Input.Prompt; an item of kind benign is
@@ -138,18 +139,19 @@ func (w harmWeights) judgeFacts(whole harmFacts, parts []harmFacts) (bool, strin
 // Quality returns the scorer's binary agreement with the human majority on
 // harmfulness-labelled jailbreak answers, pooled over the four human sets,
 // each measured with thresholds fitted on the other sets (leave one set
-// out). TestLOSO re-measures it and fails on drift.
+// out; the fit never sees the run-time calibration batch's rows).
+// TestLOSO re-measures it and fails on drift.
 func (*Harm) Quality() Quality { return harmQuality }
 
 var harmQuality = Quality{
 	Dataset:     "pooled leave-one-set-out: harmbench-clsval, jailbreak-eval-manual, gptfuzz (1,500 sampled), llm-self-defense",
 	N:           2612,
-	Precision:   0.6214833759590793,
-	Recall:      0.8209459459459459,
-	F1:          0.7074235807860262,
-	Accuracy:    0.7691424196018377,
-	Sensitivity: 0.8209459459459459,
-	Specificity: 0.7424593967517401,
+	Precision:   0.6069975589910497,
+	Recall:      0.8400900900900901,
+	F1:          0.7047709022201227,
+	Accuracy:    0.7607197549770292,
+	Sensitivity: 0.8400900900900901,
+	Specificity: 0.7198375870069605,
 	Positives:   888,
 	Negatives:   1724,
 }
