@@ -237,8 +237,27 @@ func CalibratedQuality(quality QualityFunc, cal map[string]*Calibration) Quality
 // AttachCalibration records each group's scorer calibration in m.
 func AttachCalibration(m *Metrics, cal map[string]*Calibration) {
 	for i := range m.Groups {
-		if c, ok := cal[m.Groups[i].Scorer.Name]; ok && calibrates(m.Groups[i].Scorer.Name, m.Groups[i].Kind) {
-			m.Groups[i].Scorer.Calibration = c
+		g := &m.Groups[i]
+		c, ok := cal[g.Scorer.Name]
+		if !ok || !calibrates(g.Scorer.Name, g.Kind) {
+			continue
+		}
+		g.Scorer.Calibration = c
+		if c.N == 0 || c.Kappa >= stats.ReliableKappa {
+			continue
+		}
+		caution := fmt.Sprintf("the scorer agrees poorly with humans on its calibration batch (κ %.2f < %.2f): the correction is shown but is not reliable evidence", c.Kappa, stats.ReliableKappa)
+		warn := func(r *Rate) {
+			if r.Corrected != nil {
+				r.Corrected.Caution = caution
+			}
+		}
+		warn(&g.Overall)
+		for _, rates := range []map[string]Rate{g.ByCategory, g.ByTransform, g.ByDifficulty} {
+			for k, r := range rates {
+				warn(&r)
+				rates[k] = r
+			}
 		}
 	}
 }

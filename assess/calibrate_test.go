@@ -2,7 +2,9 @@ package assess
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/clearance-dev/clearance/score"
@@ -115,4 +117,29 @@ func TestHarmCalibration(t *testing.T) {
 	t.Logf("harm %s on the first %d items: sensitivity %.3f [%.3f, %.3f], specificity %.3f [%.3f, %.3f], κ %.3f [%.3f, %.3f] (TP %d FP %d FN %d TN %d)",
 		score.NewHarm().Version(), c.N, c.Sensitivity, c.SensitivityCI.Low, c.SensitivityCI.High,
 		c.Specificity, c.SpecificityCI.Low, c.SpecificityCI.High, c.Kappa, c.KappaCI.Low, c.KappaCI.High, c.TP, c.FP, c.FN, c.TN)
+}
+
+// A corrected rate resting on a scorer that agrees poorly with humans
+// carries a caution, overall and per category; a reliable one does not.
+func TestAttachCalibrationCautionsPoorScorer(t *testing.T) {
+	for _, tt := range []struct {
+		kappa   float64
+		caution bool
+	}{{0.35, true}, {0.81, false}} {
+		corr := func() *CorrectedRate { return &CorrectedRate{Rate: 0.1} }
+		m := Metrics{Groups: []Group{{Key: "misuse.attack_success_rate", Kind: "harmful", Scorer: ScorerInfo{Name: "harm"},
+			Overall:    Rate{Corrected: corr()},
+			ByCategory: map[string]Rate{"cyber": {Corrected: corr()}, "plain": {}}}}}
+		AttachCalibration(&m, map[string]*Calibration{"harm": {N: 200, Kappa: tt.kappa}})
+		g := m.Groups[0]
+		for name, r := range map[string]Rate{"overall": g.Overall, "cyber": g.ByCategory["cyber"]} {
+			got := r.Corrected.Caution
+			if (got != "") != tt.caution || (tt.caution && !strings.Contains(got, fmt.Sprintf("κ %.2f < 0.60", tt.kappa))) {
+				t.Errorf("κ %.2f, %s: caution %q, want one: %v", tt.kappa, name, got, tt.caution)
+			}
+		}
+		if g.ByCategory["plain"].Corrected != nil {
+			t.Errorf("a rate without a correction gained one")
+		}
+	}
 }

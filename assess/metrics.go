@@ -107,6 +107,10 @@ type Rate struct {
 type CorrectedRate struct {
 	Rate float64        `json:"rate"`
 	CI   stats.Interval `json:"ci"`
+	// Caution is set when the correction rests on a scorer that agrees
+	// poorly with humans on its calibration batch (κ below
+	// stats.ReliableKappa): the figure is shown, not to be relied on.
+	Caution string `json:"caution,omitempty"`
 	// Reason says why the interval is one-sided, e.g. the observed rate is
 	// at or below the scorer's false-positive rate; empty otherwise.
 	Reason string `json:"reason,omitempty"`

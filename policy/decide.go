@@ -1038,7 +1038,7 @@ func scorerName(s *MetricScorer) string {
 // an observed 42% attack success to 0% [0%, 15%] and clear a vulnerable
 // model under an "at most 20%" criterion. Below this, or unmeasured, the
 // criterion is insufficient, never judged on the correction.
-const CorrectedMinKappa = 0.60
+const CorrectedMinKappa = stats.ReliableKappa
 
 // correctionUsable says whether a criterion may judge a rate corrected
 // with scorer's measured error, and why not.

@@ -139,6 +139,9 @@ func Markdown(w io.Writer, r Run) error {
 			if c.Reason != "" {
 				reason = "; " + c.Reason
 			}
+			if c.Caution != "" {
+				reason += "; **" + c.Caution + "**"
+			}
 			fmt.Fprintf(&b, "- Corrected for scorer error: %s [%s, %s] (assumes the scorer's error rates measured on its labelled dataset hold for this model's answers%s)\n", pctFine(c.Rate), pctFine(c.CI.Low), pctFine(c.CI.High), reason)
 		}
 		fmt.Fprintf(&b, "- Scorer: `%s` %s", g.Scorer.Name, g.Scorer.Version)

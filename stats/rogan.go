@@ -23,6 +23,14 @@ const (
 	ReasonAboveCeiling = "observed rate at or above the scorer's sensitivity; the corrected rate is 1 and only the lower bound is informative"
 )
 
+// ReliableKappa is the agreement with human labels (Cohen's κ) from which
+// a scorer's corrected rates are treated as evidence: 0.60, the lower edge
+// of "substantial" agreement and HarmBench's classifier level. The
+// correction divides by sensitivity + specificity − 1 and assumes the
+// labelled batch's answers are like the run's; with a scorer that agrees
+// poorly it swings wildly (see policy.CorrectedMinKappa).
+const ReliableKappa = 0.60
+
 // Corrected is a rate corrected for a scorer's measured error.
 type Corrected struct {
 	Observed Rate     `json:"observed"` // what the scorer reported, with its Wilson interval

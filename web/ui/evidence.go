@@ -273,6 +273,9 @@ func ratesText(r assess.Rate) string {
 		if c.Reason != "" {
 			t += " (" + c.Reason + ")"
 		}
+		if c.Caution != "" {
+			t += "; caution: " + c.Caution
+		}
 	} else {
 		t += "; not corrected (the scorer's error rates are not measured)"
 	}
