@@ -1022,7 +1022,10 @@ func judgeEvaluation(p *Profile, e Evaluation, metrics map[string]MetricValue) (
 }
 
 func scorerName(s *MetricScorer) string {
-	if s.Version != "" {
+	switch {
+	case strings.HasPrefix(s.Version, s.Name+"/"):
+		return s.Version // "harm/1+w2", not "harm harm/1+w2"
+	case s.Version != "":
 		return s.Name + " " + s.Version
 	}
 	return s.Name

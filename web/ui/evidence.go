@@ -284,7 +284,10 @@ func ratesText(r assess.Rate) string {
 
 func scorerText(s assess.ScorerInfo) string {
 	t := s.Name
-	if s.Version != "" {
+	switch {
+	case strings.HasPrefix(s.Version, s.Name+"/"):
+		t = s.Version // "refusal/2", not "refusal refusal/2"
+	case s.Version != "":
 		t += " " + s.Version
 	}
 	if q := s.Quality; q != nil {
