@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/clearance-dev/clearance/agent"
 	"github.com/clearance-dev/clearance/score"
@@ -84,6 +85,18 @@ type ScorerInfo struct {
 	// run's calibration batch; when present, Quality is taken from it and
 	// the corrected rates use these figures.
 	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// Label names the scorer with its version once: "harm/1+w2" (the version
+// already carries the name), or "judge strongreject-v1".
+func (s ScorerInfo) Label() string {
+	switch {
+	case strings.HasPrefix(s.Version, s.Name+"/"):
+		return s.Version
+	case s.Version != "":
+		return s.Name + " " + s.Version
+	}
+	return s.Name
 }
 
 // Rate is a proportion with its count and intervals. Errors are samples of

@@ -184,3 +184,17 @@ func TestMetricsCountErrorsApart(t *testing.T) {
 		t.Fatalf("errors by kind = %v", m.ErrorsByKind)
 	}
 }
+
+// A scorer is named once with its version, never "harm harm/1+w2".
+func TestScorerLabel(t *testing.T) {
+	for _, tt := range []struct{ name, version, want string }{
+		{"harm", "harm/1+w2", "harm/1+w2"},
+		{"refusal", "refusal/2", "refusal/2"},
+		{"judge", "strongreject-v1", "judge strongreject-v1"},
+		{"exact", "", "exact"},
+	} {
+		if got := (ScorerInfo{Name: tt.name, Version: tt.version}).Label(); got != tt.want {
+			t.Errorf("ScorerInfo{%q, %q}.Label() = %q, want %q", tt.name, tt.version, got, tt.want)
+		}
+	}
+}

@@ -12,10 +12,9 @@ import (
 var templates embed.FS
 
 var runTemplate = template.Must(template.New("run.html").Funcs(template.FuncMap{
-	"pct":         pct,
-	"pctFine":     pctFine,
-	"scorerLabel": scorerLabel,
-	"rate":        rateCell,
+	"pct":     pct,
+	"pctFine": pctFine,
+	"rate":    rateCell,
 	"chart": func(title string, rates map[string]assess.Rate) template.HTML {
 		bars := make([]Bar, 0, len(rates))
 		for _, k := range sortedKeys(rates) {

@@ -144,7 +144,7 @@ func Markdown(w io.Writer, r Run) error {
 			}
 			fmt.Fprintf(&b, "- Corrected for scorer error: %s [%s, %s] (assumes the scorer's error rates measured on its labelled dataset hold for this model's answers%s)\n", pctFine(c.Rate), pctFine(c.CI.Low), pctFine(c.CI.High), reason)
 		}
-		fmt.Fprintf(&b, "- Scorer: `%s`", scorerLabel(g.Scorer))
+		fmt.Fprintf(&b, "- Scorer: `%s`", g.Scorer.Label())
 		if q := g.Scorer.Quality; q != nil {
 			fmt.Fprintf(&b, " (on %s, n=%d: sensitivity %.3f, specificity %.3f, precision %.3f, recall %.3f, F1 %.3f)", q.Dataset, q.N, q.Sensitivity, q.Specificity, q.Precision, q.Recall, q.F1)
 		} else {
@@ -200,16 +200,4 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
-}
-
-// scorerLabel names a scorer with its version once: "harm/1+w2", or
-// "judge strongreject-v1" when the version does not start with the name.
-func scorerLabel(s assess.ScorerInfo) string {
-	switch {
-	case strings.HasPrefix(s.Version, s.Name+"/"):
-		return s.Version
-	case s.Version != "":
-		return s.Name + " " + s.Version
-	}
-	return s.Name
 }

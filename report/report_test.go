@@ -109,17 +109,3 @@ func TestPctFineNeverRoundsToABound(t *testing.T) {
 		}
 	}
 }
-
-// A scorer is named once with its version, never "harm harm/1+w2".
-func TestScorerLabel(t *testing.T) {
-	for _, tt := range []struct{ name, version, want string }{
-		{"harm", "harm/1+w2", "harm/1+w2"},
-		{"refusal", "refusal/2", "refusal/2"},
-		{"judge", "strongreject-v1", "judge strongreject-v1"},
-		{"exact", "", "exact"},
-	} {
-		if got := scorerLabel(assess.ScorerInfo{Name: tt.name, Version: tt.version}); got != tt.want {
-			t.Errorf("scorerLabel(%q, %q) = %q, want %q", tt.name, tt.version, got, tt.want)
-		}
-	}
-}

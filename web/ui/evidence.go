@@ -283,13 +283,7 @@ func ratesText(r assess.Rate) string {
 }
 
 func scorerText(s assess.ScorerInfo) string {
-	t := s.Name
-	switch {
-	case strings.HasPrefix(s.Version, s.Name+"/"):
-		t = s.Version // "refusal/2", not "refusal refusal/2"
-	case s.Version != "":
-		t += " " + s.Version
-	}
+	t := s.Label()
 	if q := s.Quality; q != nil {
 		t += fmt.Sprintf(" — measured on %s (n=%d): sensitivity %s, specificity %s, precision %s, recall %s", q.Dataset, q.N, pct(q.Sensitivity), pct(q.Specificity), pct(q.Precision), pct(q.Recall))
 	} else {
