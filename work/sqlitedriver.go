@@ -32,10 +32,10 @@ import (
 // cooldown, and makes a retry or snooze due within seconds available at
 // once for a later time, leaving it to the poll; so the driver also
 // notifies for every job insert it executes (two jobs inserted in quick
-// succession are both picked up at once) and for every job made available,
-// when it falls due. Another process using the same database file is not notified and
-// finds its jobs at its next poll (clearance serve locks its job database,
-// so no other process uses it).
+// succession are both picked up at once) and for every job made
+// available, when it falls due. Another process using the same database
+// file is not notified and finds its jobs at its next poll (clearance
+// serve locks its job database, so no other process uses it).
 type localSQLiteDriver struct {
 	*riversqlite.Driver
 	hub *notifyHub
@@ -57,7 +57,7 @@ func newLocalSQLiteDriver(db *sql.DB, key string) (*localSQLiteDriver, func()) {
 }
 
 func (d *localSQLiteDriver) GetExecutor() riverdriver.Executor {
-	return &localExecutor{Executor: d.Driver.GetExecutor(), hub: d.hub}
+	return newLocalExecutor(d.Driver.GetExecutor(), d.hub)
 }
 
 func (d *localSQLiteDriver) GetListener(params *riverdriver.GetListenenerParams) riverdriver.Listener {
@@ -67,12 +67,12 @@ func (d *localSQLiteDriver) GetListener(params *riverdriver.GetListenenerParams)
 // UnwrapExecutor wraps a caller's transaction: its notifications are sent
 // at once, since the driver does not see that transaction commit.
 func (d *localSQLiteDriver) UnwrapExecutor(tx *sql.Tx) riverdriver.ExecutorTx {
-	return &localTx{ExecutorTx: d.Driver.UnwrapExecutor(tx), hub: d.hub, direct: true}
+	return newLocalTx(d.Driver.UnwrapExecutor(tx), d.hub, nil, true)
 }
 
 func (d *localSQLiteDriver) UnwrapTx(execTx riverdriver.ExecutorTx) *sql.Tx {
 	if l, ok := execTx.(*localTx); ok {
-		execTx = l.ExecutorTx
+		execTx = l.tx
 	}
 	return d.Driver.UnwrapTx(execTx)
 }
@@ -172,54 +172,48 @@ func (h *notifyHub) send(ns []notification) {
 	}
 }
 
-// localExecutor sends notifications through the hub instead of the
-// database.
-type localExecutor struct {
+// notifying wraps an executor's methods that make notifications: River's
+// own (NotifyMany) and the driver's (job inserts, jobs made available).
+// emit sends them at once (an executor) or holds them until the
+// transaction commits (localTx.add).
+type notifying struct {
 	riverdriver.Executor
-	hub *notifyHub
+	emit func([]notification)
 }
 
-func (e *localExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
-	tx, err := e.Executor.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &localTx{ExecutorTx: tx, hub: e.hub}, nil
-}
-
-func (e *localExecutor) NotifyMany(_ context.Context, p *riverdriver.NotifyManyParams) error {
-	e.hub.send(notifications(p))
+func (n notifying) NotifyMany(_ context.Context, p *riverdriver.NotifyManyParams) error {
+	n.emit(notifications(p))
 	return nil
 }
 
-func (e *localExecutor) JobInsertFastMany(ctx context.Context, p *riverdriver.JobInsertFastManyParams) ([]*riverdriver.JobInsertFastResult, error) {
-	res, err := e.Executor.JobInsertFastMany(ctx, p)
+func (n notifying) JobInsertFastMany(ctx context.Context, p *riverdriver.JobInsertFastManyParams) ([]*riverdriver.JobInsertFastResult, error) {
+	res, err := n.Executor.JobInsertFastMany(ctx, p)
 	if err == nil {
-		e.hub.send(fastInserted(p))
+		n.emit(fastInserted(p))
 	}
 	return res, err
 }
 
-func (e *localExecutor) JobInsertFastManyNoReturning(ctx context.Context, p *riverdriver.JobInsertFastManyParams) (int, error) {
-	n, err := e.Executor.JobInsertFastManyNoReturning(ctx, p)
+func (n notifying) JobInsertFastManyNoReturning(ctx context.Context, p *riverdriver.JobInsertFastManyParams) (int, error) {
+	c, err := n.Executor.JobInsertFastManyNoReturning(ctx, p)
 	if err == nil {
-		e.hub.send(fastInserted(p))
+		n.emit(fastInserted(p))
 	}
-	return n, err
+	return c, err
 }
 
-func (e *localExecutor) JobInsertFullMany(ctx context.Context, p *riverdriver.JobInsertFullManyParams) ([]*rivertype.JobRow, error) {
-	res, err := e.Executor.JobInsertFullMany(ctx, p)
+func (n notifying) JobInsertFullMany(ctx context.Context, p *riverdriver.JobInsertFullManyParams) ([]*rivertype.JobRow, error) {
+	res, err := n.Executor.JobInsertFullMany(ctx, p)
 	if err == nil {
-		e.hub.send(fullInserted(p.Jobs))
+		n.emit(fullInserted(p.Jobs))
 	}
 	return res, err
 }
 
-func (e *localExecutor) JobInsertFull(ctx context.Context, p *riverdriver.JobInsertFullParams) (*rivertype.JobRow, error) {
-	res, err := e.Executor.JobInsertFull(ctx, p)
+func (n notifying) JobInsertFull(ctx context.Context, p *riverdriver.JobInsertFullParams) (*rivertype.JobRow, error) {
+	res, err := n.Executor.JobInsertFull(ctx, p)
 	if err == nil {
-		e.hub.send(fullInserted([]*riverdriver.JobInsertFullParams{p}))
+		n.emit(fullInserted([]*riverdriver.JobInsertFullParams{p}))
 	}
 	return res, err
 }
@@ -228,18 +222,38 @@ func (e *localExecutor) JobInsertFull(ctx context.Context, p *riverdriver.JobIns
 // later time: River makes a retry or snooze due within its scheduler's
 // interval available at once, with a scheduled time, and counts on the
 // next poll to find it then.
-func (e *localExecutor) JobSetStateIfRunningMany(ctx context.Context, p *riverdriver.JobSetStateIfRunningManyParams) ([]*rivertype.JobRow, error) {
-	rows, err := e.Executor.JobSetStateIfRunningMany(ctx, p)
+func (n notifying) JobSetStateIfRunningMany(ctx context.Context, p *riverdriver.JobSetStateIfRunningManyParams) ([]*rivertype.JobRow, error) {
+	rows, err := n.Executor.JobSetStateIfRunningMany(ctx, p)
 	if err == nil {
-		e.hub.send(madeAvailable(rows))
+		n.emit(madeAvailable(rows))
 	}
 	return rows, err
+}
+
+// localExecutor sends notifications through the hub instead of the
+// database.
+type localExecutor struct {
+	notifying
+	hub *notifyHub
+}
+
+func newLocalExecutor(e riverdriver.Executor, hub *notifyHub) *localExecutor {
+	return &localExecutor{notifying: notifying{Executor: e, emit: hub.send}, hub: hub}
+}
+
+func (e *localExecutor) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
+	tx, err := e.Executor.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newLocalTx(tx, e.hub, nil, false), nil
 }
 
 // localTx holds a transaction's notifications until it commits. A nested
 // transaction (a savepoint) hands them to its parent on commit.
 type localTx struct {
-	riverdriver.ExecutorTx
+	notifying
+	tx     riverdriver.ExecutorTx
 	hub    *notifyHub
 	parent *localTx
 	// direct sends at once: the transaction is the caller's.
@@ -247,6 +261,12 @@ type localTx struct {
 
 	mu      sync.Mutex
 	pending []notification
+}
+
+func newLocalTx(tx riverdriver.ExecutorTx, hub *notifyHub, parent *localTx, direct bool) *localTx {
+	t := &localTx{tx: tx, hub: hub, parent: parent, direct: direct}
+	t.notifying = notifying{Executor: tx, emit: t.add}
+	return t
 }
 
 func (t *localTx) add(ns []notification) {
@@ -260,15 +280,15 @@ func (t *localTx) add(ns []notification) {
 }
 
 func (t *localTx) Begin(ctx context.Context) (riverdriver.ExecutorTx, error) {
-	tx, err := t.ExecutorTx.Begin(ctx)
+	tx, err := t.tx.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &localTx{ExecutorTx: tx, hub: t.hub, parent: t, direct: t.direct}, nil
+	return newLocalTx(tx, t.hub, t, t.direct), nil
 }
 
 func (t *localTx) Commit(ctx context.Context) error {
-	if err := t.ExecutorTx.Commit(ctx); err != nil {
+	if err := t.tx.Commit(ctx); err != nil {
 		return err
 	}
 	t.mu.Lock()
@@ -287,52 +307,7 @@ func (t *localTx) Rollback(ctx context.Context) error {
 	t.mu.Lock()
 	t.pending = nil
 	t.mu.Unlock()
-	return t.ExecutorTx.Rollback(ctx)
-}
-
-func (t *localTx) NotifyMany(_ context.Context, p *riverdriver.NotifyManyParams) error {
-	t.add(notifications(p))
-	return nil
-}
-
-func (t *localTx) JobInsertFastMany(ctx context.Context, p *riverdriver.JobInsertFastManyParams) ([]*riverdriver.JobInsertFastResult, error) {
-	res, err := t.ExecutorTx.JobInsertFastMany(ctx, p)
-	if err == nil {
-		t.add(fastInserted(p))
-	}
-	return res, err
-}
-
-func (t *localTx) JobInsertFastManyNoReturning(ctx context.Context, p *riverdriver.JobInsertFastManyParams) (int, error) {
-	n, err := t.ExecutorTx.JobInsertFastManyNoReturning(ctx, p)
-	if err == nil {
-		t.add(fastInserted(p))
-	}
-	return n, err
-}
-
-func (t *localTx) JobInsertFullMany(ctx context.Context, p *riverdriver.JobInsertFullManyParams) ([]*rivertype.JobRow, error) {
-	res, err := t.ExecutorTx.JobInsertFullMany(ctx, p)
-	if err == nil {
-		t.add(fullInserted(p.Jobs))
-	}
-	return res, err
-}
-
-func (t *localTx) JobInsertFull(ctx context.Context, p *riverdriver.JobInsertFullParams) (*rivertype.JobRow, error) {
-	res, err := t.ExecutorTx.JobInsertFull(ctx, p)
-	if err == nil {
-		t.add(fullInserted([]*riverdriver.JobInsertFullParams{p}))
-	}
-	return res, err
-}
-
-func (t *localTx) JobSetStateIfRunningMany(ctx context.Context, p *riverdriver.JobSetStateIfRunningManyParams) ([]*rivertype.JobRow, error) {
-	rows, err := t.ExecutorTx.JobSetStateIfRunningMany(ctx, p)
-	if err == nil {
-		t.add(madeAvailable(rows))
-	}
-	return rows, err
+	return t.tx.Rollback(ctx)
 }
 
 // madeAvailable gives an insert notification for each available job, sent

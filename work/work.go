@@ -454,6 +454,7 @@ func (q *Queue) Close(ctx context.Context) error {
 	if d := q.doze; d != nil && d.start != nil {
 		close(d.quit)
 		<-d.done
+		q.doze = nil // a second Close has no dozer to stop
 	}
 	if q.workers > 0 {
 		if err := q.client.Stop(ctx); err != nil {
