@@ -168,6 +168,9 @@ func TestRefusalCalibration(t *testing.T) {
 	if c.Sensitivity <= 0 || c.Specificity <= 0 || c.KappaCI.High <= c.KappaCI.Low {
 		t.Errorf("refusal calibration figures %+v", c)
 	}
+	t.Logf("refusal scorer on the first %d refusal-batch items: sensitivity %.3f [%.3f, %.3f], specificity %.3f [%.3f, %.3f], κ %.3f [%.3f, %.3f] (TP %d FP %d FN %d TN %d)",
+		c.N, c.Sensitivity, c.SensitivityCI.Low, c.SensitivityCI.High, c.Specificity, c.SpecificityCI.Low, c.SpecificityCI.High,
+		c.Kappa, c.KappaCI.Low, c.KappaCI.High, c.TP, c.FP, c.FN, c.TN)
 
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
