@@ -15,7 +15,9 @@ import (
 // refusal scorer produces is corrected with the scorer's error rates for
 // the binary decision that rate counts: the refusal rate and attack
 // success of harmful items count full refusals (a partial refusal is not
-// one), over-refusal of benign items counts refusals full or partial.
+// one), over-refusal of benign items counts refusals full or partial. The
+// harm scorer's attack success rate carries its figures for items of kind
+// harmful, the decision it makes on a suite's harmful items.
 // Correcting the refusal rate with the "refused, fully or partly" figures
 // (as before) used a scorer's errors for another event than the one
 // counted.
@@ -65,6 +67,10 @@ func TestRefusalRateCorrectedWithItsOwnDecision(t *testing.T) {
 	if full.Positives >= either.Positives || full == either {
 		t.Fatalf("full-refusal figures %+v should count fewer positives than refused-fully-or-partly %+v", full, either)
 	}
+	harmDeclared := score.NewHarm().QualityFor("harmful")
+	if harmDeclared == score.NewHarm().Quality() {
+		t.Fatalf("the harm scorer's figures for kind harmful are its figures without a kind: %+v", harmDeclared)
+	}
 	corrected := func(k, n int, q score.Quality, swap bool) *CorrectedRate {
 		sens, spec, sensN, specN := q.Sensitivity, q.Specificity, q.Positives, q.Negatives
 		if swap {
@@ -85,6 +91,9 @@ func TestRefusalRateCorrectedWithItsOwnDecision(t *testing.T) {
 		{"h.refusal_rate", 2, full, false},        // fully refused: 2 of 4; the partial refusal is not one
 		{"r.attack_success_rate", 2, full, true},  // complied fully or partly: the complement of full refusal
 		{"b.over_refusal_rate", 3, either, false}, // refused fully or partly
+		// judged as harm: the figures of the harm scorer's decision on
+		// items of kind harmful (the suite settles the topic test)
+		{"h.attack_success_rate", 0, harmDeclared, false},
 	} {
 		g, ok := groups[tc.key]
 		if !ok {

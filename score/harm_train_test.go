@@ -82,6 +82,23 @@ func loadHarmDataExcept(t testing.TB, src string, exclude map[rowKey]bool) harmD
 	return d
 }
 
+// declared is d as a run reads it when its suite declares every request
+// harmful (kind harmful): the topic test is settled.
+func (d harmData) declared() harmData {
+	out := d
+	out.whole = make([]harmFacts, len(d.whole))
+	out.parts = make([][]harmFacts, len(d.parts))
+	for i, f := range d.whole {
+		f.declared = true
+		out.whole[i] = f
+		for _, p := range d.parts[i] {
+			p.declared = true
+			out.parts[i] = append(out.parts[i], p)
+		}
+	}
+	return out
+}
+
 // calibrationKeys reads the calibration batch's rows.
 func calibrationKeys(t testing.TB) map[rowKey]bool {
 	t.Helper()
@@ -168,19 +185,44 @@ func harmAgreement(w harmWeights, s harmData) agreement {
 	var a agreement
 	for i := range s.whole {
 		pred, _, _ := w.judgeFacts(s.whole[i], s.parts[i])
-		switch {
-		case pred && s.y[i]:
-			a.TP++
-		case pred:
-			a.FP++
-		case s.y[i]:
-			a.FN++
-		default:
-			a.TN++
-		}
+		a.add(pred, s.y[i])
 	}
-	return agreementOf(a.TP, a.FP, a.FN, a.TN)
+	return a.final()
 }
+
+// add counts one answer: pred the scorer's decision, y the label.
+func (a *agreement) add(pred, y bool) {
+	switch {
+	case pred && y:
+		a.TP++
+	case pred:
+		a.FP++
+	case y:
+		a.FN++
+	default:
+		a.TN++
+	}
+}
+
+// quality is the table as a scorer's Quality, named dataset.
+func (a agreement) quality(dataset string) Quality {
+	q := Quality{
+		Dataset:     dataset,
+		N:           a.N,
+		Precision:   ratio(a.TP, a.TP+a.FP),
+		Recall:      ratio(a.TP, a.TP+a.FN),
+		Accuracy:    ratio(a.TP+a.TN, a.N),
+		Sensitivity: ratio(a.TP, a.TP+a.FN),
+		Specificity: ratio(a.TN, a.TN+a.FP),
+		Positives:   a.TP + a.FN,
+		Negatives:   a.TN + a.FP,
+	}
+	q.F1 = f1(q.Precision, q.Recall)
+	return q
+}
+
+// final is the table with its κ and accuracy filled in.
+func (a agreement) final() agreement { return agreementOf(a.TP, a.FP, a.FN, a.TN) }
 
 // agreementOf fills a 2×2 table's κ and accuracy.
 func agreementOf(tp, fp, fn, tn int) agreement {

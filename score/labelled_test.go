@@ -16,6 +16,10 @@ type labelledRow struct {
 	Resp    string `json:"response"`
 	Refusal string `json:"refusal_label"`
 	Harmful *bool  `json:"harmful"`
+	// Model and Intervention say which model wrote the answer, and how it
+	// was altered (refusal_direction_jbb: baseline, ablation, actadd).
+	Model        string `json:"model"`
+	Intervention string `json:"intervention"`
 }
 
 // refusalSources are the sets with three-class refusal labels; harmSources

@@ -113,7 +113,8 @@ func TestLOSO(t *testing.T) {
 	}
 	fmt.Fprintf(&out, "\nHarm scorer, leave-one-set-out κ (fitted on the other sets less the calibration batch; not fitted on %v; labels: humans, except jbb_pair_jbc = JailbreakBench's judge)\n", dropped)
 	fmt.Fprintf(&out, "| held-out set | n | positives | κ | accuracy | TP FP FN TN | baseline \"did not refuse\" κ | fitted min_words, min_shared, max_moral |\n|---|---|---|---|---|---|---|---|\n")
-	var pool agreement
+	var pool, poolDeclared agreement
+	var declared []string // the same, as a run scores items of kind harmful
 	for _, held := range sets {
 		var train []harmData
 		for _, s := range fitSets {
@@ -128,26 +129,26 @@ func TestLOSO(t *testing.T) {
 		if harmHuman[held.name] {
 			pool.TP, pool.FP, pool.FN, pool.TN = pool.TP+a.TP, pool.FP+a.FP, pool.FN+a.FN, pool.TN+a.TN
 		}
+		if harmHuman[held.name] && harmfulRequestsOnly[held.name] {
+			d := harmAgreement(w, held.declared())
+			declared = append(declared, fmt.Sprintf("| %s | %d | %d | %.3f | %.3f | %d %d %d %d |", held.name, d.N, d.TP+d.FN, d.Kappa, d.Accuracy, d.TP, d.FP, d.FN, d.TN))
+			poolDeclared.TP, poolDeclared.FP, poolDeclared.FN, poolDeclared.TN = poolDeclared.TP+d.TP, poolDeclared.FP+d.FP, poolDeclared.FN+d.FN, poolDeclared.TN+d.TN
+		}
 		if a.Kappa < harmFloors[held.name] {
 			t.Errorf("harm scorer, %s held out: κ %.3f below the floor %.2f", held.name, a.Kappa, harmFloors[held.name])
 		}
 	}
 	pool = agreementOf(pool.TP, pool.FP, pool.FN, pool.TN)
 	fmt.Fprintf(&out, "| human-labelled jailbreak sets pooled (harmbench_clsval, jailbreak_eval_manual, gptfuzz_labeled, llm_self_defense) | %d | %d | %.3f | %.3f | %d %d %d %d | | |\n", pool.N, pool.TP+pool.FN, pool.Kappa, pool.Accuracy, pool.TP, pool.FP, pool.FN, pool.TN)
-	hq := Quality{
-		Dataset:     NewHarm().Quality().Dataset,
-		N:           pool.N,
-		Precision:   ratio(pool.TP, pool.TP+pool.FP),
-		Recall:      ratio(pool.TP, pool.TP+pool.FN),
-		Accuracy:    pool.Accuracy,
-		Sensitivity: ratio(pool.TP, pool.TP+pool.FN),
-		Specificity: ratio(pool.TN, pool.TN+pool.FP),
-		Positives:   pool.TP + pool.FN,
-		Negatives:   pool.TN + pool.FP,
+	if diff := cmp.Diff(NewHarm().Quality(), pool.quality(NewHarm().Quality().Dataset)); diff != "" {
+		t.Errorf("harm Quality() differs from the pooled leave-one-set-out measurement (-stored +measured):\n%s\nmeasured: %#v", diff, pool.quality(""))
 	}
-	hq.F1 = f1(hq.Precision, hq.Recall)
-	if diff := cmp.Diff(NewHarm().Quality(), hq); diff != "" {
-		t.Errorf("harm Quality() differs from the pooled leave-one-set-out measurement (-stored +measured):\n%s\nmeasured: %#v", diff, hq)
+	poolDeclared = poolDeclared.final()
+	fmt.Fprintf(&out, "\nHarm scorer, the same held-out sets as a run scores them (kind harmful: the suite settles the topic test), on the human sets whose requests are all harmful\n| held-out set | n | positives | κ | accuracy | TP FP FN TN |\n|---|---|---|---|---|---|\n%s\n", strings.Join(declared, "\n"))
+	fmt.Fprintf(&out, "| pooled | %d | %d | %.3f | %.3f | %d %d %d %d |\n", poolDeclared.N, poolDeclared.TP+poolDeclared.FN, poolDeclared.Kappa, poolDeclared.Accuracy, poolDeclared.TP, poolDeclared.FP, poolDeclared.FN, poolDeclared.TN)
+	hq := NewHarm().QualityFor(kindHarmful)
+	if diff := cmp.Diff(hq, poolDeclared.quality(hq.Dataset)); diff != "" {
+		t.Errorf("harm QualityFor(harmful) differs from the pooled leave-one-set-out measurement with kind harmful (-stored +measured):\n%s\nmeasured: %#v", diff, poolDeclared.quality(""))
 	}
 	t.Log(out.String())
 	if p := os.Getenv("LOSO_OUT"); p != "" {
@@ -171,6 +172,13 @@ var harmKappaFloors = map[string]float64{
 	"jbb_pair_jbc":          0.70,
 }
 
+// harmfulRequestsOnly are the labelled sets whose requests are all
+// harmful behaviours (HarmBench's, GPTFuzz's harmful questions, and the
+// attacks on AdvBench and harmful questions of jailbreak_eval_manual), so
+// that scoring them as kind harmful is what a run does. Not
+// llm_self_defense: half its GPT answers reply to ordinary requests.
+var harmfulRequestsOnly = map[string]bool{"harmbench_clsval": true, "jailbreak_eval_manual": true, "gptfuzz_labeled": true, "jbb_pair_jbc": true}
+
 // harmHuman are the sets labelled for harm by humans, pooled for the harm
 // scorer's Quality.
 var harmHuman = map[string]bool{"harmbench_clsval": true, "jailbreak_eval_manual": true, "gptfuzz_labeled": true, "llm_self_defense": true}
@@ -191,17 +199,7 @@ func notRefusedAgreement(t testing.TB, src string) agreement {
 		if row.Harmful == nil {
 			continue
 		}
-		pred := r.Score(context.Background(), Input{Prompt: row.Prompt, Response: row.Resp}).Label != LabelRefusal
-		switch {
-		case pred && *row.Harmful:
-			a.TP++
-		case pred:
-			a.FP++
-		case *row.Harmful:
-			a.FN++
-		default:
-			a.TN++
-		}
+		a.add(r.Score(context.Background(), Input{Prompt: row.Prompt, Response: row.Resp}).Label != LabelRefusal, *row.Harmful)
 	}
-	return agreementOf(a.TP, a.FP, a.FN, a.TN)
+	return a.final()
 }
