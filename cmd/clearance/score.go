@@ -304,7 +304,7 @@ func printScoreSummary(w io.Writer, sum scoreSummary, positive []string) {
 	if sum.LabelKind == "boolean" {
 		binary = "flagged vs not flagged"
 	}
-	fmt.Fprintf(w, "Against %d human labels (field %q, %s labels", x.N, sum.LabelField, sum.LabelKind)
+	fmt.Fprintf(w, "Against %d reference labels (field %q, %s labels", x.N, sum.LabelField, sum.LabelKind)
 	if x.Errors > 0 {
 		fmt.Fprintf(w, "; %d scorer errors left out", x.Errors)
 	}
@@ -315,7 +315,7 @@ func printScoreSummary(w io.Writer, sum scoreSummary, positive []string) {
 	for _, c := range x.PerClass {
 		fmt.Fprintf(w, "  %-18s %8d %10.3f %7.3f %6.3f\n", c.Class, c.Support, c.Precision, c.Recall, c.F1)
 	}
-	fmt.Fprintf(w, "Confusion matrix (rows: human label, columns: scorer):\n  %-18s", "")
+	fmt.Fprintf(w, "Confusion matrix (rows: reference label, columns: scorer):\n  %-18s", "")
 	for _, c := range x.Classes {
 		fmt.Fprintf(w, " %16s", c)
 	}
