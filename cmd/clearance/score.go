@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/clearance-dev/clearance/score"
 	"github.com/clearance-dev/clearance/suite"
@@ -33,6 +34,19 @@ type scoreSummary struct {
 	LabelKind    string            `json:"label_kind,omitempty"`  // "class" or "boolean"
 	FlaggedMeans string            `json:"flagged_means"`
 	Evaluation   *score.Evaluation `json:"evaluation,omitempty"` // when the input has labels
+	By           string            `json:"by,omitempty"`         // --by: the field lines are grouped by
+	Groups       []scoreGroup      `json:"groups,omitempty"`     // one per value of By, sorted by value
+}
+
+// scoreGroup is one value of --by's field: the lines that carry it, what
+// the scorer made of them and, when they are labelled, its agreement.
+type scoreGroup struct {
+	Value      string            `json:"value"` // "" when the line lacks the field
+	Scored     int               `json:"scored"`
+	Flagged    int               `json:"flagged"`
+	Errors     int               `json:"errors"`
+	Evaluation *score.Evaluation `json:"evaluation,omitempty"`
+	ev         *score.Evaluator
 }
 
 // recordedCheck compares the new verdicts with those a run recorded by the
@@ -101,13 +115,46 @@ func humanLabel(t score.Transcript, field, scorer string) (value, from string) {
 	return "", ""
 }
 
+// groupValue returns the value of the field at path (dot-separated: meta.model)
+// in a JSON line, as text; "" when the line lacks it. A value that is an
+// object or an array cannot name a group.
+func groupValue(raw json.RawMessage, path string) (string, error) {
+	cur := raw
+	for _, key := range strings.Split(path, ".") {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(cur, &obj); err != nil || obj == nil {
+			return "", nil // not an object here: the line lacks the field
+		}
+		v, ok := obj[key]
+		if !ok {
+			return "", nil
+		}
+		cur = v
+	}
+	var v any
+	if err := json.Unmarshal(cur, &v); err != nil {
+		return "", err
+	}
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	case float64, bool:
+		return strings.TrimSpace(string(cur)), nil
+	default:
+		return "", fmt.Errorf("field %q is an object or an array: --by needs a string, number or boolean", path)
+	}
+}
+
 func runScore(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "score", "score --scorer NAME --input FILE.jsonl [--label-field FIELD] [--out VERDICTS.jsonl] [--format text|json]")
+	fs := newFlagSet(e, "score", "score --scorer NAME --input FILE.jsonl [--label-field FIELD] [--by FIELD] [--out VERDICTS.jsonl] [--format text|json]")
 	name := fs.String("scorer", "refusal", "scorer: "+strings.Join(score.Names(), ", "))
 	input := fs.String("input", "", "JSON Lines with prompt (or messages) and response, e.g. a run's samples.jsonl; optional human label (- for stdin)")
 	labelField := fs.String("label-field", "", "field holding the human label: label, refusal_label or harmful (default: the first present, in that order; harmful before refusal_label for the harm scorer)")
 	out := fs.String("out", "", "write one verdict a line, in input order, with the input's fields kept")
 	format := fs.String("format", "text", "summary format: text or json")
+	by := fs.String("by", "", "also report the figures per value of this field of the input lines (dot path for nested fields: suite, model, meta.model), e.g. per model or per source")
 	var judge targetFlags
 	judge.register(fs, "judge-", "target of the judge scorer")
 	judgeRubric := fs.String("judge-rubric", score.RubricRefusal, "rubric of the judge: "+strings.Join(score.RubricNames(), ", ")+" (refusal: the three refusal classes; the others judge harm)")
@@ -175,6 +222,9 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		sum.FlaggedMeans = "the scorer flagged the answer"
 	}
 	var ev *score.Evaluator
+	var evPositive []string // the positive classes of ev, and of each group's
+	groups := map[string]*scoreGroup{}
+	sum.By = *by
 	recorded := recordedCheck{}
 	err = score.ReadTranscripts(in, func(line int, t score.Transcript) error {
 		sum.Lines++
@@ -199,23 +249,39 @@ func runScore(ctx context.Context, e *env, args []string) error {
 			switch {
 			case sum.LabelKind == "":
 				sum.LabelKind, sum.LabelField = kind, from
+				evPositive = known.positive
 				if kind == "boolean" {
-					ev = score.NewEvaluator(classFlagged)
-				} else {
-					ev = score.NewEvaluator(known.positive...)
+					evPositive = []string{classFlagged}
 				}
+				ev = score.NewEvaluator(evPositive...)
 			case sum.LabelKind != kind:
 				return &score.LineError{Line: line, Err: fmt.Errorf("field %q: %s label %q after %s labels: a file's labels must be all classes or all booleans", from, kind, truth, sum.LabelKind)}
 			}
 		}
+		var g *scoreGroup
+		if *by != "" {
+			value, err := groupValue(t.Raw, *by)
+			if err != nil {
+				return &score.LineError{Line: line, Err: err}
+			}
+			if g = groups[value]; g == nil {
+				g = &scoreGroup{Value: value}
+				groups[value] = g
+			}
+		} else {
+			g = &scoreGroup{} // counted, never reported
+		}
 		v := sc.Score(ctx, t.Input())
 		sum.Scored++
+		g.Scored++
 		if v.Err != "" {
 			sum.Errors++
+			g.Errors++
 		} else {
 			sum.Labels[v.Label]++
 			if v.Flagged {
 				sum.Flagged++
+				g.Flagged++
 			}
 		}
 		if prev := recordedVerdict(t.Raw); prev != nil && prev.scorer == sc.Name() && v.Err == "" && prev.v.Err == "" {
@@ -224,19 +290,20 @@ func runScore(ctx context.Context, e *env, args []string) error {
 				recorded.Changed++
 			}
 		}
-		switch kind {
-		case "class":
-			ev.Add(truth, v)
-		case "boolean":
-			pred := score.Verdict{Label: classNotFlagged, Err: v.Err}
-			if v.Flagged {
-				pred.Label = classFlagged
+		if kind != "" {
+			pred := v
+			if kind == "boolean" {
+				pred = score.Verdict{Label: classNotFlagged, Err: v.Err}
+				if v.Flagged {
+					pred.Label = classFlagged
+				}
+				truth = map[bool]string{true: classFlagged, false: classNotFlagged}[truth == "true"]
 			}
-			truthClass := classNotFlagged
-			if truth == "true" {
-				truthClass = classFlagged
+			ev.Add(truth, pred)
+			if g.ev == nil {
+				g.ev = score.NewEvaluator(evPositive...)
 			}
-			ev.Add(truthClass, pred)
+			g.ev.Add(truth, pred)
 		}
 		if w != nil {
 			b, err := withVerdict(t.Raw, v)
@@ -270,6 +337,14 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		x := ev.Evaluation()
 		sum.Evaluation = &x
 	}
+	for _, g := range groups {
+		if g.ev != nil {
+			x := g.ev.Evaluation()
+			g.Evaluation = &x
+		}
+		sum.Groups = append(sum.Groups, *g)
+	}
+	slices.SortFunc(sum.Groups, func(a, b scoreGroup) int { return strings.Compare(a.Value, b.Value) })
 	if *format == "json" {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -296,10 +371,18 @@ func printScoreSummary(w io.Writer, sum scoreSummary, positive []string) {
 	if r := sum.Recorded; r != nil {
 		fmt.Fprintf(w, "Against the verdicts recorded by the same scorer: %d compared, %d changed\n", r.Compared, r.Changed)
 	}
-	x := sum.Evaluation
-	if x == nil {
-		return
+	if sum.Evaluation != nil {
+		printEvaluation(w, sum, positive)
 	}
+	printScoreGroups(w, sum)
+	if sum.Output != "" {
+		fmt.Fprintf(w, "Verdicts: %s\n", sum.Output)
+	}
+}
+
+// printEvaluation prints the scorer's agreement with the input's labels.
+func printEvaluation(w io.Writer, sum scoreSummary, positive []string) {
+	x := sum.Evaluation
 	binary := strings.Join(positive, " or ") + " vs the rest"
 	if sum.LabelKind == "boolean" {
 		binary = "flagged vs not flagged"
@@ -327,9 +410,34 @@ func printScoreSummary(w io.Writer, sum scoreSummary, positive []string) {
 		}
 		fmt.Fprintln(w)
 	}
-	if sum.Output != "" {
-		fmt.Fprintf(w, "Verdicts: %s\n", sum.Output)
+}
+
+// printScoreGroups prints the figures per value of --by's field.
+func printScoreGroups(w io.Writer, sum scoreSummary) {
+	if sum.By == "" {
+		return
 	}
+	fmt.Fprintf(w, "By %s:\n", sum.By)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if sum.Evaluation == nil {
+		fmt.Fprintln(tw, "  value\tscored\tflagged\terrors")
+	} else {
+		fmt.Fprintln(tw, "  value\tscored\tflagged\terrors\tlabelled\taccuracy\tmacro-F1\tkappa\tbinary F1\tsensitivity\tspecificity")
+	}
+	for _, g := range sum.Groups {
+		value := g.Value
+		if value == "" {
+			value = "(none)"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d", value, g.Scored, g.Flagged, g.Errors)
+		if x := g.Evaluation; x != nil {
+			fmt.Fprintf(tw, "\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f", x.N, x.Accuracy, x.MacroF1, x.Kappa, x.Binary.F1, x.Binary.Sensitivity, x.Binary.Specificity)
+		} else if sum.Evaluation != nil {
+			fmt.Fprint(tw, "\t0\t\t\t\t\t\t")
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }
 
 // priorVerdict is the verdict a run recorded for a sample, and its scorer.
