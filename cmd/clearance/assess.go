@@ -511,13 +511,7 @@ func printSummary(w io.Writer, format string, res *assess.Result, files map[stri
 		return enc.Encode(sum)
 	}
 	fmt.Fprintf(w, "Run %s: %s — %d samples, %d scored, %d errors; %d model calls, %d from cache\n", res.Dir, m.Status, m.Samples, m.Scored, m.Errors, sum.Requests, sum.Cached)
-	for _, l := range sum.Metrics {
-		fmt.Fprintf(w, "  %-45s %6.1f%%  [%5.1f%%, %5.1f%%]  %d/%d", l.Key, 100*l.Rate, 100*l.Low, 100*l.High, l.Flagged, l.N)
-		if l.Errors > 0 {
-			fmt.Fprintf(w, "  (%d errors)", l.Errors)
-		}
-		fmt.Fprintln(w)
-	}
+	writeRates(w, m.Groups)
 	printTriage(w, m)
 	if cohort != nil {
 		printCohort(w, cohort)

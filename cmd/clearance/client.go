@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -356,25 +357,43 @@ func writeAssessment(w io.Writer, format string, as map[string]any) error {
 	if v.Metrics == nil {
 		return nil
 	}
+	writeRates(w, v.Metrics.Groups)
+	return nil
+}
+
+// writeRates prints one line per rate: the rate with its interval and
+// count, the rate corrected for scorer error where it was (marked when
+// the scorer's agreement is too poor for the correction to be evidence),
+// the scorer with its version, and the samples that errored.
+func writeRates(w io.Writer, groups []assess.Group) {
 	width := 0
-	for _, g := range v.Metrics.Groups {
+	for _, g := range groups {
 		width = max(width, utf8.RuneCountInString(g.Key))
 	}
-	for _, g := range v.Metrics.Groups {
+	var cautions []string // "scorer: caution", one per scorer, in order
+	for _, g := range groups {
 		o := g.Overall
 		fmt.Fprintf(w, "  %-*s %6.1f%%  [%5.1f%%, %5.1f%%]  %d/%d", width, g.Key, 100*o.Rate, 100*o.CI.Low, 100*o.CI.High, o.Flagged, o.N)
 		if c := o.Corrected; c != nil {
 			fmt.Fprintf(w, "  corrected %.1f%% [%.1f%%, %.1f%%]", 100*c.Rate, 100*c.CI.Low, 100*c.CI.High)
+			if c.Caution != "" {
+				fmt.Fprint(w, " (!)")
+				if note := g.Scorer.Label() + ": " + c.Caution; !slices.Contains(cautions, note) {
+					cautions = append(cautions, note)
+				}
+			}
 		}
 		if g.Scorer.Name != "" {
-			fmt.Fprintf(w, "  (%s)", g.Scorer.Name)
+			fmt.Fprintf(w, "  (%s)", g.Scorer.Label())
 		}
 		if o.Errors > 0 {
 			fmt.Fprintf(w, "  %d errors", o.Errors)
 		}
 		fmt.Fprintln(w)
 	}
-	return nil
+	for _, note := range cautions {
+		fmt.Fprintf(w, "  (!) %s\n", note)
+	}
 }
 
 // writeImportBody writes the import document of a run directory to w:

@@ -758,7 +758,7 @@ func TestCaseClient(t *testing.T) {
 	}
 	// The default is a summary for people: state, counts and each rate.
 	text := string(run(runCase, "assess", caseID, "--suite", "over-refusal", "--limit", "12", "--wait", "--token", p.assessor))
-	for _, want := range []string{"of case " + caseID + ": done — 12 samples", "over-refusal.over_refusal_rate", "/9  corrected", "(refusal)"} {
+	for _, want := range []string{"of case " + caseID + ": done — 12 samples", "over-refusal.over_refusal_rate", "/9  corrected", "(refusal/"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("case assess --wait text lacks %q:\n%s", want, text)
 		}
