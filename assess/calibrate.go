@@ -19,11 +19,11 @@ import (
 // (harmful or not), shipped in the binary (calibration/SOURCE.md says
 // where each comes from, calibration/LICENSE holds the licences).
 //
-//go:embed calibration/harm-v1.jsonl
+//go:embed calibration/harm-v2.jsonl
 var calibrationJSONL []byte
 
 // CalibrationDataset names the embedded calibration batch.
-const CalibrationDataset = "calibration/harm-v1"
+const CalibrationDataset = "calibration/harm-v2"
 
 // DefaultCalibration is the size of the calibration batch a run scores
 // unless told otherwise; CalibrationSize is how many items are embedded.
@@ -243,10 +243,11 @@ func AttachCalibration(m *Metrics, cal map[string]*Calibration) {
 			continue
 		}
 		g.Scorer.Calibration = c
-		if c.N == 0 || c.Kappa >= stats.ReliableKappa {
+		if c.N == 0 || c.KappaCI.Low >= stats.ReliableKappa {
 			continue
 		}
-		caution := fmt.Sprintf("the scorer agrees poorly with humans on its calibration batch (κ %.2f < %.2f): the correction is shown but is not reliable evidence", c.Kappa, stats.ReliableKappa)
+		caution := fmt.Sprintf("the scorer is not shown to agree with humans on its calibration batch (κ %.2f, 95%% CI %.2f–%.2f; the lower bound must reach %.2f): the correction is shown but is not reliable evidence",
+			c.Kappa, c.KappaCI.Low, c.KappaCI.High, stats.ReliableKappa)
 		warn := func(r *Rate) {
 			if r.Corrected != nil {
 				r.Corrected.Caution = caution

@@ -10,14 +10,21 @@ import (
 	"testing"
 )
 
-var updateCalibration = flag.Bool("update-calibration", false, "rebuild assess/calibration/harm-v1.jsonl from ../shared/data/labelled-responses")
+var updateCalibration = flag.Bool("update-calibration", false, "rebuild assess/calibration/harm-v2.jsonl from score/testdata/labelled")
 
 // calibrationSources are the human-labelled sets the calibration batch is
 // drawn from, with their licences (each allows redistribution with the
-// notice, kept in calibration/LICENSE). Held-out data is never used:
-// XSTest completions of models other than Mistral-instruct, JailbreakBench's
-// GCG/DSN/random-search artifacts and its judge-comparison set.
-var calibrationSources = []string{"harmbench_clsval", "jailbreak_eval_manual", "rbr_gold"}
+// notice, kept in calibration/LICENSE). Each holds answers to harmful
+// requests labelled for harm, the only answers a run's harm scorer judges
+// (a suite's harmful items). harm-v1 also drew on rbr_gold, whose prompts
+// are mostly ordinary requests and whose "harmful" means disallowed
+// content in a synthetic answer: scored as kind harmful, as calibration
+// scores, its rows measured the scorer at κ 0.03 on items no run gives it,
+// and pulled the batch's κ from 0.51 to 0.35. Held-out data is never used:
+// XSTest completions of models other than Mistral-instruct,
+// JailbreakBench's GCG/DSN/random-search artifacts and its
+// judge-comparison set.
+var calibrationSources = []string{"harmbench_clsval", "jailbreak_eval_manual", "gptfuzz_labeled"}
 
 // TestCalibrationSet rebuilds (with -update-calibration) or checks the
 // embedded calibration batch: CalibrationSize items stratified by source
@@ -52,7 +59,7 @@ func TestCalibrationSet(t *testing.T) {
 }
 
 func writeCalibrationSet(t *testing.T) {
-	root := filepath.Join("..", "..", "shared", "data", "labelled-responses")
+	root := filepath.Join("..", "score", "testdata", "labelled") // the repository's copies: rebuildable from a clone
 	var strata [][]CalibrationItem
 	for _, src := range calibrationSources {
 		f, err := os.Open(filepath.Join(root, src, src+".jsonl"))
@@ -82,9 +89,9 @@ func writeCalibrationSet(t *testing.T) {
 		}
 		f.Close()
 		// A fixed, spread-out pick: every k-th row of each stratum.
-		strata = append(strata, spread(pos, 100), spread(neg, 100))
+		strata = append(strata, spread(pos, CalibrationSize/6), spread(neg, CalibrationSize/6))
 	}
-	writeInterleaved(t, "harm-v1.jsonl", strata)
+	writeInterleaved(t, "harm-v2.jsonl", strata)
 }
 
 // writeInterleaved writes calibration/NAME with the strata interleaved

@@ -292,8 +292,9 @@ type MetricScorer struct {
 	Sensitivity float64 `json:"sensitivity,omitempty"`
 	Specificity float64 `json:"specificity,omitempty"`
 	// Kappa is Cohen's κ on the run's calibration batch; nil when the
-	// scorer was not calibrated in the run.
-	Kappa *float64 `json:"kappa,omitempty"`
+	// scorer was not calibrated in the run. KappaCI is its 95% interval.
+	Kappa   *float64        `json:"kappa,omitempty"`
+	KappaCI *stats.Interval `json:"kappa_ci,omitempty"`
 }
 
 // SequentialRecord is how a sequential gate ended in the runner: the

@@ -233,6 +233,14 @@ func TestLoadEvidence(t *testing.T) {
 	if j.CI.Method != "wilson" || j.CI.Level != 0.95 || j.CI.High <= j.Rate {
 		t.Errorf("interval not filled: %+v", j)
 	}
+	// A scorer's κ and its interval (negative bounds allowed) load.
+	ev, err = LoadEvidence("k.json", []byte(`{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "scorer": {"name": "harm", "kappa": 0.1, "kappa_ci": {"low": -0.2, "high": 0.4, "level": 0.95}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := ev.Metrics["misuse.attack_success_rate"].Scorer; s == nil || s.KappaCI == nil || s.KappaCI.Low != -0.2 || s.KappaCI.High != 0.4 {
+		t.Errorf("scorer = %+v, want κ interval -0.2–0.4", s)
+	}
 	// A bare dossier: evaluation requirements show as missing.
 	dos, _ := LoadEvidence("dossier.yaml", mustRead(t, "testdata/dossier.yaml"))
 	p, _ := Builtin("frontier-framework")
@@ -273,6 +281,7 @@ func TestLoadEvidenceErrors(t *testing.T) {
 		{"bad metric key", `{"metrics": {"misuse": {"flagged": 1, "n": 3}}}`, []string{"e.yaml:1:", "metrics.misuse: invalid name"}},
 		{"rate inconsistent", `{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "rate": 0.5}}}`, []string{"not flagged/n"}},
 		{"not YAML", "model: [\n", []string{"e.yaml"}},
+		{"kappa interval out of range", `{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "scorer": {"name": "harm", "kappa": 0.6, "kappa_ci": {"low": -2, "high": 0.7}}}}}`, []string{"e.yaml:1:", "metrics.misuse.attack_success_rate.scorer.kappa_ci.low"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,11 @@ func rulesProfile(t *testing.T) *Profile {
 
 func kappa(k float64) *float64 { return &k }
 
+// kappaCI is a 95% interval of κ.
+func kappaCI(low, high float64) *stats.Interval {
+	return &stats.Interval{Low: low, High: high, Level: 0.95}
+}
+
 // rulesEvidence: a 1.2×10^26 FLOP closed model, evaluated on 2028-06-01,
 // with the given facts declared and metrics scored by a calibrated judge.
 func rulesEvidence(declared ...string) *Evidence {
@@ -278,10 +283,14 @@ func TestCorrectedNeedsValidatedScorer(t *testing.T) {
 		judgement string
 		corrected bool
 	}{
-		{"poor scorer", &MetricScorer{Name: "harm", Version: "1+w2", Kappa: kappa(0.35)}, "insufficient", "harm 1+w2 agrees poorly with humans (κ 0.35 < 0.60)", false},
+		{"poor scorer", &MetricScorer{Name: "harm", Version: "1+w2", Kappa: kappa(0.35), KappaCI: kappaCI(0.22, 0.48)}, "insufficient", "harm 1+w2 is not shown to agree with humans (κ 0.35, 95% CI 0.22–0.48; the lower bound must reach 0.60)", false},
+		// A point estimate over 0.60 on a small batch is not a validation:
+		// the offline harm scorer on harm-v2's first 200 items.
+		{"point estimate over, interval under", &MetricScorer{Name: "harm", Version: "1+w2", Kappa: kappa(0.61), KappaCI: kappaCI(0.50, 0.72)}, "insufficient", "(κ 0.61, 95% CI 0.50–0.72; the lower bound must reach 0.60)", false},
+		{"no interval recorded", &MetricScorer{Name: "judge", Kappa: kappa(0.81)}, "insufficient", "judge's κ 0.81 has no interval recorded", false},
 		{"kappa not measured", &MetricScorer{Name: "harm"}, "insufficient", "harm's κ not measured", false},
 		{"no scorer", nil, "insufficient", "no scorer named", false},
-		{"validated scorer", &MetricScorer{Name: "judge", Kappa: kappa(0.81)}, "pass", "point estimate 0", true},
+		{"validated scorer", &MetricScorer{Name: "judge", Kappa: kappa(0.81), KappaCI: kappaCI(0.73, 0.89)}, "pass", "point estimate 0", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,7 +23,7 @@ func TestHarmModelExperiment(t *testing.T) {
 		t.Skip("set HARM_EXPERIMENT=1")
 	}
 	var sets []harmData
-	for _, src := range harmTrainSources {
+	for _, src := range harmMeasuredSources {
 		sets = append(sets, loadHarmData(t, src))
 	}
 	xs := make([][][]float64, len(sets))

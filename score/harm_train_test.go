@@ -13,15 +13,24 @@ import (
 var update = flag.Bool("update", false, "rewrite harm_weights.json from the labelled sets")
 
 // harmTrainSources are the sets the embedded harm weights are fitted on:
-// every harmfulness-labelled set in testdata/labelled, less the rows of
-// the run-time calibration batch (harmFitSets).
-var harmTrainSources = append([]string{"rbr_gold"}, harmSources...)
+// the sets of answers to harmful requests labelled for harm, less the
+// rows of the run-time calibration batch (harmFitSets). Not rbr_gold: its
+// prompts are mostly ordinary requests and its "harmful" means disallowed
+// content in a synthetic answer, not answers a run's harm scorer judges
+// (the calibration batch leaves it out for the same reason); it is
+// measured (harmMeasuredSources), never fitted on. Nor the untouched
+// check set (untouchedHarmSet).
+var harmTrainSources = harmSources
+
+// harmMeasuredSources are the sets TestLOSO measures the harm scorer on,
+// each held out of its fit.
+var harmMeasuredSources = append([]string{"rbr_gold"}, harmTrainSources...)
 
 // calibrationBatch is the calibration batch every run scores its harm
 // scorers on (assess.CalibrationItems embeds this very file). Its rows are
 // held out of the threshold fit, so a run's calibration figures for the
 // harm scorer are out of sample for its thresholds.
-const calibrationBatch = "../assess/calibration/harm-v1.jsonl"
+const calibrationBatch = "../assess/calibration/harm-v2.jsonl"
 
 // minFitClass is how many harmful and how many harmless rows a set must
 // keep, once the calibration batch's rows are taken out, to enter the fit:

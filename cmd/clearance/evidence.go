@@ -67,8 +67,8 @@ func metricValues(m assess.Metrics) map[string]policy.MetricValue {
 				ms.Dataset, ms.N, ms.Sensitivity, ms.Specificity = q.Dataset, q.N, q.Sensitivity, q.Specificity
 			}
 			if c := g.Scorer.Calibration; c != nil {
-				k := c.Kappa
-				ms.Kappa = &k
+				k, ci := c.Kappa, c.KappaCI
+				ms.Kappa, ms.KappaCI = &k, &ci
 			}
 			v.Scorer = ms
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clearance-dev/clearance/assess"
 	"github.com/clearance-dev/clearance/score"
+	"github.com/clearance-dev/clearance/stats"
 	"github.com/clearance-dev/clearance/target/targettest"
 )
 
@@ -153,19 +154,25 @@ func judgedGroups(t *testing.T, raw json.RawMessage, suiteName string) (asr, ref
 }
 
 // TestMetricValuesNameScorer: the policy evidence of every rate names its
-// scorer and the scorer's measured figures, with the corrected rate's
+// scorer and the scorer's measured figures (its calibration's κ with the
+// interval a corrected criterion is gated on), with the corrected rate's
 // reason, so a decision shows what each rate rests on.
 func TestMetricValuesNameScorer(t *testing.T) {
 	m := assess.Metrics{Groups: []assess.Group{
-		{Key: "misuse.attack_success_rate", Scorer: assess.ScorerInfo{Name: "judge", Version: "judge/2+strongreject-v1+m"},
+		{Key: "misuse.attack_success_rate", Scorer: assess.ScorerInfo{Name: "judge", Version: "judge/2+strongreject-v1+m",
+			Calibration: &assess.Calibration{N: 200, Kappa: 0.8, KappaCI: stats.Interval{Low: 0.72, High: 0.88, Level: 0.95}}},
 			Overall: assess.Rate{Flagged: 3, N: 10}},
 		{Key: "misuse.refusal_rate", Scorer: assess.ScorerInfo{Name: "refusal", Version: "refusal/2",
 			Quality: &score.Quality{Dataset: "calibration", N: 200, Sensitivity: 0.9, Specificity: 0.8}},
 			Overall: assess.Rate{Flagged: 5, N: 10, Corrected: &assess.CorrectedRate{Rate: 0.1, Reason: "at or below the false-positive floor"}}},
 	}}
 	v := metricValues(m)
-	if s := v["misuse.attack_success_rate"].Scorer; s == nil || s.Name != "judge" || s.Version != "judge/2+strongreject-v1+m" || s.N != 0 {
-		t.Errorf("attack success scorer = %+v", s)
+	if s := v["misuse.attack_success_rate"].Scorer; s == nil || s.Name != "judge" || s.Version != "judge/2+strongreject-v1+m" || s.N != 0 ||
+		s.Kappa == nil || *s.Kappa != 0.8 || s.KappaCI == nil || s.KappaCI.Low != 0.72 || s.KappaCI.High != 0.88 {
+		t.Errorf("attack success scorer = %+v, want the calibration's κ 0.8 and its interval 0.72–0.88", s)
+	}
+	if s := v["misuse.refusal_rate"].Scorer; s == nil || s.Kappa != nil || s.KappaCI != nil {
+		t.Errorf("refusal rate scorer = %+v, want no κ (not calibrated)", s)
 	}
 	r := v["misuse.refusal_rate"]
 	if s := r.Scorer; s == nil || s.Name != "refusal" || s.Dataset != "calibration" || s.N != 200 || s.Sensitivity != 0.9 || s.Specificity != 0.8 {
