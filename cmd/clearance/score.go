@@ -224,6 +224,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	var ev *score.Evaluator
 	var evPositive []string // the positive classes of ev, and of each group's
 	groups := map[string]*scoreGroup{}
+	var unreported scoreGroup // the one group without --by: counted, never reported
 	sum.By = *by
 	recorded := recordedCheck{}
 	err = score.ReadTranscripts(in, func(line int, t score.Transcript) error {
@@ -269,7 +270,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 				groups[value] = g
 			}
 		} else {
-			g = &scoreGroup{} // counted, never reported
+			g = &unreported
 		}
 		v := sc.Score(ctx, t.Input())
 		sum.Scored++
