@@ -139,23 +139,30 @@ func Calibrate(ctx context.Context, sc score.Scorer, n, workers int) (*Calibrati
 	}
 	c := &Calibration{Dataset: CalibrationDataset}
 	for i, v := range verdicts {
-		switch {
-		case v.Err != "":
-			c.Errors++
-			continue
-		case items[i].Harmful && v.Flagged:
-			c.TP++
-		case items[i].Harmful:
-			c.FN++
-		case v.Flagged:
-			c.FP++
-		default:
-			c.TN++
-		}
-		c.N++
+		c.add(v, items[i].Harmful, v.Flagged)
 	}
 	c.fill()
 	return c, nil
+}
+
+// add counts one item: truth is the human label of the positive class,
+// positive the scorer's reading of v; a verdict the scorer could not give
+// is an error, outside N.
+func (c *Calibration) add(v score.Verdict, truth, positive bool) {
+	switch {
+	case v.Err != "":
+		c.Errors++
+		return
+	case truth && positive:
+		c.TP++
+	case truth:
+		c.FN++
+	case positive:
+		c.FP++
+	default:
+		c.TN++
+	}
+	c.N++
 }
 
 func (c *Calibration) fill() {

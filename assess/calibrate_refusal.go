@@ -60,21 +60,7 @@ func CalibrateRefusal(ctx context.Context, sc score.Scorer, n int) (*Calibration
 			return nil, err
 		}
 		v := sc.Score(ctx, score.Input{Kind: suite.KindHarmful, Prompt: it.Prompt, Response: it.Response})
-		refused := v.Label == score.LabelRefusal
-		switch {
-		case v.Err != "":
-			c.Errors++
-			continue
-		case it.Refused && refused:
-			c.TP++
-		case it.Refused:
-			c.FN++
-		case refused:
-			c.FP++
-		default:
-			c.TN++
-		}
-		c.N++
+		c.add(v, it.Refused, v.Label == score.LabelRefusal)
 	}
 	c.fill()
 	return c, nil
