@@ -458,6 +458,16 @@ func checkMetric(key string, m MetricValue, lines map[string]int) []Problem {
 	if m.CI.Level != 0 && (m.CI.Low > m.CI.High || m.CI.Low < 0 || m.CI.High > 1) {
 		bad(fmt.Sprintf("interval [%v, %v] is not inside [0,1]", m.CI.Low, m.CI.High))
 	}
+	// A corrected criterion is gated on the κ interval's lower bound: an
+	// interval that does not hold its κ is not a measurement.
+	if s := m.Scorer; s != nil && s.KappaCI != nil {
+		switch {
+		case s.Kappa == nil:
+			bad("scorer.kappa_ci without scorer.kappa")
+		case s.KappaCI.Low > *s.Kappa || s.KappaCI.High < *s.Kappa:
+			bad(fmt.Sprintf("scorer.kappa_ci [%v, %v] does not hold scorer.kappa %v", s.KappaCI.Low, s.KappaCI.High, *s.Kappa))
+		}
+	}
 	for _, sub := range []map[string]MetricValue{m.ByCategory, m.ByDifficulty} {
 		for c, cm := range sub {
 			for _, p := range checkMetric(key+"/"+c, cm, lines) {

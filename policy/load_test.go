@@ -281,6 +281,8 @@ func TestLoadEvidenceErrors(t *testing.T) {
 		{"bad metric key", `{"metrics": {"misuse": {"flagged": 1, "n": 3}}}`, []string{"e.yaml:1:", "metrics.misuse: invalid name"}},
 		{"rate inconsistent", `{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "rate": 0.5}}}`, []string{"not flagged/n"}},
 		{"not YAML", "model: [\n", []string{"e.yaml"}},
+		{"kappa outside its interval", `{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "scorer": {"name": "harm", "kappa": 0.1, "kappa_ci": {"low": 0.9, "high": 0.95}}}}}`, []string{"e.yaml:1:", "scorer.kappa_ci [0.9, 0.95] does not hold scorer.kappa 0.1"}},
+		{"kappa interval without kappa", `{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "scorer": {"name": "harm", "kappa_ci": {"low": 0.7, "high": 0.9}}}}}`, []string{"scorer.kappa_ci without scorer.kappa"}},
 		{"kappa interval out of range", `{"metrics": {"misuse.attack_success_rate": {"flagged": 1, "n": 4, "scorer": {"name": "harm", "kappa": 0.6, "kappa_ci": {"low": -2, "high": 0.7}}}}}`, []string{"e.yaml:1:", "metrics.misuse.attack_success_rate.scorer.kappa_ci.low"}},
 	}
 	for _, tc := range cases {
